@@ -1,0 +1,27 @@
+import { readEnvironmentLayer } from "./env.ts";
+import { type ResolvedEmailSettings, resolveEmailSettings } from "./resolve.ts";
+import { type SettingsStore, ssmSettingsStore } from "./store.ts";
+
+export interface LoadEmailSettingsOptions {
+  /** Environment for MM_* overrides (and SETTINGS_PATH for the default store). Default: process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Stored settings. Default: SSM under SETTINGS_PATH. `null`: defaults and environment only. */
+  store?: SettingsStore | null;
+}
+
+export interface LoadedEmailSettings extends ResolvedEmailSettings {
+  warnings: string[];
+}
+
+/**
+ * Defaults, then the store (SSM), then the environment: later wins, every value keeps its source.
+ * Throws SettingsLoadError when the store cannot be read, InvalidSettingsError for bad values.
+ */
+export async function loadEmailSettings(
+  options: LoadEmailSettingsOptions = {},
+): Promise<LoadedEmailSettings> {
+  const env = options.env ?? process.env;
+  const store = options.store === undefined ? ssmSettingsStore({ env }) : options.store;
+  const stored = store ? await store.read() : { layer: [], warnings: [] };
+  return { ...resolveEmailSettings([stored.layer, readEnvironmentLayer(env)]), warnings: stored.warnings };
+}

@@ -1,0 +1,56 @@
+/**
+ * An HTTP proxy in front of a real server that counts the requests passing through it, by the
+ * AWS JSON protocol's X-Amz-Target (e.g. "AmazonSSM.GetParametersByPath"). It lets a test assert
+ * how many calls reached SSM without mocking the SDK. `down()` makes it refuse to forward, to
+ * play an unreachable endpoint mid-test.
+ */
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface CountingProxy {
+  endpoint: string;
+  count(target?: string): number;
+  reset(): void;
+  /** While down, requests fail with a dropped connection, like an unreachable endpoint. */
+  setDown(down: boolean): void;
+  close(): Promise<void>;
+}
+
+export async function startCountingProxy(upstream: string): Promise<CountingProxy> {
+  const up = new URL(upstream);
+  const seen: string[] = [];
+  let down = false;
+  const server = createServer((req, res) => {
+    seen.push(String(req.headers["x-amz-target"] ?? `${req.method} ${req.url}`));
+    if (down) {
+      req.socket.destroy();
+      return;
+    }
+    const forward = request(
+      { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
+      (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      },
+    );
+    forward.on("error", () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    count: (target) => (target ? seen.filter((t) => t === target).length : seen.length),
+    reset: () => {
+      seen.length = 0;
+    },
+    setDown: (value) => {
+      down = value;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
