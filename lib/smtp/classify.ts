@@ -1,0 +1,190 @@
+/**
+ * Turns what nodemailer, node:net, node:tls and node:dns throw into an SmtpStageError whose
+ * message tells an operator what to change. The stage is the one the session was in.
+ */
+import type { EmailSettings } from "../settings/index.ts";
+import { type SmtpStage, SmtpStageError } from "./errors.ts";
+import { scrub, secretForms } from "./secrets.ts";
+
+interface LibraryError extends Error {
+  code?: string;
+  originalCode?: string;
+  timeoutType?: string;
+  response?: string;
+  responseCode?: number;
+  command?: string;
+}
+
+const TRANSIENT_SYSTEM_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "ECONNECTION",
+]);
+
+/** Certificate verification failures: permanent until someone changes a certificate or a setting. */
+const CERT_CODES =
+  /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|CERT_UNTRUSTED|CERT_REJECTED)$/;
+
+/** nodemailer rewraps STARTTLS upgrade failures as plain text; recover the certificate code from it. */
+function certificateCodeIn(message: string): string | undefined {
+  if (/self[- ]signed certificate in certificate chain/i.test(message)) return "SELF_SIGNED_CERT_IN_CHAIN";
+  if (/self[- ]signed certificate/i.test(message)) return "DEPTH_ZERO_SELF_SIGNED_CERT";
+  if (/does not match certificate's altnames/i.test(message)) return "ERR_TLS_CERT_ALTNAME_INVALID";
+  if (/certificate has expired/i.test(message)) return "CERT_HAS_EXPIRED";
+  if (/unable to verify the first certificate/i.test(message)) return "UNABLE_TO_VERIFY_LEAF_SIGNATURE";
+  if (/unable to get local issuer certificate/i.test(message)) return "UNABLE_TO_GET_ISSUER_CERT_LOCALLY";
+  return undefined;
+}
+
+export interface ClassifyContext {
+  stage: SmtpStage;
+  settings: EmailSettings;
+}
+
+function describeTarget(s: EmailSettings): string {
+  return `${s.SMTPServer}:${s.SMTPPort}`;
+}
+
+function certificateHint(code: string, s: EmailSettings): string {
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    return `the server's certificate does not name ${s.SMTPServer}: set SMTPServer to a name on the certificate, or set SkipServerCertificateVerification to true`;
+  }
+  if (code === "CERT_HAS_EXPIRED") {
+    return "the server's certificate has expired: renew it, or set SkipServerCertificateVerification to true";
+  }
+  return `the server's certificate is not trusted (${code}): install a certificate from a trusted authority, or set SkipServerCertificateVerification to true`;
+}
+
+/** The command nodemailer says failed is the surest sign of the stage (PIPELINING sends several at once). */
+function stageOfCommand(command: string | undefined): SmtpStage | undefined {
+  const verb = command?.split(" ")[0]?.toUpperCase();
+  switch (verb) {
+    case "EHLO":
+    case "HELO":
+    case "LHLO":
+      return "greeting";
+    case "STARTTLS":
+      return "starttls";
+    case "AUTH":
+      return "auth";
+    case "MAIL":
+      return "mail-from";
+    case "RCPT":
+      return "rcpt";
+    case "DATA":
+      return "data";
+    default:
+      return undefined;
+  }
+}
+
+export function classifySmtpError(error: unknown, context: ClassifyContext): SmtpStageError {
+  if (error instanceof SmtpStageError) return error;
+  const { settings } = context;
+  const secrets = secretForms(settings.SMTPPassword);
+  const e: LibraryError = error instanceof Error ? error : new Error(String(error));
+  const stage = stageOfCommand(e.command) ?? context.stage;
+  const code = e.originalCode ?? certificateCodeIn(e.message) ?? e.code ?? "EUNKNOWN";
+  const responseCode = typeof e.responseCode === "number" ? e.responseCode : undefined;
+  const response = e.response ? scrub(e.response.trim(), secrets) : undefined;
+  const reply = response ? ` (server said: ${response})` : "";
+  const target = describeTarget(settings);
+  const timeoutS = settings.SMTPServerTimeout;
+  const base = {
+    stage,
+    code,
+    ...(responseCode === undefined ? {} : { responseCode }),
+    ...(response === undefined ? {} : { response }),
+    ...(e.command && e.command !== "CONN" && e.command !== "API" ? { command: e.command } : {}),
+    cause: error,
+  };
+  const fail = (message: string, transient: boolean) =>
+    new SmtpStageError(scrub(message, secrets), { ...base, transient });
+
+  if (e.code === "ETIMEDOUT" || code === "ETIMEDOUT") {
+    if (stage === "greeting" && settings.ConnectionSecurity !== "TLS" && settings.SMTPPort === 465) {
+      return fail("port 465 expects implicit TLS: set ConnectionSecurity to TLS", false);
+    }
+    const what =
+      stage === "connect"
+        ? `no TCP connection to ${target} within ${timeoutS} s: check SMTPServer, SMTPPort and any firewall or security group between`
+        : stage === "greeting"
+          ? `${target} accepted the connection but sent no SMTP greeting within ${timeoutS} s: check that SMTPPort is an SMTP port and ConnectionSecurity matches it`
+          : `${target} did not answer during ${stage} within ${timeoutS} s (SMTPServerTimeout)`;
+    return fail(what, true);
+  }
+
+  if (responseCode !== undefined) {
+    const transient = responseCode >= 400 && responseCode < 500;
+    switch (stage) {
+      case "greeting":
+        return fail(`${target} refused the session${reply}`, transient);
+      case "starttls":
+        return fail(
+          `${target} does not offer STARTTLS${reply}: set ConnectionSecurity to TLS if the port speaks implicit TLS (usually 465), or use a server that supports STARTTLS`,
+          false,
+        );
+      case "auth":
+        return fail(
+          transient
+            ? `${target} could not authenticate right now${reply}`
+            : `${target} rejected SMTPUsername/SMTPPassword${reply}: check the credentials, and that the account may send mail`,
+          transient,
+        );
+      case "mail-from":
+        return fail(
+          `${target} rejected the sender FeedbackEmail ${settings.FeedbackEmail}${reply}`,
+          transient,
+        );
+      case "rcpt":
+        return fail(`${target} rejected the recipient${reply}`, transient);
+      case "data":
+        return fail(`${target} rejected the message${reply}`, transient);
+      default:
+        return fail(`${target} failed at ${stage}${reply}`, transient);
+    }
+  }
+
+  if (CERT_CODES.test(code)) return fail(certificateHint(code, settings), false);
+
+  switch (stage) {
+    case "dns":
+      return fail(
+        code === "ENOTFOUND"
+          ? `SMTPServer ${settings.SMTPServer} does not resolve: check the host name`
+          : `could not resolve SMTPServer ${settings.SMTPServer} (${code})`,
+        code !== "ENOTFOUND",
+      );
+    case "connect":
+      return fail(
+        code === "ECONNREFUSED"
+          ? `nothing accepts connections on ${target}: check SMTPServer and SMTPPort`
+          : `could not connect to ${target} (${code}): check SMTPServer, SMTPPort and the network path`,
+        TRANSIENT_SYSTEM_CODES.has(code) || code === "ESOCKET",
+      );
+    case "tls":
+      return fail(
+        /wrong version number|packet length too long|unknown protocol|ssl3_get_record/i.test(e.message)
+          ? `${target} did not answer with TLS: set ConnectionSecurity to STARTTLS (usually port 587 or 25) or "" for this port`
+          : `TLS handshake with ${target} failed (${code}): ${e.message}`,
+        TRANSIENT_SYSTEM_CODES.has(code),
+      );
+    case "starttls":
+      return fail(
+        `STARTTLS upgrade with ${target} failed (${code}): ${e.message}`,
+        TRANSIENT_SYSTEM_CODES.has(code),
+      );
+    case "greeting":
+      if (settings.ConnectionSecurity !== "TLS" && settings.SMTPPort === 465) {
+        return fail("port 465 expects implicit TLS: set ConnectionSecurity to TLS", false);
+      }
+      return fail(`${target} closed the connection before the SMTP session began (${code})`, true);
+    default:
+      return fail(`${stage} failed with ${target} (${code}): ${e.message}`, TRANSIENT_SYSTEM_CODES.has(code));
+  }
+}

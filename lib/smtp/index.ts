@@ -1,0 +1,24 @@
+export {
+  type ConnectionCheckOptions,
+  type ConnectionCheckResult,
+  runConnectionCheck,
+  type StageResult,
+} from "./check.ts";
+export { InvalidMessageError, SMTP_STAGES, type SmtpStage, SmtpStageError } from "./errors.ts";
+export { htmlToText } from "./html-to-text.ts";
+export { createMailer, type Mailer, type MailerOptions } from "./mailer.ts";
+export {
+  type ComposedMessage,
+  composeMessage,
+  MESSAGE_LIMITS,
+  type OutgoingMessage,
+  OutgoingMessageSchema,
+  parseOutgoingMessage,
+} from "./message.ts";
+export {
+  checkSessionConfig,
+  openSmtpSession,
+  type SendResult,
+  type SmtpSession,
+  type SmtpSessionOptions,
+} from "./session.ts";

@@ -1,0 +1,145 @@
+/**
+ * The message model: what a caller may ask to send, validated before anything touches a
+ * socket, and its composition into RFC 5322 bytes with the reference server's headers.
+ */
+import MailComposer from "nodemailer/lib/mail-composer";
+import { z } from "zod";
+import type { EmailSettings } from "../settings/index.ts";
+import { InvalidMessageError } from "./errors.ts";
+import { htmlToText } from "./html-to-text.ts";
+
+/** Limits that keep one message well inside common MTA and Lambda payload limits. */
+export const MESSAGE_LIMITS = {
+  subjectChars: 998,
+  textBytes: 1024 * 1024,
+  htmlBytes: 1024 * 1024,
+  /** cc + bcc addresses. */
+  extraRecipients: 50,
+  headerValueChars: 256,
+} as const;
+
+const NO_LINE_BREAKS = /^[^\r\n\0]*$/;
+const noBreaks = (field: string) => ({
+  message: `${field} must not contain line breaks`,
+  pattern: NO_LINE_BREAKS,
+});
+const bytes = (s: string) => Buffer.byteLength(s, "utf8");
+
+const address = z.email({ error: "must be an email address" }).regex(noBreaks("an address").pattern);
+const headerValue = (field: string) =>
+  z
+    .string()
+    .max(
+      MESSAGE_LIMITS.headerValueChars,
+      `${field} must be at most ${MESSAGE_LIMITS.headerValueChars} characters`,
+    )
+    .regex(noBreaks(field).pattern, noBreaks(field).message);
+
+export const OutgoingMessageSchema = z
+  .object({
+    /** Exactly one address, as the reference sends. */
+    to: address,
+    cc: z.array(address).optional(),
+    bcc: z.array(address).optional(),
+    subject: z
+      .string()
+      .min(1, "subject must not be empty")
+      .max(MESSAGE_LIMITS.subjectChars, `subject must be at most ${MESSAGE_LIMITS.subjectChars} characters`)
+      .regex(noBreaks("subject").pattern, noBreaks("subject").message),
+    text: z
+      .string()
+      .refine(
+        (s) => bytes(s) <= MESSAGE_LIMITS.textBytes,
+        `text must be at most ${MESSAGE_LIMITS.textBytes} bytes`,
+      )
+      .optional(),
+    html: z
+      .string()
+      .refine(
+        (s) => bytes(s) <= MESSAGE_LIMITS.htmlBytes,
+        `html must be at most ${MESSAGE_LIMITS.htmlBytes} bytes`,
+      )
+      .optional(),
+    /** Overrides ReplyToAddress for this message. */
+    replyTo: address.optional(),
+    /** `<id@domain>` (brackets optional). Generated when absent. */
+    messageId: headerValue("messageId")
+      .regex(/^<?[^<>\s@]+@[^<>\s@]+>?$/, "messageId must look like <local@domain>")
+      .optional(),
+    /** Free label for filtering, sent as X-Category. */
+    category: headerValue("category").optional(),
+  })
+  .strict()
+  .refine((m) => m.text !== undefined || m.html !== undefined, {
+    message: "text or html is required",
+    path: ["text"],
+  })
+  .refine((m) => (m.cc?.length ?? 0) + (m.bcc?.length ?? 0) <= MESSAGE_LIMITS.extraRecipients, {
+    message: `cc and bcc together may hold at most ${MESSAGE_LIMITS.extraRecipients} addresses`,
+    path: ["cc"],
+  });
+
+export type OutgoingMessage = z.infer<typeof OutgoingMessageSchema>;
+
+/** Every rule broken, each naming its field: `to: must be an email address`. */
+export function messageIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
+}
+
+export function parseOutgoingMessage(input: unknown): OutgoingMessage {
+  const parsed = OutgoingMessageSchema.safeParse(input);
+  if (!parsed.success) throw new InvalidMessageError(messageIssues(parsed.error));
+  return parsed.data;
+}
+
+export interface ComposedMessage {
+  envelope: { from: string; to: string[] };
+  messageId: string;
+  raw: Buffer;
+}
+
+const bracketed = (id: string) => (id.startsWith("<") ? id : `<${id}>`);
+
+/**
+ * From is `FeedbackName <FeedbackEmail>`, Reply-To is the message's replyTo or ReplyToAddress
+ * (with FeedbackName), plus `Auto-Submitted: auto-generated` and `Precedence: bulk` as the
+ * reference sends them. UTF-8 throughout; non-ASCII subjects and names are RFC 2047-encoded.
+ */
+export async function composeMessage(
+  settings: EmailSettings,
+  input: OutgoingMessage,
+  { now = new Date() }: { now?: Date } = {},
+): Promise<ComposedMessage> {
+  const message = parseOutgoingMessage(input);
+  const from = { name: settings.FeedbackName, address: settings.FeedbackEmail };
+  const replyTo = message.replyTo ?? settings.ReplyToAddress;
+  const domain = settings.FeedbackEmail.split("@")[1] ?? "localhost";
+  const messageId = bracketed(message.messageId ?? `${crypto.randomUUID()}@${domain}`);
+  const composer = new MailComposer({
+    from,
+    to: message.to,
+    ...(message.cc?.length ? { cc: message.cc } : {}),
+    ...(message.bcc?.length ? { bcc: message.bcc } : {}),
+    ...(replyTo ? { replyTo: { name: settings.FeedbackName, address: replyTo } } : {}),
+    subject: message.subject,
+    text: message.text ?? htmlToText(message.html ?? ""),
+    ...(message.html === undefined ? {} : { html: message.html }),
+    messageId,
+    date: now,
+    headers: {
+      "Auto-Submitted": "auto-generated",
+      Precedence: "bulk",
+      ...(message.category ? { "X-Category": message.category } : {}),
+    },
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+  const node = composer.compile();
+  const envelope = node.getEnvelope();
+  const raw = await node.build();
+  return {
+    envelope: { from: envelope.from || settings.FeedbackEmail, to: envelope.to },
+    messageId,
+    raw,
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Real SMTP servers for tests (the `smtp-server` package) on 127.0.0.1, with the behaviours the
+ * SMTP core must handle: implicit TLS, STARTTLS offered or not, AUTH PLAIN/LOGIN, recipients
+ * that fail temporarily or permanently, a server that stalls after DATA. Every message and
+ * connection it saw is recorded.
+ */
+import { createServer as createTcpServer, type Server, type Socket } from "node:net";
+import { SMTPServer, type SMTPServerOptions } from "smtp-server";
+
+export interface ReceivedMessage {
+  from: string;
+  to: string[];
+  raw: Buffer;
+  secure: boolean;
+  user?: string;
+}
+
+export interface TestSmtpServerOptions {
+  /** Implicit TLS from the first byte. */
+  secure?: boolean;
+  /** Key and certificate for TLS and STARTTLS. Default: smtp-server's built-in self-signed one. */
+  tls?: { key: string; cert: string };
+  /** Do not offer STARTTLS (and refuse it if asked). */
+  noStartTls?: boolean;
+  /** username → password. Without it, AUTH is not offered. */
+  users?: Record<string, string>;
+  authMethods?: Array<"PLAIN" | "LOGIN">;
+  /** Addresses whose RCPT TO gets this reply code. */
+  rcptReplies?: Record<string, { code: number; message: string }>;
+  /** Accept the message data but never answer the final dot. */
+  stallAfterData?: boolean;
+  /** Wait this long before greeting, as many MTAs do. */
+  greetingDelayMs?: number;
+  /** Advertised SIZE limit in bytes. */
+  size?: number;
+}
+
+export interface TestSmtpServer {
+  port: number;
+  messages: ReceivedMessage[];
+  /** TCP connections accepted so far. */
+  connections: () => number;
+  /** AUTH attempts: the mechanism used each time. */
+  authAttempts: string[];
+  close(): Promise<void>;
+}
+
+export async function startSmtpServer(options: TestSmtpServerOptions = {}): Promise<TestSmtpServer> {
+  const messages: ReceivedMessage[] = [];
+  const authAttempts: string[] = [];
+  let connections = 0;
+  const config: SMTPServerOptions = {
+    secure: options.secure ?? false,
+    ...(options.tls ?? {}),
+    logger: false,
+    // close() ends lingering sessions (a stalled DATA) after this long. Sockets are never torn
+    // down from below: destroying the TCP socket under a TLS handshake crashes Node.
+    closeTimeout: 200,
+    disabledCommands: [...(options.users ? [] : ["AUTH"]), ...(options.noStartTls ? ["STARTTLS"] : [])],
+    hideSTARTTLS: options.noStartTls ?? false,
+    authMethods: options.authMethods ?? ["PLAIN", "LOGIN"],
+    allowInsecureAuth: false,
+    authOptional: true,
+    ...(options.size ? { size: options.size } : {}),
+    onConnect(_session, callback) {
+      connections++;
+      // smtp-server greets once onConnect calls back: a delay here is a slow greeting.
+      if (options.greetingDelayMs) setTimeout(callback, options.greetingDelayMs);
+      else callback();
+    },
+    onAuth(auth, _session, callback) {
+      authAttempts.push(auth.method);
+      const expected = options.users?.[auth.username ?? ""];
+      if (expected !== undefined && auth.password === expected)
+        return callback(null, { user: auth.username });
+      return callback(Object.assign(new Error("Invalid username or password"), { responseCode: 535 }));
+    },
+    onRcptTo(address, _session, callback) {
+      const reply = options.rcptReplies?.[address.address];
+      if (reply) return callback(Object.assign(new Error(reply.message), { responseCode: reply.code }));
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () => {
+        messages.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks),
+          secure: session.secure,
+          ...(session.user ? { user: String(session.user) } : {}),
+        });
+        if (!options.stallAfterData) callback();
+      });
+    },
+  };
+  const server = new SMTPServer(config);
+  server.on("error", () => {});
+  const tcp = (server as unknown as { server: Server }).server;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = tcp.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    port,
+    messages,
+    connections: () => connections,
+    authAttempts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Accepts TCP connections and never says a word: a host that never greets. */
+export async function startSilentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  return {
+    port: typeof address === "object" && address ? address.port : 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

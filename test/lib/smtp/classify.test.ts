@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import { classifySmtpError } from "../../../lib/smtp/classify.ts";
+import { SmtpStageError } from "../../../lib/smtp/index.ts";
+import { scrub, secretForms } from "../../../lib/smtp/secrets.ts";
+import { PASSWORD, settings } from "./fixtures.ts";
+
+const err = (message: string, fields: Record<string, unknown>) => Object.assign(new Error(message), fields);
+
+describe("classifySmtpError", () => {
+  it("says port 465 expects implicit TLS when a plain session gets no greeting there", () => {
+    const e = classifySmtpError(err("Greeting never received", { code: "ETIMEDOUT" }), {
+      stage: "greeting",
+      settings: settings({ SMTPPort: 465 }),
+    });
+    expect(e.message).toBe("port 465 expects implicit TLS: set ConnectionSecurity to TLS");
+    expect(e.transient).toBe(false);
+  });
+
+  it.each([
+    [
+      "ERR_TLS_CERT_ALTNAME_INVALID",
+      /does not name mail\.example\.com: set SMTPServer to a name on the certificate/,
+    ],
+    ["CERT_HAS_EXPIRED", /has expired/],
+    ["SELF_SIGNED_CERT_IN_CHAIN", /not trusted \(SELF_SIGNED_CERT_IN_CHAIN\)/],
+  ])("explains certificate failure %s as permanent", (code, hint) => {
+    const e = classifySmtpError(err("cert", { code }), {
+      stage: "tls",
+      settings: settings({ SMTPServer: "mail.example.com" }),
+    });
+    expect(e).toMatchObject({ stage: "tls", code, transient: false });
+    expect(e.message).toMatch(hint);
+  });
+
+  it("recovers the certificate code from a STARTTLS upgrade message", () => {
+    const e = classifySmtpError(
+      err("Error initiating TLS - Hostname/IP does not match certificate's altnames: Host: x", {
+        code: "ETLS",
+        command: "STARTTLS",
+      }),
+      { stage: "starttls", settings: settings({}) },
+    );
+    expect(e).toMatchObject({ stage: "starttls", code: "ERR_TLS_CERT_ALTNAME_INVALID", transient: false });
+  });
+
+  it.each([
+    ["ENOTFOUND", false, /does not resolve: check the host name/],
+    ["EAI_AGAIN", true, /could not resolve SMTPServer/],
+  ])("DNS %s is transient=%s", (code, transient, hint) => {
+    const e = classifySmtpError(err("lookup failed", { code }), { stage: "dns", settings: settings({}) });
+    expect(e).toMatchObject({ stage: "dns", code, transient });
+    expect(e.message).toMatch(hint);
+  });
+
+  it("takes the stage from the failing command and tells 4xx from 5xx", () => {
+    const s = settings({});
+    const temp = classifySmtpError(
+      err("x", { code: "EENVELOPE", command: "MAIL FROM", response: "451 later", responseCode: 451 }),
+      {
+        stage: "data",
+        settings: s,
+      },
+    );
+    expect(temp).toMatchObject({
+      stage: "mail-from",
+      responseCode: 451,
+      transient: true,
+      command: "MAIL FROM",
+    });
+    expect(temp.message).toMatch(
+      /rejected the sender FeedbackEmail test@example\.com \(server said: 451 later\)/,
+    );
+    const perm = classifySmtpError(
+      err("x", { code: "EMESSAGE", command: "DATA", response: "554 spam", responseCode: 554 }),
+      {
+        stage: "rcpt",
+        settings: s,
+      },
+    );
+    expect(perm).toMatchObject({ stage: "data", transient: false });
+  });
+
+  it("scrubs the password, raw or base64, from messages and replies", () => {
+    const s = settings({ SMTPPassword: PASSWORD });
+    const b64 = Buffer.from(PASSWORD).toString("base64");
+    const e = classifySmtpError(
+      err(`boom ${PASSWORD}`, {
+        code: "EAUTH",
+        command: "AUTH PLAIN",
+        response: `535 bad ${b64}`,
+        responseCode: 535,
+      }),
+      { stage: "auth", settings: s },
+    );
+    const all = JSON.stringify({ ...e.toJSON(), response: e.response });
+    expect(all).not.toContain(PASSWORD);
+    expect(all).not.toContain(b64);
+    expect(e.response).toBe("535 bad [redacted]");
+  });
+
+  it("passes an SmtpStageError through unchanged", () => {
+    const original = new SmtpStageError("x", { stage: "config", code: "EX", transient: false });
+    expect(classifySmtpError(original, { stage: "dns", settings: settings({}) })).toBe(original);
+  });
+});
+
+describe("scrub", () => {
+  it("ignores an empty password", () => {
+    expect(secretForms("")).toEqual([]);
+    expect(scrub("nothing to hide", secretForms(""))).toBe("nothing to hide");
+  });
+});
