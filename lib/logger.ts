@@ -1,8 +1,9 @@
 /**
- * The logging surface lib/ code depends on. Handlers pass in a logger bound to the invocation
- * (request id, function name); lib/ never reaches for a global one.
+ * The logging surface lib/ code depends on, and the JSON logger the functions use. Handlers pass
+ * in a logger bound to the invocation (service, request id); lib/ never reaches for a global one.
  */
 export type LogFields = Record<string, unknown>;
+export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export interface Logger {
   debug(message: string, fields?: LogFields): void;
@@ -18,3 +19,66 @@ export const silentLogger: Logger = {
   warn() {},
   error() {},
 };
+
+export interface JsonLogger extends Logger {
+  /** A logger with more fixed fields, sharing this one's secrets and output. */
+  child(fields: LogFields): JsonLogger;
+  /** Never let this string reach the output (the SMTP password, once settings are loaded). */
+  addSecret(secret: string): void;
+}
+
+export interface JsonLoggerOptions {
+  /** Fields on every line: service, requestId… */
+  fields?: LogFields;
+  /** Lowest level written. Default: LOG_LEVEL from the environment, else info. */
+  level?: LogLevel;
+  /** Where lines go. Default: stdout, one JSON object a line (CloudWatch's format). */
+  write?: (line: string) => void;
+  /** Milliseconds clock. Default Date.now. */
+  now?: () => number;
+}
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const MASK = "[redacted]";
+
+/** Errors do not serialise to JSON on their own; keep what an operator needs, never the stack's cause chain. */
+function serialise(value: unknown): unknown {
+  if (value instanceof Error) {
+    const json = (value as { toJSON?: () => unknown }).toJSON?.();
+    return json ?? { name: value.name, message: value.message };
+  }
+  return value;
+}
+
+export function createJsonLogger(options: JsonLoggerOptions = {}): JsonLogger {
+  const secrets = new Set<string>();
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const now = options.now ?? Date.now;
+  const envLevel = process.env.LOG_LEVEL?.toLowerCase();
+  const threshold = ORDER[options.level ?? (envLevel && envLevel in ORDER ? (envLevel as LogLevel) : "info")];
+
+  const make = (fixed: LogFields): JsonLogger => {
+    const emit = (level: LogLevel, message: string, fields?: LogFields) => {
+      if (ORDER[level] < threshold) return;
+      const entry: LogFields = { level, timestamp: new Date(now()).toISOString(), ...fixed, message };
+      for (const [key, value] of Object.entries(fields ?? {})) entry[key] = serialise(value);
+      let line = JSON.stringify(entry);
+      for (const secret of secrets) line = line.split(JSON.stringify(secret).slice(1, -1)).join(MASK);
+      write(line);
+    };
+    return {
+      debug: (m, f) => emit("debug", m, f),
+      info: (m, f) => emit("info", m, f),
+      warn: (m, f) => emit("warn", m, f),
+      error: (m, f) => emit("error", m, f),
+      child: (fields) => make({ ...fixed, ...fields }),
+      addSecret: (secret) => {
+        if (secret.length >= 3) {
+          secrets.add(secret);
+          secrets.add(Buffer.from(secret, "utf8").toString("base64"));
+        }
+      },
+    };
+  };
+  return make(options.fields ?? {});
+}

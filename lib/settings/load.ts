@@ -11,6 +11,8 @@ export interface LoadEmailSettingsOptions {
 
 export interface LoadedEmailSettings extends ResolvedEmailSettings {
   warnings: string[];
+  /** Other plain parameters the store holds under the root, by relative name. */
+  others: Readonly<Record<string, string>>;
 }
 
 /**
@@ -22,6 +24,10 @@ export async function loadEmailSettings(
 ): Promise<LoadedEmailSettings> {
   const env = options.env ?? process.env;
   const store = options.store === undefined ? ssmSettingsStore({ env }) : options.store;
-  const stored = store ? await store.read() : { layer: [], warnings: [] };
-  return { ...resolveEmailSettings([stored.layer, readEnvironmentLayer(env)]), warnings: stored.warnings };
+  const stored = store ? await store.read() : { layer: [], warnings: [], others: {} };
+  return {
+    ...resolveEmailSettings([stored.layer, readEnvironmentLayer(env)]),
+    warnings: stored.warnings,
+    others: stored.others,
+  };
 }

@@ -8,8 +8,8 @@ import {
   type SSMClient,
 } from "@aws-sdk/client-ssm";
 import { SettingsLoadError } from "./errors.ts";
-import type { SettingsLayer } from "./resolve.ts";
 import { SETTING_NAMES, type SettingName, sectionsOf } from "./schema.ts";
+import type { StoredSettings } from "./store.ts";
 
 export const DEFAULT_SETTINGS_PATH = "/mattermost";
 const VALID_PATH = /^\/[A-Za-z0-9_.\-/]*$/;
@@ -80,11 +80,12 @@ export async function readParameterTree(
   return out;
 }
 
-/** Picks the settings out of a parameter tree; unknown parameters are ignored. */
-export function ssmLayer(
-  parameters: readonly StoredParameter[],
-  root: string,
-): { layer: SettingsLayer; warnings: string[] } {
+/**
+ * Picks the settings out of a parameter tree. Other plain parameters under the root are kept by
+ * their name relative to it (`SecurityAlerts/Recipients`) for the capabilities that need them;
+ * other SecureStrings are dropped.
+ */
+export function ssmLayer(parameters: readonly StoredParameter[], root: string): StoredSettings {
   const byName = new Map(parameters.map((p) => [p.name, p]));
   const layer = [];
   const warnings: string[] = [];
@@ -99,5 +100,12 @@ export function ssmLayer(
       }
     }
   }
-  return { layer, warnings };
+  const settingNames = new Set(layer.map((r) => r.source.name));
+  const others: Record<string, string> = {};
+  for (const p of parameters) {
+    if (!settingNames.has(p.name) && p.type !== "SecureString" && p.name.startsWith(`${root}/`)) {
+      others[p.name.slice(root.length + 1)] = p.value;
+    }
+  }
+  return { layer, warnings, others };
 }

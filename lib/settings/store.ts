@@ -10,6 +10,8 @@ export interface StoredSettings {
   layer: SettingsLayer;
   /** Things an operator should fix that do not stop the product (a password stored as plain String). */
   warnings: string[];
+  /** Other plain parameters under the root, by relative name (`SecurityAlerts/Recipients`). */
+  others: Readonly<Record<string, string>>;
 }
 
 export interface SettingsStore {

@@ -11,6 +11,7 @@ export {
   type ComposedMessage,
   composeMessage,
   MESSAGE_LIMITS,
+  messageIssues,
   type OutgoingMessage,
   OutgoingMessageSchema,
   parseOutgoingMessage,

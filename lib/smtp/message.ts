@@ -19,21 +19,26 @@ export const MESSAGE_LIMITS = {
 } as const;
 
 const NO_LINE_BREAKS = /^[^\r\n\0]*$/;
-const noBreaks = (field: string) => ({
-  message: `${field} must not contain line breaks`,
-  pattern: NO_LINE_BREAKS,
-});
+const LINE_BREAKS_RULE = "must not contain line breaks";
 const bytes = (s: string) => Buffer.byteLength(s, "utf8");
 
-const address = z.email({ error: "must be an email address" }).regex(noBreaks("an address").pattern);
-const headerValue = (field: string) =>
+/** "is required" for a missing field, the rule for a wrong one. */
+const required = (rule: string) => ({
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : rule),
+});
+const address = z.email(required("must be an email address")).regex(NO_LINE_BREAKS, LINE_BREAKS_RULE);
+const headerValue = () =>
   z
     .string()
-    .max(
-      MESSAGE_LIMITS.headerValueChars,
-      `${field} must be at most ${MESSAGE_LIMITS.headerValueChars} characters`,
-    )
-    .regex(noBreaks(field).pattern, noBreaks(field).message);
+    .max(MESSAGE_LIMITS.headerValueChars, `must be at most ${MESSAGE_LIMITS.headerValueChars} characters`)
+    .regex(NO_LINE_BREAKS, LINE_BREAKS_RULE);
+const body = (limit: number) =>
+  z
+    .string()
+    .refine((s) => bytes(s) <= limit, `must be at most ${limit} bytes`)
+    .optional();
+const isObject = ({ value }: { value: unknown }) =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 export const OutgoingMessageSchema = z
   .object({
@@ -42,41 +47,32 @@ export const OutgoingMessageSchema = z
     cc: z.array(address).optional(),
     bcc: z.array(address).optional(),
     subject: z
-      .string()
-      .min(1, "subject must not be empty")
-      .max(MESSAGE_LIMITS.subjectChars, `subject must be at most ${MESSAGE_LIMITS.subjectChars} characters`)
-      .regex(noBreaks("subject").pattern, noBreaks("subject").message),
-    text: z
-      .string()
-      .refine(
-        (s) => bytes(s) <= MESSAGE_LIMITS.textBytes,
-        `text must be at most ${MESSAGE_LIMITS.textBytes} bytes`,
-      )
-      .optional(),
-    html: z
-      .string()
-      .refine(
-        (s) => bytes(s) <= MESSAGE_LIMITS.htmlBytes,
-        `html must be at most ${MESSAGE_LIMITS.htmlBytes} bytes`,
-      )
-      .optional(),
+      .string(required("must be a string"))
+      .min(1, "must not be empty")
+      .max(MESSAGE_LIMITS.subjectChars, `must be at most ${MESSAGE_LIMITS.subjectChars} characters`)
+      .regex(NO_LINE_BREAKS, LINE_BREAKS_RULE),
+    text: body(MESSAGE_LIMITS.textBytes),
+    html: body(MESSAGE_LIMITS.htmlBytes),
     /** Overrides ReplyToAddress for this message. */
     replyTo: address.optional(),
     /** `<id@domain>` (brackets optional). Generated when absent. */
-    messageId: headerValue("messageId")
-      .regex(/^<?[^<>\s@]+@[^<>\s@]+>?$/, "messageId must look like <local@domain>")
+    messageId: headerValue()
+      .regex(/^<?[^<>\s@]+@[^<>\s@]+>?$/, "must look like <local@domain>")
       .optional(),
     /** Free label for filtering, sent as X-Category. */
-    category: headerValue("category").optional(),
+    category: headerValue().optional(),
   })
   .strict()
+  // `when`: checked even when other fields are wrong, so one report lists every rule broken.
   .refine((m) => m.text !== undefined || m.html !== undefined, {
     message: "text or html is required",
     path: ["text"],
+    when: isObject,
   })
   .refine((m) => (m.cc?.length ?? 0) + (m.bcc?.length ?? 0) <= MESSAGE_LIMITS.extraRecipients, {
     message: `cc and bcc together may hold at most ${MESSAGE_LIMITS.extraRecipients} addresses`,
     path: ["cc"],
+    when: isObject,
   });
 
 export type OutgoingMessage = z.infer<typeof OutgoingMessageSchema>;

@@ -1,0 +1,65 @@
+/**
+ * POST /email/test (IAM-authorised at the gateway): runs the staged connection check with the
+ * caller's settings applied over the effective ones, optionally sending one test message.
+ */
+import middy from "@middy/core";
+import httpErrorHandler from "@middy/http-error-handler";
+import httpHeaderNormalizer from "@middy/http-header-normalizer";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import {
+  type ConnectionTestRequest,
+  ConnectionTestRequestSchema,
+  testConnection,
+} from "../../lib/connection-test/index.ts";
+import type { SettingsStore } from "../../lib/settings/index.ts";
+import type { SmtpSessionOptions } from "../../lib/smtp/index.ts";
+import { type BodyContext, httpJsonBody } from "../middleware/http-json-body.ts";
+import { httpProblems } from "../middleware/http-problems.ts";
+import { type StructuredLoggingOptions, structuredLogging } from "../middleware/logging.ts";
+import { emailSettings, type SettingsContext } from "../middleware/settings.ts";
+import { type Env, type LambdaFunction, settingsLoader, smtpOptionsFromEnv } from "../runtime.ts";
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export interface ConnectionTestDeps {
+  env?: Env;
+  store?: SettingsStore | null;
+  write?: StructuredLoggingOptions["write"];
+  smtp?: SmtpSessionOptions;
+}
+
+export function createHandler(
+  deps: ConnectionTestDeps = {},
+): LambdaFunction<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+  const env = deps.env ?? process.env;
+  const loader = settingsLoader({ env, ...(deps.store === undefined ? {} : { store: deps.store }) });
+  const smtp = { ...smtpOptionsFromEnv(env), ...deps.smtp };
+
+  return middy<
+    APIGatewayProxyEventV2,
+    APIGatewayProxyStructuredResultV2,
+    Error,
+    SettingsContext & BodyContext<ConnectionTestRequest>
+  >()
+    .use(httpErrorHandler({ logger: false, fallbackMessage: JSON.stringify({ error: "Internal error" }) }))
+    .use(structuredLogging({ service: "connection-test", ...(deps.write ? { write: deps.write } : {}) }))
+    .use(httpHeaderNormalizer())
+    .use(httpJsonBody({ schema: ConnectionTestRequestSchema, maxBytes: MAX_BODY_BYTES }))
+    .use(emailSettings({ load: loader.get }))
+    .use(httpProblems())
+    .handler(async (_event, { body, settings, logger }) => {
+      const result = await testConnection(body, { effective: settings, smtp });
+      logger.info("Connection test done", {
+        ok: result.ok,
+        failedStage: result.error?.stage,
+        sentTestMessage: Boolean(body.to),
+      });
+      return {
+        statusCode: 200,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(result),
+      };
+    }) as unknown as LambdaFunction<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
+}
+
+export const handler = createHandler();

@@ -1,0 +1,32 @@
+/**
+ * Puts the effective EmailSettings on the context, from the container's cached loader, and
+ * registers the password with the logger so no line can carry it.
+ */
+import type { MiddlewareObj } from "@middy/core";
+import type { LoadedEmailSettings } from "../../lib/settings/index.ts";
+import type { LoggingContext } from "./logging.ts";
+
+export type SettingsContext = LoggingContext & { settings: LoadedEmailSettings };
+
+export interface EmailSettingsMiddlewareOptions {
+  /** Shared by warm invocations: see createCachedLoader. */
+  load: () => Promise<LoadedEmailSettings>;
+}
+
+export function emailSettings<TEvent, TResult>({
+  load,
+}: EmailSettingsMiddlewareOptions): MiddlewareObj<TEvent, TResult, Error, SettingsContext> {
+  let warned: LoadedEmailSettings | undefined;
+  return {
+    name: "emailSettings",
+    async before(request) {
+      const loaded = await load();
+      request.context.logger.addSecret(loaded.values.SMTPPassword);
+      request.context.settings = loaded;
+      if (warned !== loaded) {
+        warned = loaded;
+        for (const warning of loaded.warnings) request.context.logger.warn(warning);
+      }
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * What every function builds once per container from its environment: the cached settings
+ * loader, and the SMTP options that are not settings.
+ */
+import type { Context } from "aws-lambda";
+import type { Logger } from "../lib/logger.ts";
+import {
+  cacheSecondsFromEnv,
+  createCachedLoader,
+  type LoadedEmailSettings,
+  loadEmailSettings,
+  type SettingsStore,
+  ssmSettingsStore,
+} from "../lib/settings/index.ts";
+import type { SmtpSessionOptions } from "../lib/smtp/index.ts";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * What Lambda calls. middy's type makes callers supply the context fields its middlewares add
+ * (logger, settings…); Lambda passes a plain Context, and the middlewares add them.
+ */
+export type LambdaFunction<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult>;
+
+export interface RuntimeOptions {
+  env?: Env;
+  /** Default: SSM under SETTINGS_PATH. */
+  store?: SettingsStore | null;
+  logger?: Logger;
+}
+
+export function settingsLoader({ env = process.env, store, logger }: RuntimeOptions = {}) {
+  const source = store === undefined ? ssmSettingsStore({ env }) : store;
+  return createCachedLoader<LoadedEmailSettings>({
+    load: () => loadEmailSettings({ env, store: source }),
+    ttlSeconds: cacheSecondsFromEnv(env),
+    ...(logger ? { logger } : {}),
+  });
+}
+
+/** EHLO name: the host of the site URL (MM_SERVICESETTINGS_SITEURL) as the reference does, else localhost. */
+export function smtpOptionsFromEnv(env: Env): SmtpSessionOptions {
+  const siteUrl = env.MM_SERVICESETTINGS_SITEURL;
+  let ehloName = "localhost";
+  if (siteUrl) {
+    try {
+      ehloName = new URL(siteUrl).hostname || ehloName;
+    } catch {
+      // not a URL: keep localhost, as the reference does
+    }
+  }
+  return { ehloName };
+}
+
+/** NOTIFICATION_POOL_SIZE: SMTP connections one batch may use at once (1 to 10). Default 1. */
+export function poolSizeFromEnv(env: Env): number {
+  const raw = env.NOTIFICATION_POOL_SIZE;
+  if (raw === undefined || raw === "") return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 10) {
+    throw new RangeError(`NOTIFICATION_POOL_SIZE ${JSON.stringify(raw)} must be a whole number from 1 to 10`);
+  }
+  return n;
+}

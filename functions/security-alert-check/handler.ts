@@ -1,0 +1,55 @@
+/**
+ * Scheduled: mails new security bulletins that apply to APP_VERSION to the admins, once each.
+ * A failure throws after every bulletin was tried, so the schedule's retries and failure
+ * destination (and its alarm) see it; what was sent stays sent.
+ */
+import middy from "@middy/core";
+import {
+  type FeedLimits,
+  runSecurityAlertCheck,
+  type SecurityAlertReport,
+  type SentStore,
+  securityAlertConfig,
+  ssmSentStore,
+} from "../../lib/security-alerts/index.ts";
+import { createSsmClient, type SettingsStore, settingsRootPath } from "../../lib/settings/index.ts";
+import { createMailer, type SmtpSessionOptions } from "../../lib/smtp/index.ts";
+import { type StructuredLoggingOptions, structuredLogging } from "../middleware/logging.ts";
+import { emailSettings, type SettingsContext } from "../middleware/settings.ts";
+import { type Env, type LambdaFunction, settingsLoader, smtpOptionsFromEnv } from "../runtime.ts";
+
+export interface SecurityAlertDeps {
+  env?: Env;
+  store?: SettingsStore | null;
+  sentStore?: SentStore;
+  write?: StructuredLoggingOptions["write"];
+  smtp?: SmtpSessionOptions;
+  limits?: FeedLimits;
+}
+
+export function createHandler(deps: SecurityAlertDeps = {}): LambdaFunction<unknown, SecurityAlertReport> {
+  const env = deps.env ?? process.env;
+  const loader = settingsLoader({ env, ...(deps.store === undefined ? {} : { store: deps.store }) });
+  const smtp = { ...smtpOptionsFromEnv(env), ...deps.smtp };
+  let sentStore = deps.sentStore;
+
+  return middy<unknown, SecurityAlertReport, Error, SettingsContext>()
+    .use(structuredLogging({ service: "security-alert-check", ...(deps.write ? { write: deps.write } : {}) }))
+    .use(emailSettings({ load: loader.get }))
+    .handler(async (_event, { settings, logger }) => {
+      sentStore ??= ssmSentStore({ client: createSsmClient(), root: settingsRootPath(env) });
+      const report = await runSecurityAlertCheck({
+        settings: settings.values,
+        config: () => securityAlertConfig(env, settings.others),
+        store: sentStore,
+        mailer: () => createMailer(settings.values, smtp),
+        logger,
+        knownParameters: settings.others,
+        ...(deps.limits ? { limits: deps.limits } : {}),
+      });
+      logger.info("Security alert check done", { ...report });
+      return report;
+    }) as unknown as LambdaFunction<unknown, SecurityAlertReport>;
+}
+
+export const handler = createHandler();

@@ -1,0 +1,123 @@
+/**
+ * The scheduled security-bulletin check: fetch the feed, and mail each bulletin that applies to
+ * this version and was not sent before to every admin address, recording it as sent only after
+ * every recipient accepted it. Unlike the reference, send errors are not ignored and disabled
+ * email is honoured.
+ */
+import type { Logger } from "../logger.ts";
+import type { EmailSettings } from "../settings/index.ts";
+import type { Mailer } from "../smtp/index.ts";
+import type { SecurityAlertConfig } from "./config.ts";
+import { BULLETIN_ID, type FeedLimits, fetchBulletinHtml, fetchBulletinList } from "./feed.ts";
+import type { SentStore } from "./sent-store.ts";
+
+export const BULLETIN_SUBJECT = "Mattermost Security Bulletin";
+
+export interface SecurityAlertCheckOptions {
+  settings: EmailSettings;
+  /**
+   * Feed URL, version and recipients (securityAlertConfig). Read only once the check is known
+   * to be enabled, so a disabled deployment needs none of them.
+   */
+  config: () => SecurityAlertConfig;
+  store: SentStore;
+  /** Opened only when there is something to send. */
+  mailer: () => Mailer;
+  logger: Logger;
+  limits?: FeedLimits;
+  /** Parameters already loaded with the settings (`SecurityAlerts/Sent/<id>` among them): spares a claim call per old bulletin. */
+  knownParameters?: Readonly<Record<string, string>>;
+}
+
+export interface SecurityAlertReport {
+  status: "disabled" | "checked";
+  sent: string[];
+  skipped: Array<{ id: string; reason: string }>;
+  failed: Array<{ id: string; error: string }>;
+}
+
+/** Some bulletins could not be sent; they stay unsent and the next run tries them again. */
+export class SecurityAlertRunError extends Error {
+  override readonly name = "SecurityAlertRunError";
+  readonly report: SecurityAlertReport;
+  constructor(report: SecurityAlertReport) {
+    super(
+      `${report.failed.length} security bulletin(s) not sent: ${report.failed.map((f) => `${f.id}: ${f.error}`).join("; ")}`,
+    );
+    this.report = report;
+  }
+}
+
+const alreadySent = (known: Readonly<Record<string, string>> | undefined, id: string): boolean => {
+  const value = known?.[`SecurityAlerts/Sent/${id}`];
+  if (value === undefined) return false;
+  try {
+    return (JSON.parse(value) as { state?: string }).state !== "sending";
+  } catch {
+    return true;
+  }
+};
+
+export async function runSecurityAlertCheck(
+  options: SecurityAlertCheckOptions,
+): Promise<SecurityAlertReport> {
+  const { settings, logger, store } = options;
+  const report: SecurityAlertReport = { status: "checked", sent: [], skipped: [], failed: [] };
+  if (!settings.EnableSecurityFixAlert || !settings.SendEmailNotifications) {
+    logger.info("Security alerts are off: nothing checked", {
+      EnableSecurityFixAlert: settings.EnableSecurityFixAlert,
+      SendEmailNotifications: settings.SendEmailNotifications,
+    });
+    return { ...report, status: "disabled" };
+  }
+
+  const { feedUrl, appVersion, recipients } = options.config();
+  const bulletins = await fetchBulletinList(feedUrl, options.limits);
+  const applicable = bulletins.filter((b) => b.applies_to_version === appVersion);
+  logger.info("Security bulletin feed read", { bulletins: bulletins.length, applicable: applicable.length });
+
+  let mailer: Mailer | undefined;
+  try {
+    for (const { id } of applicable) {
+      if (!BULLETIN_ID.test(id)) {
+        report.skipped.push({ id, reason: "id has characters an SSM name cannot hold" });
+        logger.warn("Security bulletin skipped: unusable id", { id: id.slice(0, 200) });
+        continue;
+      }
+      if (alreadySent(options.knownParameters, id)) {
+        report.skipped.push({ id, reason: "sent" });
+        continue;
+      }
+      const claim = await store.claim(id);
+      if (!claim.claimed) {
+        report.skipped.push({ id, reason: claim.reason });
+        logger.info("Security bulletin skipped", { id, reason: claim.reason, since: claim.since });
+        continue;
+      }
+      try {
+        const html = await fetchBulletinHtml(feedUrl, id, options.limits);
+        mailer ??= options.mailer();
+        const m = mailer;
+        // One message per admin, To holding one address as the reference sends it.
+        await Promise.all(recipients.map((to) => m.send({ to, subject: BULLETIN_SUBJECT, html })));
+        await store.markSent(id, claim.token, { recipients: recipients.length });
+        report.sent.push(id);
+        logger.info("Security bulletin sent", { id, recipients: recipients.length });
+      } catch (error) {
+        await store.release(id, claim.token).catch((releaseError: unknown) => {
+          logger.error("Could not release the claim on a bulletin; it is retried once the claim is stale", {
+            id,
+            error: releaseError,
+          });
+        });
+        const message = error instanceof Error ? error.message : String(error);
+        report.failed.push({ id, error: message });
+        logger.error("Security bulletin not sent; the next run tries again", { id, error });
+      }
+    }
+  } finally {
+    await mailer?.close();
+  }
+  if (report.failed.length > 0) throw new SecurityAlertRunError(report);
+  return report;
+}

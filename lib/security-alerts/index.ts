@@ -1,0 +1,10 @@
+export {
+  BULLETIN_SUBJECT,
+  runSecurityAlertCheck,
+  type SecurityAlertCheckOptions,
+  type SecurityAlertReport,
+  SecurityAlertRunError,
+} from "./check.ts";
+export { type SecurityAlertConfig, SecurityAlertConfigError, securityAlertConfig } from "./config.ts";
+export { type Bulletin, FeedError, type FeedLimits, fetchBulletinHtml, fetchBulletinList } from "./feed.ts";
+export { type ClaimResult, type SentStore, ssmSentStore } from "./sent-store.ts";

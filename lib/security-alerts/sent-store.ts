@@ -1,0 +1,131 @@
+/**
+ * Which bulletins were mailed, kept in SSM under `<root>/SecurityAlerts/Sent/<id>`.
+ *
+ * SSM has no compare-and-swap, but PutParameter without Overwrite fails when the name exists:
+ * that is the lock. A run first claims a bulletin (value `sending …`); only the run whose create
+ * succeeded sends it, then overwrites the claim with `sent …`. A failed send releases the claim so
+ * the next run tries again. A claim left by a run that died is taken over after `staleAfterMs`
+ * through a create-only name unique to that claim (`<root>/SecurityAlerts/Takeover/<id>.<token>`),
+ * so two runs cannot both take it over.
+ */
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  ParameterAlreadyExists,
+  ParameterNotFound,
+  PutParameterCommand,
+  type SSMClient,
+} from "@aws-sdk/client-ssm";
+
+export type ClaimResult =
+  | { claimed: true; token: string }
+  | { claimed: false; reason: "sent" | "in-progress"; since?: string };
+
+export interface SentStore {
+  claim(id: string): Promise<ClaimResult>;
+  markSent(id: string, token: string, detail: { recipients: number }): Promise<void>;
+  release(id: string, token: string): Promise<void>;
+}
+
+interface Marker {
+  state: "sending" | "sent";
+  token: string;
+  at: string;
+}
+
+export interface SsmSentStoreOptions {
+  client: SSMClient;
+  root: string;
+  /** A claim older than this belongs to a run that died. Default 15 minutes, Lambda's longest run. */
+  staleAfterMs?: number;
+  now?: () => number;
+}
+
+export function ssmSentStore({
+  client,
+  root,
+  staleAfterMs = 15 * 60_000,
+  now = Date.now,
+}: SsmSentStoreOptions): SentStore {
+  const nameOf = (id: string) => `${root}/SecurityAlerts/Sent/${id}`;
+  const marker = (state: Marker["state"], token: string): string =>
+    JSON.stringify({ state, token, at: new Date(now()).toISOString() } satisfies Marker);
+
+  async function createOnly(name: string, value: string): Promise<boolean> {
+    try {
+      await client.send(
+        new PutParameterCommand({ Name: name, Value: value, Type: "String", Overwrite: false }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ParameterAlreadyExists) return false;
+      throw error;
+    }
+  }
+
+  async function read(name: string): Promise<Marker | undefined> {
+    try {
+      const out = await client.send(new GetParameterCommand({ Name: name }));
+      const value = out.Parameter?.Value ?? "";
+      try {
+        return JSON.parse(value) as Marker;
+      } catch {
+        // Written by hand (any value means "sent"): an operator can mark a bulletin done.
+        return { state: "sent", token: "", at: "" };
+      }
+    } catch (error) {
+      if (error instanceof ParameterNotFound) return undefined;
+      throw error;
+    }
+  }
+
+  return {
+    async claim(id) {
+      const token = crypto.randomUUID();
+      if (await createOnly(nameOf(id), marker("sending", token))) return { claimed: true, token };
+      const existing = await read(nameOf(id));
+      if (!existing) {
+        // Released between our create and our read: try once more, then leave it to the next run.
+        return (await createOnly(nameOf(id), marker("sending", token)))
+          ? { claimed: true, token }
+          : { claimed: false, reason: "in-progress" };
+      }
+      if (existing.state === "sent") return { claimed: false, reason: "sent", since: existing.at };
+      const age = now() - Date.parse(existing.at);
+      if (!(age > staleAfterMs)) return { claimed: false, reason: "in-progress", since: existing.at };
+      // Only one run can create the takeover name for this particular stale claim.
+      if (!(await createOnly(`${root}/SecurityAlerts/Takeover/${id}.${existing.token}`, token))) {
+        return { claimed: false, reason: "in-progress", since: existing.at };
+      }
+      await client.send(
+        new PutParameterCommand({
+          Name: nameOf(id),
+          Value: marker("sending", token),
+          Type: "String",
+          Overwrite: true,
+        }),
+      );
+      return { claimed: true, token };
+    },
+
+    async markSent(id, token, detail) {
+      await client.send(
+        new PutParameterCommand({
+          Name: nameOf(id),
+          Value: JSON.stringify({ ...JSON.parse(marker("sent", token)), recipients: detail.recipients }),
+          Type: "String",
+          Overwrite: true,
+        }),
+      );
+    },
+
+    async release(id, token) {
+      const existing = await read(nameOf(id));
+      if (existing?.state === "sending" && existing.token === token) {
+        await client.send(new DeleteParameterCommand({ Name: nameOf(id) })).catch((error) => {
+          if (!(error instanceof ParameterNotFound)) throw error;
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * The send-notification function driven with real SQS event shapes against moto_server (SSM)
+ * and a real SMTP server. No mocked SDK or transport.
+ */
+import { simpleParser } from "mailparser";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createHandler } from "../../functions/send-notification/handler.ts";
+import { testCertificates } from "../helpers/certs.ts";
+import { captureLogs, eventBridgeEnvelope, lambdaContext, sqsEvent, sqsRecord } from "../helpers/lambda.ts";
+import { startSmtpServer, type TestSmtpServer, type TestSmtpServerOptions } from "../helpers/smtp-server.ts";
+import { ssmFixture } from "../helpers/ssm.ts";
+
+const PASSWORD = "n0tify-Secret-9d2e";
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+async function smtp(options: TestSmtpServerOptions = {}): Promise<TestSmtpServer> {
+  const s = await startSmtpServer(options);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+/** A deployed-like function: settings in SSM under a fresh root, logs captured. */
+async function deploy(settings: Record<string, string>, options: { ca?: string } = {}) {
+  const ssm = ssmFixture();
+  await ssm.putSettings({ FeedbackEmail: "noreply@chat.example", ...settings });
+  const logs = captureLogs();
+  const handler = createHandler({
+    env: { SETTINGS_PATH: ssm.root },
+    store: ssm.store(),
+    write: logs.write,
+    ...(options.ca ? { smtp: { ca: options.ca } } : {}),
+  });
+  return { handler, logs, ssm };
+}
+
+const good = { to: "user@example.com", subject: "You were mentioned", text: "Hi" };
+
+describe("send-notification", () => {
+  it("sends good records and reports exactly the failed ones, telling transient from permanent", async () => {
+    const s = await smtp({
+      rcptReplies: {
+        "gone@example.com": { code: 550, message: "No such user" },
+        "busy@example.com": { code: 451, message: "Mailbox busy" },
+      },
+    });
+    const { handler, logs } = await deploy({ SMTPServer: "127.0.0.1", SMTPPort: String(s.port) });
+    const records = [
+      sqsRecord(good, { messageId: "ok-1" }),
+      sqsRecord({ to: "not-an-address", text: "x" }, { messageId: "invalid-1" }),
+      sqsRecord({ ...good, to: "gone@example.com" }, { messageId: "permanent-1" }),
+      sqsRecord({ ...good, to: "busy@example.com" }, { messageId: "transient-1" }),
+      sqsRecord("{not json", { messageId: "invalid-2" }),
+      sqsRecord({ ...good, to: "second@example.com" }, { messageId: "ok-2" }),
+    ];
+    const result = await handler(sqsEvent(records), lambdaContext());
+
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
+      "invalid-1",
+      "invalid-2",
+      "permanent-1",
+      "transient-1",
+    ]);
+    expect(s.messages.flatMap((m) => m.to).sort()).toEqual(["second@example.com", "user@example.com"]);
+
+    const entries = logs.entries();
+    const invalid = entries.filter((e) => e.record === "invalid-1");
+    expect(invalid).toHaveLength(1);
+    expect(invalid[0]).toMatchObject({ level: "error", service: "send-notification" });
+    expect(invalid[0]?.issues).toEqual(["to: must be an email address", "subject: is required"]);
+    expect(entries.find((e) => e.record === "invalid-2")?.issues).toEqual([
+      expect.stringMatching(/^body is not JSON/),
+    ]);
+    expect(entries.find((e) => e.record === "permanent-1")).toMatchObject({
+      level: "error",
+      message: expect.stringMatching(/failed permanently/),
+      error: { stage: "rcpt", responseCode: 550, transient: false },
+    });
+    expect(entries.find((e) => e.record === "transient-1")).toMatchObject({
+      level: "warn",
+      message: expect.stringMatching(/failed transiently: SQS will retry/),
+      error: { stage: "rcpt", responseCode: 451, transient: true },
+    });
+    expect(entries.every((e) => typeof e.requestId === "string")).toBe(true);
+  });
+
+  it("shares one SMTP connection across the batch", async () => {
+    const s = await smtp();
+    const { handler } = await deploy({ SMTPServer: "127.0.0.1", SMTPPort: String(s.port) });
+    const records = Array.from({ length: 10 }, (_, i) => sqsRecord({ ...good, to: `u${i}@example.com` }));
+    const result = await handler(sqsEvent(records), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+    expect(s.messages).toHaveLength(10);
+    expect(s.connections()).toBe(1);
+  });
+
+  it("gives a redelivered record the same Message-ID, derived from the SQS message id", async () => {
+    const s = await smtp();
+    const { handler } = await deploy({ SMTPServer: "127.0.0.1", SMTPPort: String(s.port) });
+    const record = sqsRecord(good, { messageId: "3f1c-redelivered" });
+    await handler(sqsEvent([record]), lambdaContext());
+    await handler(
+      sqsEvent([{ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: "2" } }]),
+      lambdaContext(),
+    );
+    const ids = await Promise.all(s.messages.map(async (m) => (await simpleParser(m.raw)).messageId));
+    expect(ids).toEqual(["<3f1c-redelivered@chat.example>", "<3f1c-redelivered@chat.example>"]);
+  });
+
+  it("keeps a Message-ID the body gives", async () => {
+    const s = await smtp();
+    const { handler } = await deploy({ SMTPServer: "127.0.0.1", SMTPPort: String(s.port) });
+    await handler(sqsEvent([sqsRecord({ ...good, messageId: "<post-42@chat.example>" })]), lambdaContext());
+    expect((await simpleParser(s.messages[0]?.raw ?? Buffer.alloc(0))).messageId).toBe(
+      "<post-42@chat.example>",
+    );
+  });
+
+  it("reads a notification from an EventBridge envelope's detail", async () => {
+    const s = await smtp();
+    const { handler } = await deploy({ SMTPServer: "127.0.0.1", SMTPPort: String(s.port) });
+    const result = await handler(
+      sqsEvent([
+        sqsRecord(eventBridgeEnvelope({ ...good, html: "<p>From <b>EventBridge</b></p>", text: undefined })),
+      ]),
+      lambdaContext(),
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    const parsed = await simpleParser(s.messages[0]?.raw ?? Buffer.alloc(0));
+    expect(parsed.html).toContain("<b>EventBridge</b>");
+    expect(parsed.text?.trim()).toBe("From EventBridge");
+  });
+
+  it("names detail fields when an EventBridge envelope is invalid", async () => {
+    const { handler, logs } = await deploy({});
+    const result = await handler(
+      sqsEvent([sqsRecord(eventBridgeEnvelope({ to: "x@example.com" }), { messageId: "eb-bad" })]),
+      lambdaContext(),
+    );
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: "eb-bad" }]);
+    expect(logs.entries().find((e) => e.record === "eb-bad")?.issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^detail\.subject: /),
+        "detail.text: text or html is required",
+      ]),
+    );
+  });
+
+  it("acknowledges without sending when SendEmailNotifications is false, counting each as skipped", async () => {
+    const s = await smtp();
+    const { handler, logs } = await deploy({
+      SMTPServer: "127.0.0.1",
+      SMTPPort: String(s.port),
+      SendEmailNotifications: "false",
+    });
+    const result = await handler(sqsEvent([sqsRecord(good), sqsRecord(good)]), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+    expect(s.connections()).toBe(0);
+    expect(logs.entries().filter((e) => /skipped/.test(String(e.message)))).toHaveLength(2);
+    expect(logs.entries().find((e) => e.message === "Batch done")).toMatchObject({ skipped: 2, sent: 0 });
+  });
+
+  it("fails the whole batch (nothing sent) when the settings are invalid, naming the parameter", async () => {
+    const s = await smtp();
+    const { handler, logs, ssm } = await deploy({ SMTPServer: "127.0.0.1", SMTPPort: "smtp" });
+    await expect(handler(sqsEvent([sqsRecord(good)]), lambdaContext())).rejects.toThrow(/SMTPPort/);
+    expect(s.connections()).toBe(0);
+    expect(logs.text()).toContain(`SSM parameter ${ssm.root}/EmailSettings/SMTPPort`);
+  });
+
+  it("never logs the SMTP password, even when authentication fails", async () => {
+    const certs = testCertificates();
+    const s = await smtp({ tls: certs.server, users: { mailer: "something-else" } });
+    const { handler, logs } = await deploy(
+      {
+        SMTPServer: "127.0.0.1",
+        SMTPPort: String(s.port),
+        ConnectionSecurity: "STARTTLS",
+        SMTPUsername: "mailer",
+        SMTPPassword: PASSWORD,
+      },
+      { ca: certs.ca },
+    );
+    const result = await handler(sqsEvent([sqsRecord(good, { messageId: "auth-fail" })]), lambdaContext());
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: "auth-fail" }]);
+    expect(logs.entries().find((e) => e.record === "auth-fail")).toMatchObject({
+      error: { stage: "auth", responseCode: 535 },
+    });
+    expect(logs.text()).not.toContain(PASSWORD);
+    expect(logs.text()).not.toContain(Buffer.from(PASSWORD).toString("base64"));
+  });
+});
+
+describe("the exported handler", () => {
+  it("is wired from the environment: SETTINGS_PATH and the SDK's AWS_ENDPOINT_URL_SSM", async () => {
+    const s = await smtp();
+    const ssm = ssmFixture();
+    await ssm.putSettings({ SMTPServer: "127.0.0.1", SMTPPort: String(s.port) });
+    vi.stubEnv("SETTINGS_PATH", ssm.root);
+    vi.stubEnv("AWS_ENDPOINT_URL_SSM", ssm.endpoint);
+    const stdout = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      vi.resetModules();
+      const { handler } = await import("../../functions/send-notification/handler.ts");
+      const result = await handler(sqsEvent([sqsRecord(good)]), lambdaContext());
+      expect(result.batchItemFailures).toEqual([]);
+      expect(s.messages).toHaveLength(1);
+      const logged = stdout.mock.calls.map((c) => String(c[0])).join("");
+      expect(logged).toContain('"service":"send-notification"');
+    } finally {
+      stdout.mockRestore();
+      vi.unstubAllEnvs();
+    }
+  });
+});

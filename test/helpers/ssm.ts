@@ -1,0 +1,28 @@
+/** Seeding parameters in the run's moto_server, each test under a root of its own. */
+import { PutParameterCommand } from "@aws-sdk/client-ssm";
+import { inject } from "vitest";
+import { createSsmClient, ssmSettingsStore } from "../../lib/settings/index.ts";
+
+let n = 0;
+
+export function ssmFixture() {
+  const endpoint = inject("motoEndpoint");
+  const client = createSsmClient({ endpoint, maxAttempts: 1 });
+  const root = `/t-${process.pid}-${Date.now()}-${++n}`;
+  return {
+    endpoint,
+    client,
+    root,
+    store: () => ssmSettingsStore({ client, root }),
+    async put(relative: string, value: string, type: "String" | "SecureString" = "String") {
+      await client.send(
+        new PutParameterCommand({ Name: `${root}/${relative}`, Value: value, Type: type, Overwrite: true }),
+      );
+    },
+    async putSettings(values: Record<string, string>) {
+      for (const [name, value] of Object.entries(values)) {
+        await this.put(`EmailSettings/${name}`, value, name === "SMTPPassword" ? "SecureString" : "String");
+      }
+    },
+  };
+}
