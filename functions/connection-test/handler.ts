@@ -48,6 +48,8 @@ export function createHandler(
     .use(emailSettings({ load: loader.get }))
     .use(httpProblems())
     .handler(async (_event, { body, settings, logger }) => {
+      // A password typed into the test is as secret as the saved one.
+      if (typeof body.settings?.SMTPPassword === "string") logger.addSecret(body.settings.SMTPPassword);
       const result = await testConnection(body, { effective: settings, smtp });
       logger.info("Connection test done", {
         ok: result.ok,

@@ -41,10 +41,11 @@ export function securityAlertConfig(
     problems.push("no recipients: set the SecurityAlerts/Recipients parameter or SECURITY_ALERT_RECIPIENTS");
   }
   const bad = recipients.filter((r) => !address.safeParse(r).success);
-  if (bad.length)
+  if (bad.length) {
     problems.push(
-      `${recipientsSource} holds ${bad.length} entr${bad.length === 1 ? "y" : "ies"} that are not email addresses: ${bad.join(", ")}`,
+      `${recipientsSource} holds ${bad.length === 1 ? "an entry that is not an email address" : `${bad.length} entries that are not email addresses`}: ${bad.join(", ")}`,
     );
+  }
   if (problems.length)
     throw new SecurityAlertConfigError(`Security alert configuration: ${problems.join("; ")}`);
   return { feedUrl, appVersion, recipients, recipientsSource };

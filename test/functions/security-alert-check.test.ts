@@ -1,0 +1,206 @@
+/**
+ * The security-alert function against moto_server (settings and sent markers), a local HTTP
+ * bulletin feed and a real SMTP server.
+ */
+import { GetParametersByPathCommand } from "@aws-sdk/client-ssm";
+import { simpleParser } from "mailparser";
+import { afterEach, describe, expect, it } from "vitest";
+import { createHandler } from "../../functions/security-alert-check/handler.ts";
+import { ssmSentStore } from "../../lib/security-alerts/index.ts";
+import { type FeedServer, startFeedServer } from "../helpers/feed-server.ts";
+import { captureLogs, lambdaContext } from "../helpers/lambda.ts";
+import { startSmtpServer, type TestSmtpServer, type TestSmtpServerOptions } from "../helpers/smtp-server.ts";
+import { ssmFixture } from "../helpers/ssm.ts";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+const VERSION = "10.5.1";
+const ADMINS = "admin1@example.com, admin2@example.com";
+const scheduled = { "detail-type": "Scheduled Event", source: "aws.scheduler", detail: {} };
+
+async function world({
+  settings = {},
+  smtpOptions = {},
+  env = {},
+}: {
+  settings?: Record<string, string>;
+  smtpOptions?: TestSmtpServerOptions;
+  env?: Record<string, string>;
+} = {}) {
+  const smtp: TestSmtpServer = await startSmtpServer(smtpOptions);
+  const feed: FeedServer = await startFeedServer();
+  cleanups.push(
+    () => smtp.close(),
+    () => feed.close(),
+  );
+  const ssm = ssmFixture();
+  await ssm.putSettings({ SMTPServer: "127.0.0.1", SMTPPort: String(smtp.port), ...settings });
+  await ssm.put("SecurityAlerts/Recipients", ADMINS);
+  feed.bulletins.push(
+    { id: "MMSA-2026-001", applies_to_version: VERSION },
+    { id: "MMSA-2026-002", applies_to_version: "9.0.0" },
+  );
+  feed.html["MMSA-2026-001"] = "<h1>Security update</h1><p>Upgrade to 10.5.2.</p>";
+  const logs = captureLogs();
+  const make = () =>
+    createHandler({
+      env: {
+        SETTINGS_PATH: ssm.root,
+        SECURITY_FEED_URL: feed.url,
+        APP_VERSION: VERSION,
+        SETTINGS_CACHE_SECONDS: "0",
+        ...env,
+      },
+      store: ssm.store(),
+      sentStore: ssmSentStore({ client: ssm.client, root: ssm.root }),
+      write: logs.write,
+      limits: { timeoutMs: 500, maxBytes: 64 * 1024 },
+    });
+  const sentMarkers = async () => {
+    const out = await ssm.client.send(
+      new GetParametersByPathCommand({ Path: `${ssm.root}/SecurityAlerts/Sent`, Recursive: true }),
+    );
+    return (out.Parameters ?? []).map((p) => ({
+      name: p.Name?.split("/").pop(),
+      state: JSON.parse(p.Value ?? "{}").state,
+    }));
+  };
+  return { smtp, feed, ssm, logs, make, sentMarkers };
+}
+
+describe("security-alert-check", () => {
+  it("mails a bulletin for this version to every admin, once across two runs", async () => {
+    const w = await world();
+    const first = await w.make()(scheduled, lambdaContext());
+    expect(first).toMatchObject({ status: "checked", sent: ["MMSA-2026-001"], failed: [] });
+    expect(w.smtp.messages.flatMap((m) => m.to).sort()).toEqual(["admin1@example.com", "admin2@example.com"]);
+    const parsed = await simpleParser(w.smtp.messages[0]?.raw ?? Buffer.alloc(0));
+    expect(parsed.subject).toBe("Mattermost Security Bulletin");
+    expect(parsed.html).toContain("Upgrade to 10.5.2.");
+    expect(await w.sentMarkers()).toEqual([{ name: "MMSA-2026-001", state: "sent" }]);
+
+    const second = await w.make()(scheduled, lambdaContext());
+    expect(second.sent).toEqual([]);
+    expect(second.skipped).toEqual([{ id: "MMSA-2026-001", reason: "sent" }]);
+    expect(w.smtp.messages).toHaveLength(2);
+  });
+
+  it("two runs at once mail the bulletin once", async () => {
+    const w = await world();
+    const [a, b] = await Promise.all([
+      w.make()(scheduled, lambdaContext()),
+      w.make()(scheduled, lambdaContext()),
+    ]);
+    expect([...a.sent, ...b.sent]).toEqual(["MMSA-2026-001"]);
+    expect(w.smtp.messages).toHaveLength(2);
+  });
+
+  it.each([
+    ["500", /answered 500, expected 200/],
+    ["malformed", /did not return JSON/],
+    ["huge", /over the 65536-byte limit/],
+    ["hang", /no answer within 500 ms/],
+  ] as const)("a feed that is %s fails the run, bounded, and the next run sends", async (mode, reason) => {
+    const w = await world();
+    w.feed.mode = mode;
+    await expect(w.make()(scheduled, lambdaContext())).rejects.toThrow(reason);
+    expect(w.smtp.messages).toHaveLength(0);
+    expect(await w.sentMarkers()).toEqual([]);
+    expect(w.logs.entries().find((e) => e.message === "Invocation failed")).toMatchObject({
+      level: "error",
+      error: { name: "FeedError" },
+    });
+
+    w.feed.mode = "ok";
+    const retry = await w.make()(scheduled, lambdaContext());
+    expect(retry.sent).toEqual(["MMSA-2026-001"]);
+  });
+
+  it("leaves a bulletin unsent when its page cannot be fetched, and retries it next run", async () => {
+    const w = await world();
+    w.feed.mode = "bulletin-500";
+    await expect(w.make()(scheduled, lambdaContext())).rejects.toThrow(
+      /1 security bulletin\(s\) not sent: MMSA-2026-001/,
+    );
+    expect(await w.sentMarkers()).toEqual([]);
+    w.feed.mode = "ok";
+    expect((await w.make()(scheduled, lambdaContext())).sent).toEqual(["MMSA-2026-001"]);
+  });
+
+  it("records nothing when a recipient is refused, so the next run tries again", async () => {
+    const w = await world({
+      smtpOptions: { rcptReplies: { "admin2@example.com": { code: 452, message: "Mailbox full" } } },
+    });
+    await expect(w.make()(scheduled, lambdaContext())).rejects.toThrow(/not sent/);
+    expect(await w.sentMarkers()).toEqual([]);
+    expect(
+      w.logs.entries().find((e) => /not sent; the next run tries again/.test(String(e.message))),
+    ).toMatchObject({
+      id: "MMSA-2026-001",
+      error: { stage: "rcpt", responseCode: 452 },
+    });
+  });
+
+  it.each([[{ EnableSecurityFixAlert: "false" }], [{ SendEmailNotifications: "false" }]])(
+    "does nothing, not even a feed request, when %j",
+    async (settings) => {
+      const w = await world({ settings });
+      const report = await w.make()(scheduled, lambdaContext());
+      expect(report.status).toBe("disabled");
+      expect(w.feed.requests).toEqual([]);
+      expect(w.smtp.connections()).toBe(0);
+    },
+  );
+
+  it("honours the ServiceSettings spelling of EnableSecurityFixAlert", async () => {
+    const w = await world();
+    await w.ssm.put("ServiceSettings/EnableSecurityFixAlert", "false");
+    expect((await w.make()(scheduled, lambdaContext())).status).toBe("disabled");
+    expect(w.feed.requests).toEqual([]);
+  });
+
+  it("takes recipients from SECURITY_ALERT_RECIPIENTS over the parameter", async () => {
+    const w = await world({ env: { SECURITY_ALERT_RECIPIENTS: "ops@example.com" } });
+    await w.make()(scheduled, lambdaContext());
+    expect(w.smtp.messages.flatMap((m) => m.to)).toEqual(["ops@example.com"]);
+  });
+
+  it("fails with a clear configuration error, before any request, when recipients or the feed are missing", async () => {
+    const w = await world({
+      env: { SECURITY_ALERT_RECIPIENTS: "not-an-address", SECURITY_FEED_URL: "ftp://x" },
+    });
+    await expect(w.make()(scheduled, lambdaContext())).rejects.toThrow(
+      /SECURITY_FEED_URL must be an http\(s\) URL; SECURITY_ALERT_RECIPIENTS holds an entry that is not an email address: not-an-address/,
+    );
+    expect(w.feed.requests).toEqual([]);
+  });
+});
+
+describe("ssmSentStore", () => {
+  it("lets exactly one run take over a claim left by a run that died", async () => {
+    const ssm = ssmFixture();
+    let t = Date.parse("2026-11-24T00:00:00Z");
+    const store = () =>
+      ssmSentStore({ client: ssm.client, root: ssm.root, staleAfterMs: 60_000, now: () => t });
+    const dead = await store().claim("B-1");
+    expect(dead.claimed).toBe(true);
+    expect(await store().claim("B-1")).toMatchObject({ claimed: false, reason: "in-progress" });
+    t += 61_000;
+    const racers = await Promise.all([store().claim("B-1"), store().claim("B-1"), store().claim("B-1")]);
+    expect(racers.filter((r) => r.claimed)).toHaveLength(1);
+  });
+
+  it("releases only its own claim", async () => {
+    const ssm = ssmFixture();
+    const store = ssmSentStore({ client: ssm.client, root: ssm.root });
+    const mine = await store.claim("B-2");
+    if (!mine.claimed) throw new Error("expected a claim");
+    await store.release("B-2", "someone-else");
+    expect(await store.claim("B-2")).toMatchObject({ claimed: false });
+    await store.release("B-2", mine.token);
+    expect((await store.claim("B-2")).claimed).toBe(true);
+  });
+});
