@@ -44,7 +44,6 @@ export function createHandler(deps: SecurityAlertDeps = {}): LambdaFunction<unkn
         store: sentStore,
         mailer: () => createMailer(settings.values, smtp),
         logger,
-        knownParameters: settings.others,
         ...(deps.limits ? { limits: deps.limits } : {}),
       });
       logger.info("Security alert check done", { ...report });

@@ -25,8 +25,6 @@ export interface SecurityAlertCheckOptions {
   mailer: () => Mailer;
   logger: Logger;
   limits?: FeedLimits;
-  /** Parameters already loaded with the settings (`SecurityAlerts/Sent/<id>` among them): spares a claim call per old bulletin. */
-  knownParameters?: Readonly<Record<string, string>>;
 }
 
 export interface SecurityAlertReport {
@@ -47,16 +45,6 @@ export class SecurityAlertRunError extends Error {
     this.report = report;
   }
 }
-
-const alreadySent = (known: Readonly<Record<string, string>> | undefined, id: string): boolean => {
-  const value = known?.[`SecurityAlerts/Sent/${id}`];
-  if (value === undefined) return false;
-  try {
-    return (JSON.parse(value) as { state?: string }).state !== "sending";
-  } catch {
-    return true;
-  }
-};
 
 export async function runSecurityAlertCheck(
   options: SecurityAlertCheckOptions,
@@ -82,10 +70,6 @@ export async function runSecurityAlertCheck(
       if (!BULLETIN_ID.test(id)) {
         report.skipped.push({ id, reason: "id has characters an SSM name cannot hold" });
         logger.warn("Security bulletin skipped: unusable id", { id: id.slice(0, 200) });
-        continue;
-      }
-      if (alreadySent(options.knownParameters, id)) {
-        report.skipped.push({ id, reason: "sent" });
         continue;
       }
       const claim = await store.claim(id);

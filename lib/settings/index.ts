@@ -24,5 +24,11 @@ export {
   type SettingName,
 } from "./schema.ts";
 export { describeSource, type SettingSource } from "./sources.ts";
-export { DEFAULT_SETTINGS_PATH, parameterNameFor, readParameterTree, settingsRootPath } from "./ssm.ts";
+export {
+  DEFAULT_SETTINGS_PATH,
+  EXTRA_PARAMETERS,
+  parameterNameFor,
+  readStoredParameters,
+  settingsRootPath,
+} from "./ssm.ts";
 export { createSsmClient, type SettingsStore, type StoredSettings, ssmSettingsStore } from "./store.ts";

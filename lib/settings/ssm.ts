@@ -5,6 +5,7 @@
 import {
   GetParametersByPathCommand,
   type GetParametersByPathCommandOutput,
+  GetParametersCommand,
   type SSMClient,
 } from "@aws-sdk/client-ssm";
 import { SettingsLoadError } from "./errors.ts";
@@ -35,49 +36,83 @@ export const parameterNameFor = (root: string, setting: SettingName, section = "
   `${root}/${section}/${setting}`;
 
 /**
- * Every parameter under the root, decrypted, in as few requests as SSM allows: by path,
- * recursively, 10 a page (the API's maximum), following NextToken. Bounded so that a runaway
- * tree cannot keep a Lambda paging until its timeout.
+ * Parameters read outside `<root>/EmailSettings/`, by name relative to the root: the reference
+ * server's place for EnableSecurityFixAlert, and the security alerts' recipients.
  */
-export async function readParameterTree(
-  client: SSMClient,
-  root: string,
-  { maxPages = 50 }: { maxPages?: number } = {},
-): Promise<StoredParameter[]> {
+export const EXTRA_PARAMETERS = [
+  "ServiceSettings/EnableSecurityFixAlert",
+  "SecurityAlerts/Recipients",
+] as const;
+
+function loadError(path: string, error: unknown): SettingsLoadError {
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new SettingsLoadError(`Could not read SSM parameters under ${path}: ${reason}`, { cause: error });
+}
+
+const toStored = (p: { Name?: string; Value?: string; Type?: string }): StoredParameter[] =>
+  p.Name && p.Value !== undefined
+    ? [{ name: p.Name, value: p.Value, type: (p.Type ?? "String") as StoredParameter["type"] }]
+    : [];
+
+/** Every parameter directly under `path`, decrypted, 10 a page (the API's maximum), bounded. */
+async function readPath(client: SSMClient, path: string, maxPages: number): Promise<StoredParameter[]> {
   const out: StoredParameter[] = [];
   let nextToken: string | undefined;
-  let pages = 0;
-  do {
-    if (++pages > maxPages) {
+  for (let pages = 1; ; pages++) {
+    if (pages > maxPages) {
       throw new SettingsLoadError(
-        `More than ${maxPages * 10} parameters under ${root || "/"}: keep this product's parameters under a root of their own (SETTINGS_PATH)`,
+        `More than ${maxPages * 10} parameters under ${path}: only the settings belong there`,
       );
     }
     let page: GetParametersByPathCommandOutput;
     try {
       page = await client.send(
         new GetParametersByPathCommand({
-          Path: root || "/",
-          Recursive: true,
+          Path: path,
           WithDecryption: true,
           MaxResults: 10,
           NextToken: nextToken,
         }),
       );
     } catch (error) {
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      throw new SettingsLoadError(`Could not read SSM parameters under ${root || "/"}: ${reason}`, {
-        cause: error,
-      });
+      throw loadError(path, error);
     }
-    for (const p of page.Parameters ?? []) {
-      if (p.Name && p.Value !== undefined) {
-        out.push({ name: p.Name, value: p.Value, type: (p.Type ?? "String") as StoredParameter["type"] });
-      }
-    }
+    out.push(...(page.Parameters ?? []).flatMap(toStored));
     nextToken = page.NextToken;
-  } while (nextToken);
-  return out;
+    if (!nextToken) return out;
+  }
+}
+
+/**
+ * The stored settings in as few requests as SSM allows, never one per setting: the
+ * `<root>/EmailSettings` path page by page (two pages for the thirteen settings), and, at the
+ * same time, the extra parameters in one GetParameters call. Reading these paths only, rather
+ * than the whole root, keeps IAM scoped to them and the load independent of what else lives
+ * under the root (the security alerts' sent markers, say).
+ */
+export async function readStoredParameters(
+  client: SSMClient,
+  root: string,
+  { maxPages = 10 }: { maxPages?: number } = {},
+): Promise<StoredParameter[]> {
+  const extras = async () => {
+    try {
+      const out = await client.send(
+        new GetParametersCommand({
+          Names: EXTRA_PARAMETERS.map((n) => `${root}/${n}`),
+          WithDecryption: true,
+        }),
+      );
+      return (out.Parameters ?? []).flatMap(toStored);
+    } catch (error) {
+      throw loadError(root || "/", error);
+    }
+  };
+  const [settings, extra] = await Promise.all([
+    readPath(client, `${root}/EmailSettings`, maxPages),
+    extras(),
+  ]);
+  return [...settings, ...extra];
 }
 
 /**
@@ -103,7 +138,8 @@ export function ssmLayer(parameters: readonly StoredParameter[], root: string): 
   const settingNames = new Set(layer.map((r) => r.source.name));
   const others: Record<string, string> = {};
   for (const p of parameters) {
-    if (!settingNames.has(p.name) && p.type !== "SecureString" && p.name.startsWith(`${root}/`)) {
+    const isOther = !settingNames.has(p.name) && !p.name.startsWith(`${root}/EmailSettings/`);
+    if (isOther && p.type !== "SecureString" && p.name.startsWith(`${root}/`)) {
       others[p.name.slice(root.length + 1)] = p.value;
     }
   }

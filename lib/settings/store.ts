@@ -4,7 +4,7 @@
  */
 import { SSMClient, type SSMClientConfig } from "@aws-sdk/client-ssm";
 import type { SettingsLayer } from "./resolve.ts";
-import { readParameterTree, settingsRootPath, ssmLayer } from "./ssm.ts";
+import { readStoredParameters, settingsRootPath, ssmLayer } from "./ssm.ts";
 
 export interface StoredSettings {
   layer: SettingsLayer;
@@ -50,7 +50,7 @@ export function ssmSettingsStore(options: SsmSettingsStoreOptions = {}): Setting
     description: `SSM ${root || "/"}`,
     async read() {
       client ??= createSsmClient();
-      return ssmLayer(await readParameterTree(client, root), root);
+      return ssmLayer(await readStoredParameters(client, root), root);
     },
   };
 }

@@ -16,7 +16,7 @@ describe("settingsRootPath", () => {
 
 describe("ssmLayer", () => {
   it("maps <root>/<Section>/<Setting> to settings and ignores other parameters", () => {
-    const { layer, warnings } = ssmLayer(
+    const { layer, warnings, others } = ssmLayer(
       [
         { name: "/mm/EmailSettings/SMTPServer", value: "mail", type: "String" },
         { name: "/mm/ServiceSettings/EnableSecurityFixAlert", value: "false", type: "String" },
@@ -33,6 +33,7 @@ describe("ssmLayer", () => {
       ["EnableSecurityFixAlert", "false"],
     ]);
     expect(warnings).toEqual([]);
+    expect(others).toEqual({ "SecurityAlerts/Sent/abc": "x" });
   });
 
   it("warns when the password is not a SecureString, without its value", () => {

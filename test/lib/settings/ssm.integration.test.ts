@@ -15,6 +15,7 @@ import {
 import { type CountingProxy, startCountingProxy } from "../../helpers/counting-proxy.ts";
 
 const BY_PATH = "AmazonSSM.GetParametersByPath";
+const BY_NAMES = "AmazonSSM.GetParameters";
 const PASSWORD = "pw-Ω-7f3a9c1e-never-log-me";
 
 let proxy: CountingProxy;
@@ -73,24 +74,31 @@ describe("loadEmailSettings from SSM", () => {
     expect(warnings).toEqual([]);
   });
 
-  it("pages through more parameters than one page holds, in ceil(n/10) requests", async () => {
+  it("pages through more parameters than one page holds, never reading the rest of the root", async () => {
     const root = freshRoot();
-    // 13 settings plus 12 unrelated parameters: 25 in all, three pages of 10.
+    // 25 parameters under EmailSettings (three settings and noise): three pages of 10.
     await put(`${root}/EmailSettings/FeedbackName`, "Ops Team");
     await put(`${root}/EmailSettings/SMTPServerTimeout`, "7");
-    for (let i = 0; i < 11; i++) await put(`${root}/EmailSettings/Noise${String(i).padStart(2, "0")}`, "x");
-    for (let i = 0; i < 12; i++) await put(`${root}/SecurityAlerts/Sent/bulletin-${i}`, "sent");
+    for (let i = 0; i < 22; i++) await put(`${root}/EmailSettings/Noise${String(i).padStart(2, "0")}`, "x");
     await put(`${root}/EmailSettings/ReplyToAddress`, "help@example.com");
+    // Elsewhere under the root: read by name (Recipients) or not at all (sent markers).
+    await put(`${root}/SecurityAlerts/Recipients`, "a@example.com,b@example.com");
+    for (let i = 0; i < 12; i++) await put(`${root}/SecurityAlerts/Sent/bulletin-${i}`, "sent");
 
     proxy.reset();
-    const { values } = await loadEmailSettings({ env: {}, store: ssmSettingsStore({ client, root }) });
+    const { values, others } = await loadEmailSettings({
+      env: {},
+      store: ssmSettingsStore({ client, root }),
+    });
     expect(values).toMatchObject({
       FeedbackName: "Ops Team",
       SMTPServerTimeout: 7,
       ReplyToAddress: "help@example.com",
     });
+    expect(others).toEqual({ "SecurityAlerts/Recipients": "a@example.com,b@example.com" });
     expect(proxy.count(BY_PATH)).toBe(3);
-    expect(proxy.count()).toBe(3);
+    expect(proxy.count(BY_NAMES)).toBe(1);
+    expect(proxy.count()).toBe(4);
   });
 
   it("lets the environment override SSM, and says so in the sources", async () => {
@@ -167,7 +175,9 @@ describe("SSM unreachable", () => {
       (e) => e,
     );
     expect(error).toBeInstanceOf(SettingsLoadError);
-    expect(error.message).toMatch(new RegExp(`^Could not read SSM parameters under ${root}: `));
+    expect(error.message).toMatch(
+      new RegExp(`^Could not read SSM parameters under ${root}(/EmailSettings)?: `),
+    );
   });
 
   it("keeps serving the last good settings when a refresh fails, then picks up changes", async () => {
