@@ -1,7 +1,13 @@
+/** The CDK app: `npx cdk synth` works offline, `npx cdk deploy` deploys. Context: infra/config.ts. */
 import { App } from "aws-cdk-lib";
+import { deploymentConfig } from "./config.ts";
+import { addNagChecks } from "./nag.ts";
 import { EmailStack } from "./stack.ts";
 
 const app = new App();
-new EmailStack(app, "MattermostEmail", {
+const stack = new EmailStack(app, app.node.tryGetContext("stackName") ?? "MattermostEmail", {
+  config: deploymentConfig((key) => app.node.tryGetContext(key)),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  description: "Mattermost email: notifications, security alerts and the SMTP connection test",
 });
+addNagChecks(app, stack);

@@ -1,0 +1,132 @@
+/**
+ * The deployment's configuration: `cdk.json` context (or `-c key=value`), validated at synth
+ * time with the same EmailSettings schema the functions use, so a bad value fails `cdk synth`
+ * with the key and the rule instead of failing in Lambda.
+ */
+import { z } from "zod";
+import {
+  InvalidSettingsError,
+  resolveEmailSettings,
+  SETTING_NAMES,
+  type SettingName,
+} from "../lib/settings/index.ts";
+
+const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Non-secret settings only: the password is a SecureString CloudFormation cannot create. */
+const settingsContext = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+  .superRefine((values, ctx) => {
+    for (const name of Object.keys(values)) {
+      if (name === "SMTPPassword") {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            "SMTPPassword must not be in context (it would be stored in plain text): create it with `aws ssm put-parameter --type SecureString` (see README)",
+        });
+      } else if (!(SETTING_NAMES as string[]).includes(name)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `unknown setting ${name}; known: ${SETTING_NAMES.join(", ")}`,
+        });
+      }
+    }
+  });
+
+export const DeploymentConfigSchema = z.object({
+  /** SSM root of the settings. */
+  settingsPath: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_.\-/]*[^/]$/, "must be an SSM path like /mattermost")
+    .default("/mattermost"),
+  /** Non-secret EmailSettings stored as SSM String parameters; unset means the reference default. */
+  emailSettings: settingsContext.default({}),
+  /** Comma-separated admin addresses for security bulletins, stored as <root>/SecurityAlerts/Recipients. */
+  securityAlertRecipients: z.string().optional(),
+  securityFeedUrl: z.url({ protocol: /^https?$/ }).default("https://securityupdatecheck.mattermost.com"),
+  /** The chat server's version; bulletins apply to it. Without it the alert check fails, loudly. */
+  appVersion: z.string().default(""),
+  /** EventBridge Scheduler expression for the alert check. */
+  alertSchedule: z.string().default("rate(1 day)"),
+  /** Receives before a notification moves to the dead-letter queue. */
+  maxReceiveCount: z.coerce.number().int().min(1).max(20).default(3),
+  /** SQS batch size: one pooled SMTP connection serves a batch. */
+  batchSize: z.coerce.number().int().min(1).max(100).default(10),
+  maxBatchingWindowSeconds: seconds(0, 300).default(5),
+  /** SMTP connections one batch may use at once. */
+  notificationPoolSize: z.coerce.number().int().min(1).max(10).default(1),
+  logRetentionDays: z.coerce.number().int().positive().default(30),
+  /** Requests per second and burst for POST /email/test. */
+  testEndpointRateLimit: z.coerce.number().positive().default(2),
+  testEndpointBurstLimit: z.coerce.number().int().positive().default(5),
+  /** Optional: an EventBridge rule on this bus (default bus when omitted) targets the queue. */
+  eventBridge: z
+    .object({
+      busName: z.string().optional(),
+      pattern: z.record(z.string(), z.unknown()),
+    })
+    .optional(),
+  /** Optional: run the functions in a VPC (SMTP servers reachable only there). */
+  vpc: z
+    .object({
+      vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),
+      subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
+      securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).min(1),
+      availabilityZones: z.array(z.string()).optional(),
+    })
+    .optional(),
+  /** Optional: alarms notify this SNS topic, or a new one mailing this address. */
+  alarmTopicArn: z.string().startsWith("arn:").optional(),
+  alarmEmail: z.email().optional(),
+  /** Optional: the customer managed KMS key of the password parameter (default: the aws/ssm key). */
+  passwordKmsKeyArn: z.string().startsWith("arn:").optional(),
+});
+
+export type DeploymentConfig = z.output<typeof DeploymentConfigSchema> & {
+  /** SMTPServerTimeout as the settings resolve, for sizing function timeouts. */
+  smtpTimeoutSeconds: number;
+};
+
+export const CONTEXT_KEYS = Object.keys(DeploymentConfigSchema.shape) as Array<
+  keyof typeof DeploymentConfigSchema.shape
+>;
+
+export class DeploymentConfigError extends Error {
+  override readonly name = "DeploymentConfigError";
+}
+
+/** Reads the context keys (JSON strings from `-c` are parsed) and validates them. */
+export function deploymentConfig(tryGetContext: (key: string) => unknown): DeploymentConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONTEXT_KEYS) {
+    let value = tryGetContext(key);
+    if (typeof value === "string" && /^[[{]/.test(value.trim())) {
+      try {
+        value = JSON.parse(value);
+      } catch {
+        throw new DeploymentConfigError(`context ${key}: not valid JSON`);
+      }
+    }
+    if (value !== undefined) raw[key] = value;
+  }
+  const parsed = DeploymentConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new DeploymentConfigError(
+      `Invalid context: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+    );
+  }
+  let smtpTimeoutSeconds: number;
+  try {
+    smtpTimeoutSeconds = resolveEmailSettings([
+      Object.entries(parsed.data.emailSettings).map(([name, value]) => ({
+        setting: name as SettingName,
+        value,
+        source: { layer: "file" as const, name: `cdk.json context emailSettings.${name}` },
+      })),
+    ]).values.SMTPServerTimeout;
+  } catch (error) {
+    if (error instanceof InvalidSettingsError) throw new DeploymentConfigError(error.message);
+    throw error;
+  }
+  return { ...parsed.data, smtpTimeoutSeconds };
+}

@@ -1,0 +1,323 @@
+/**
+ * The synthesized template, resource by resource: what the stack deploys, how it is wired and
+ * exactly what each function's role may do.
+ */
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { describe, expect, it } from "vitest";
+import { DeploymentConfigError } from "../../infra/config.ts";
+import { buildStack } from "./synth.ts";
+
+type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+const template = (context?: Record<string, unknown>) => {
+  const { stack } = buildStack(context ? { context } : {});
+  return { t: Template.fromStack(stack), stack };
+};
+
+/** Every statement of the role a function runs as, inline policies and attached ones. */
+function statementsOf(t: Template, functionPrefix: string): Statement[] {
+  const roles = t.findResources("AWS::IAM::Role");
+  const [roleId, role] = Object.entries(roles).find(([id]) => id.startsWith(functionPrefix)) ?? [];
+  if (!roleId || !role) throw new Error(`no role for ${functionPrefix}`);
+  const inline = (role.Properties.Policies ?? []).flatMap(
+    (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
+  );
+  const attached = Object.values(t.findResources("AWS::IAM::Policy"))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+  return [...inline, ...attached];
+}
+
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourceText = (s: Statement) => JSON.stringify(s.Resource);
+
+describe("functions", () => {
+  const { t } = template();
+  const functions = t.findResources("AWS::Lambda::Function");
+
+  it("are three, on nodejs24.x, arm64, each with its own log group and retention", () => {
+    expect(Object.keys(functions)).toHaveLength(3);
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: "nodejs24.x",
+        Architectures: ["arm64"],
+        Handler: "index.handler",
+      });
+      expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: expect.stringMatching(/logs/) });
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        SETTINGS_PATH: "/mattermost",
+        NODE_OPTIONS: "--enable-source-maps",
+      });
+    }
+    const groups = Object.values(t.findResources("AWS::Logs::LogGroup"));
+    expect(groups).toHaveLength(4); // three functions and the endpoint's access logs
+    for (const g of groups) expect(g.Properties.RetentionInDays).toBe(30);
+  });
+
+  it("have timeouts that exceed SMTPServerTimeout with room for a batch", () => {
+    const byName = (prefix: string) =>
+      Object.entries(functions).find(([id]) => id.startsWith(prefix))?.[1]?.Properties as Record<
+        string,
+        unknown
+      >;
+    // T = 10 s, 10 records over one connection: 10 × (10 + 2) + 10.
+    expect(byName("sendnotification")).toMatchObject({ Timeout: 130, MemorySize: 256 });
+    expect(byName("sendnotification").Environment).toMatchObject({
+      Variables: { NOTIFICATION_POOL_SIZE: "1" },
+    });
+    expect(byName("securityalertcheck")).toMatchObject({ Timeout: 120 });
+    expect(byName("securityalertcheck").Environment).toMatchObject({
+      Variables: { APP_VERSION: "10.5.1", SECURITY_FEED_URL: "https://securityupdatecheck.mattermost.com" },
+    });
+    expect(byName("connectiontest")).toMatchObject({ Timeout: 29 });
+  });
+
+  it("follow SMTPServerTimeout from context", () => {
+    const { t: slow } = template({ emailSettings: { SMTPServerTimeout: 30 } });
+    const send = Object.entries(slow.findResources("AWS::Lambda::Function")).find(([id]) =>
+      id.startsWith("sendnotification"),
+    );
+    expect(send?.[1].Properties.Timeout).toBe(370);
+  });
+});
+
+describe("notification queue", () => {
+  const { t } = template();
+
+  it("redrives to a dead-letter queue after 3 receives, with a visibility of six function timeouts", () => {
+    t.hasResourceProperties("AWS::SQS::Queue", {
+      VisibilityTimeout: 780,
+      RedrivePolicy: { maxReceiveCount: 3, deadLetterTargetArn: Match.anyValue() },
+      SqsManagedSseEnabled: true,
+    });
+    t.resourceCountIs("AWS::SQS::Queue", 3); // queue, its DLQ, the alert failure queue
+  });
+
+  it("feeds the function in batches with partial batch responses", () => {
+    t.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+    });
+  });
+
+  it("enforces TLS on every queue", () => {
+    const policies = Object.values(t.findResources("AWS::SQS::QueuePolicy"));
+    expect(policies).toHaveLength(3);
+    for (const p of policies) {
+      expect(JSON.stringify(p.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it("exports its URL and ARN", () => {
+    const outputs = t.findOutputs("*");
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining([
+        "NotificationQueueUrl",
+        "NotificationQueueArn",
+        "DeadLetterQueueUrl",
+        "TestEndpointUrl",
+      ]),
+    );
+  });
+
+  it("takes an optional EventBridge rule from context", () => {
+    expect(Object.keys(t.findResources("AWS::Events::Rule"))).toHaveLength(0);
+    const { t: withRule } = template({
+      eventBridge: {
+        busName: "chat-events",
+        pattern: { source: ["chat.server"], "detail-type": ["Notification Requested"] },
+      },
+    });
+    withRule.hasResourceProperties("AWS::Events::Rule", {
+      EventBusName: "chat-events",
+      EventPattern: { source: ["chat.server"], "detail-type": ["Notification Requested"] },
+      Targets: [Match.objectLike({ Arn: Match.anyValue(), DeadLetterConfig: Match.anyValue() })],
+    });
+  });
+});
+
+describe("security alert schedule", () => {
+  const { t } = template();
+
+  it("runs daily by default, with retries and a failure destination", () => {
+    t.hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "rate(1 day)",
+      Target: Match.objectLike({
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: Match.anyValue() },
+      }),
+    });
+    t.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  it("takes its schedule from context", () => {
+    template({ alertSchedule: "cron(0 6 * * ? *)" }).t.hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "cron(0 6 * * ? *)",
+    });
+  });
+});
+
+describe("connection-test endpoint", () => {
+  const { t } = template();
+
+  it("is POST /email/test with IAM authorization", () => {
+    t.hasResourceProperties("AWS::ApiGatewayV2::Route", {
+      RouteKey: "POST /email/test",
+      AuthorizationType: "AWS_IAM",
+    });
+    t.resourceCountIs("AWS::ApiGatewayV2::Route", 1);
+  });
+
+  it("is throttled and access-logged", () => {
+    t.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      StageName: "$default",
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 2, ThrottlingBurstLimit: 5 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+    });
+  });
+});
+
+describe("settings parameters", () => {
+  it("stores the non-secret settings from context, leaving out empty ones, and never the password", () => {
+    const { t } = template({
+      settingsPath: "/prod/chat",
+      emailSettings: {
+        SMTPServer: "smtp.example.com",
+        SMTPPort: 587,
+        ConnectionSecurity: "",
+        EnableSMTPAuth: true,
+      },
+      securityAlertRecipients: "a@example.com,b@example.com",
+    });
+    const params = Object.values(t.findResources("AWS::SSM::Parameter")).map((p) => [
+      p.Properties.Name,
+      p.Properties.Value,
+    ]);
+    expect(params.sort()).toEqual([
+      ["/prod/chat/EmailSettings/EnableSMTPAuth", "true"],
+      ["/prod/chat/EmailSettings/SMTPPort", "587"],
+      ["/prod/chat/EmailSettings/SMTPServer", "smtp.example.com"],
+      ["/prod/chat/SecurityAlerts/Recipients", "a@example.com,b@example.com"],
+    ]);
+    expect(t.findOutputs("PasswordParameterName").PasswordParameterName?.Value).toBe(
+      "/prod/chat/EmailSettings/SMTPPassword",
+    );
+  });
+
+  it.each([
+    [{ emailSettings: { SMTPPassword: "x" } }, /SMTPPassword must not be in context .* SecureString/],
+    [
+      { emailSettings: { SMTPPort: "smtp" } },
+      /SMTPPort \(settings file cdk\.json context emailSettings\.SMTPPort = "smtp"\) must be a whole number/,
+    ],
+    [{ emailSettings: { SMTPHost: "x" } }, /unknown setting SMTPHost/],
+    [{ settingsPath: "mattermost" }, /settingsPath: must be an SSM path/],
+    [{ maxReceiveCount: 0 }, /maxReceiveCount/],
+  ])("rejects bad context %j at synth, naming the key", (context, message) => {
+    expect(() => buildStack({ context })).toThrow(DeploymentConfigError);
+    expect(() => buildStack({ context })).toThrow(message);
+  });
+});
+
+describe("IAM, role by role", () => {
+  const { t } = template();
+  const settingsRead = (s: Statement) =>
+    (actions(s).includes("ssm:GetParametersByPath") &&
+      resourceText(s).includes(':parameter/mattermost/EmailSettings"')) ||
+    (actions(s).includes("ssm:GetParameters") &&
+      resourceText(s).includes("/mattermost/ServiceSettings/EnableSecurityFixAlert") &&
+      resourceText(s).includes("/mattermost/SecurityAlerts/Recipients"));
+
+  it.each(["sendnotification", "connectiontest"])(
+    "%s reads its settings and writes its logs, nothing else",
+    (fn) => {
+      const statements = statementsOf(t, fn);
+      for (const s of statements) {
+        const ok =
+          settingsRead(s) ||
+          (actions(s).every((a) => a.startsWith("logs:")) && resourceText(s).includes(`${fn}logs`)) ||
+          // the SQS event source: consume the notification queue, and only it
+          (fn === "sendnotification" &&
+            actions(s).every((a) => a.startsWith("sqs:")) &&
+            resourceText(s).includes("NotificationQueue"));
+        expect(ok, JSON.stringify(s)).toBe(true);
+        expect(resourceText(s)).not.toBe('"*"');
+      }
+      expect(statements.filter(settingsRead)).toHaveLength(2);
+    },
+  );
+
+  it("the alert check alone may write sent markers, under SecurityAlerts only", () => {
+    const statements = statementsOf(t, "securityalertcheck");
+    const ssmWrite = (s: Statement) => actions(s).some((a) => /^ssm:(Put|Delete)/.test(a));
+    const writes = statements.filter(ssmWrite);
+    expect(writes).toHaveLength(1);
+    expect(actions(writes[0] as Statement).sort()).toEqual([
+      "ssm:DeleteParameter",
+      "ssm:GetParameter",
+      "ssm:PutParameter",
+    ]);
+    expect(resourceText(writes[0] as Statement)).toMatch(
+      /parameter\/mattermost\/SecurityAlerts\/Sent\/\*.*parameter\/mattermost\/SecurityAlerts\/Takeover\/\*/,
+    );
+    for (const fn of ["sendnotification", "connectiontest"]) {
+      expect(statementsOf(t, fn).some(ssmWrite)).toBe(false);
+    }
+  });
+
+  it("decrypts via SSM only, and only when a customer managed key is named", () => {
+    expect(JSON.stringify(statementsOf(t, "sendnotification"))).not.toContain("kms:");
+    const key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const { t: withKey } = template({ passwordKmsKeyArn: key });
+    const kms = statementsOf(withKey, "sendnotification").find((s) => actions(s).includes("kms:Decrypt"));
+    expect(kms?.Resource).toBe(key);
+    expect(JSON.stringify(kms?.Condition)).toContain('"kms:ViaService":"ssm.eu-west-1.amazonaws.com"');
+    expect(JSON.stringify(kms?.Condition)).toContain("/mattermost/EmailSettings/SMTPPassword");
+  });
+});
+
+describe("optional VPC placement", () => {
+  it("puts every function in the given subnets and security groups", () => {
+    const { t } = template({
+      vpc: { vpcId: "vpc-0abc", subnetIds: ["subnet-01", "subnet-02"], securityGroupIds: ["sg-01"] },
+    });
+    for (const fn of Object.values(t.findResources("AWS::Lambda::Function"))) {
+      expect(fn.Properties.VpcConfig).toEqual({
+        SubnetIds: ["subnet-01", "subnet-02"],
+        SecurityGroupIds: ["sg-01"],
+      });
+    }
+  });
+});
+
+describe("alarms", () => {
+  it("watch the DLQ, every function's errors and the alert schedule's failures, notifying an optional topic", () => {
+    const { t } = template({ alarmEmail: "ops@example.com" });
+    const alarms = Object.values(t.findResources("AWS::CloudWatch::Alarm"));
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual([
+      "ApproximateNumberOfMessagesVisible",
+      "ApproximateNumberOfMessagesVisible",
+      "Errors",
+      "Errors",
+      "Errors",
+    ]);
+    for (const a of alarms) {
+      expect(a.Properties).toMatchObject({
+        Threshold: 1,
+        AlarmActions: [{ Ref: expect.stringMatching(/AlarmTopic/) }],
+      });
+    }
+    t.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "email", Endpoint: "ops@example.com" });
+  });
+
+  it("have no actions when no topic is configured", () => {
+    for (const a of Object.values(template().t.findResources("AWS::CloudWatch::Alarm"))) {
+      expect(a.Properties.AlarmActions).toBeUndefined();
+    }
+  });
+});

@@ -1,0 +1,29 @@
+/** Builds the real stack from context, as `cdk synth` does, for template and nag tests. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App } from "aws-cdk-lib";
+import { deploymentConfig } from "../../infra/config.ts";
+import { addNagChecks } from "../../infra/nag.ts";
+import { EmailStack } from "../../infra/stack.ts";
+
+export interface SynthOptions {
+  context?: Record<string, unknown>;
+  /** Run esbuild as CDK does. Off by default: template tests do not need the code. */
+  bundle?: boolean;
+  nag?: boolean;
+}
+
+export function buildStack({ context = {}, bundle = false, nag = false }: SynthOptions = {}) {
+  const outdir = mkdtempSync(join(tmpdir(), "cdk-out-"));
+  const app = new App({
+    outdir,
+    context: { appVersion: "10.5.1", ...context, ...(bundle ? {} : { "aws:cdk:bundling-stacks": [] }) },
+  });
+  const stack = new EmailStack(app, "MattermostEmail", {
+    config: deploymentConfig((key) => app.node.tryGetContext(key)),
+    env: { account: "123456789012", region: "eu-west-1" },
+  });
+  if (nag) addNagChecks(app, stack);
+  return { app, stack, outdir };
+}
