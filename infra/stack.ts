@@ -315,11 +315,12 @@ export class EmailStack extends Stack {
     }
 
     // --- Security alert schedule: retried, with its own failure destination
-    const alertFailures = (this.alertFailures = new sqs.Queue(this, "AlertFailures", {
+    const alertFailures = new sqs.Queue(this, "AlertFailures", {
       retentionPeriod: Duration.days(14),
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
-    }));
+    });
+    this.alertFailures = alertFailures;
     new lambda.EventInvokeConfig(this, "AlertInvokeConfig", {
       function: alertCheck,
       retryAttempts: 2,
