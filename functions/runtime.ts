@@ -3,7 +3,7 @@
  * loader, and the SMTP options that are not settings.
  */
 import type { Context } from "aws-lambda";
-import type { Logger } from "../lib/logger.ts";
+import { createJsonLogger, type JsonLogger, type JsonLoggerOptions, type Logger } from "../lib/logger.ts";
 import {
   cacheSecondsFromEnv,
   createCachedLoader,
@@ -27,6 +27,19 @@ export interface RuntimeOptions {
   /** Default: SSM under SETTINGS_PATH. */
   store?: SettingsStore | null;
   logger?: Logger;
+}
+
+/** The container's root logger for one function: JSON lines with `service` on each. */
+export function createFunctionLogger(service: string, write?: JsonLoggerOptions["write"]): JsonLogger {
+  return createJsonLogger({ fields: { service }, ...(write ? { write } : {}) });
+}
+
+/**
+ * Sends may start while this much time is left: one session open and one send, each bounded by
+ * SMTPServerTimeout, plus a margin to report. Later records are left for SQS to redeliver.
+ */
+export function sendReserveMs(smtpTimeoutSeconds: number): number {
+  return 2 * smtpTimeoutSeconds * 1000 + 2000;
 }
 
 export function settingsLoader({ env = process.env, store, logger }: RuntimeOptions = {}) {

@@ -23,7 +23,7 @@ export const silentLogger: Logger = {
 export interface JsonLogger extends Logger {
   /** A logger with more fixed fields, sharing this one's secrets and output. */
   child(fields: LogFields): JsonLogger;
-  /** Never let this string reach the output (the SMTP password, once settings are loaded). */
+  /** Never let this exact string reach the output (each form of the SMTP password, once loaded). */
   addSecret(secret: string): void;
 }
 
@@ -73,10 +73,7 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): JsonLogger {
       error: (m, f) => emit("error", m, f),
       child: (fields) => make({ ...fixed, ...fields }),
       addSecret: (secret) => {
-        if (secret.length >= 3) {
-          secrets.add(secret);
-          secrets.add(Buffer.from(secret, "utf8").toString("base64"));
-        }
+        if (secret.length >= 3) secrets.add(secret);
       },
     };
   };

@@ -12,19 +12,26 @@ import {
   testConnection,
 } from "../../lib/connection-test/index.ts";
 import type { SettingsStore } from "../../lib/settings/index.ts";
-import type { SmtpSessionOptions } from "../../lib/smtp/index.ts";
+import { type SmtpSessionOptions, secretForms } from "../../lib/smtp/index.ts";
 import { type BodyContext, httpJsonBody } from "../middleware/http-json-body.ts";
 import { httpProblems } from "../middleware/http-problems.ts";
-import { type StructuredLoggingOptions, structuredLogging } from "../middleware/logging.ts";
+import { structuredLogging } from "../middleware/logging.ts";
 import { emailSettings, type SettingsContext } from "../middleware/settings.ts";
-import { type Env, type LambdaFunction, settingsLoader, smtpOptionsFromEnv } from "../runtime.ts";
+import {
+  createFunctionLogger,
+  type Env,
+  type LambdaFunction,
+  settingsLoader,
+  smtpOptionsFromEnv,
+} from "../runtime.ts";
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
 export interface ConnectionTestDeps {
   env?: Env;
   store?: SettingsStore | null;
-  write?: StructuredLoggingOptions["write"];
+  /** Where log lines go. Default: stdout. */
+  write?: (line: string) => void;
   smtp?: SmtpSessionOptions;
 }
 
@@ -32,7 +39,8 @@ export function createHandler(
   deps: ConnectionTestDeps = {},
 ): LambdaFunction<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
   const env = deps.env ?? process.env;
-  const loader = settingsLoader({ env, ...(deps.store === undefined ? {} : { store: deps.store }) });
+  const logger = createFunctionLogger("connection-test", deps.write);
+  const loader = settingsLoader({ env, logger, ...(deps.store === undefined ? {} : { store: deps.store }) });
   const smtp = { ...smtpOptionsFromEnv(env), ...deps.smtp };
 
   return middy<
@@ -42,14 +50,18 @@ export function createHandler(
     SettingsContext & BodyContext<ConnectionTestRequest>
   >()
     .use(httpErrorHandler({ logger: false, fallbackMessage: JSON.stringify({ error: "Internal error" }) }))
-    .use(structuredLogging({ service: "connection-test", ...(deps.write ? { write: deps.write } : {}) }))
+    .use(structuredLogging(logger))
     .use(httpHeaderNormalizer())
     .use(httpJsonBody({ schema: ConnectionTestRequestSchema, maxBytes: MAX_BODY_BYTES }))
     .use(emailSettings({ load: loader.get }))
     .use(httpProblems())
     .handler(async (_event, { body, settings, logger }) => {
       // A password typed into the test is as secret as the saved one.
-      if (typeof body.settings?.SMTPPassword === "string") logger.addSecret(body.settings.SMTPPassword);
+      const typed = body.settings?.SMTPPassword;
+      if (typeof typed === "string") {
+        const user = String(body.settings?.SMTPUsername ?? settings.values.SMTPUsername);
+        for (const form of secretForms(typed, user)) logger.addSecret(form);
+      }
       const result = await testConnection(body, { effective: settings, smtp });
       logger.info("Connection test done", {
         ok: result.ok,

@@ -32,7 +32,12 @@ export function httpJsonBody<S extends z.ZodType, TContext extends object>({
         try {
           json = JSON.parse(raw);
         } catch (error) {
-          throw problem(400, `Request body is not valid JSON: ${(error as Error).message}`);
+          // V8's message quotes the text around the error, which may be a password: say where only.
+          const at = /position (\d+)/.exec((error as Error).message)?.[1];
+          throw problem(
+            400,
+            `Request body is not valid JSON${at === undefined ? "" : ` (at position ${at})`}`,
+          );
         }
       }
       const parsed = schema.safeParse(json);

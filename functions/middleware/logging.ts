@@ -1,25 +1,20 @@
 /**
- * Structured JSON logs bound to the invocation (service, request id), with every secret the
- * pipeline registers scrubbed from every line. Failures are logged once, here.
+ * Structured JSON logs bound to the invocation (request id), with every secret the pipeline
+ * registers scrubbed from every line. Failures are logged once, here.
  */
 import type { MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
-import { createJsonLogger, type JsonLogger, type JsonLoggerOptions } from "../../lib/logger.ts";
+import type { JsonLogger } from "../../lib/logger.ts";
 
 export type LoggingContext = Context & { logger: JsonLogger };
 
-export interface StructuredLoggingOptions {
-  service: string;
-  /** Where lines go. Default: stdout. */
-  write?: JsonLoggerOptions["write"];
-}
-
-/** One root logger per container, so secrets registered once stay scrubbed for its lifetime. */
-export function structuredLogging<TEvent, TResult>({
-  service,
-  write,
-}: StructuredLoggingOptions): MiddlewareObj<TEvent, TResult, Error, LoggingContext> {
-  const root = createJsonLogger({ fields: { service }, ...(write ? { write } : {}) });
+/**
+ * `root` lives as long as the container (see createFunctionLogger), so secrets registered once
+ * stay scrubbed, and container-level work (the settings cache) logs through it too.
+ */
+export function structuredLogging<TEvent, TResult>(
+  root: JsonLogger,
+): MiddlewareObj<TEvent, TResult, Error, LoggingContext> {
   return {
     name: "structuredLogging",
     before(request) {

@@ -14,27 +14,35 @@ import {
 } from "../../lib/security-alerts/index.ts";
 import { createSsmClient, type SettingsStore, settingsRootPath } from "../../lib/settings/index.ts";
 import { createMailer, type SmtpSessionOptions } from "../../lib/smtp/index.ts";
-import { type StructuredLoggingOptions, structuredLogging } from "../middleware/logging.ts";
+import { structuredLogging } from "../middleware/logging.ts";
 import { emailSettings, type SettingsContext } from "../middleware/settings.ts";
-import { type Env, type LambdaFunction, settingsLoader, smtpOptionsFromEnv } from "../runtime.ts";
+import {
+  createFunctionLogger,
+  type Env,
+  type LambdaFunction,
+  settingsLoader,
+  smtpOptionsFromEnv,
+} from "../runtime.ts";
 
 export interface SecurityAlertDeps {
   env?: Env;
   store?: SettingsStore | null;
   sentStore?: SentStore;
-  write?: StructuredLoggingOptions["write"];
+  /** Where log lines go. Default: stdout. */
+  write?: (line: string) => void;
   smtp?: SmtpSessionOptions;
   limits?: FeedLimits;
 }
 
 export function createHandler(deps: SecurityAlertDeps = {}): LambdaFunction<unknown, SecurityAlertReport> {
   const env = deps.env ?? process.env;
-  const loader = settingsLoader({ env, ...(deps.store === undefined ? {} : { store: deps.store }) });
+  const logger = createFunctionLogger("security-alert-check", deps.write);
+  const loader = settingsLoader({ env, logger, ...(deps.store === undefined ? {} : { store: deps.store }) });
   const smtp = { ...smtpOptionsFromEnv(env), ...deps.smtp };
   let sentStore = deps.sentStore;
 
   return middy<unknown, SecurityAlertReport, Error, SettingsContext>()
-    .use(structuredLogging({ service: "security-alert-check", ...(deps.write ? { write: deps.write } : {}) }))
+    .use(structuredLogging(logger))
     .use(emailSettings({ load: loader.get }))
     .handler(async (_event, { settings, logger }) => {
       sentStore ??= ssmSentStore({ client: createSsmClient(), root: settingsRootPath(env) });

@@ -7,13 +7,15 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { deliverNotifications } from "../../lib/notifications/index.ts";
 import type { SettingsStore } from "../../lib/settings/index.ts";
 import { createMailer, type SmtpSessionOptions } from "../../lib/smtp/index.ts";
-import { type StructuredLoggingOptions, structuredLogging } from "../middleware/logging.ts";
+import { structuredLogging } from "../middleware/logging.ts";
 import { emailSettings, type SettingsContext } from "../middleware/settings.ts";
 import { type RecordsContext, sqsNotifications } from "../middleware/sqs-notifications.ts";
 import {
+  createFunctionLogger,
   type Env,
   type LambdaFunction,
   poolSizeFromEnv,
+  sendReserveMs,
   settingsLoader,
   smtpOptionsFromEnv,
 } from "../runtime.ts";
@@ -21,24 +23,32 @@ import {
 export interface SendNotificationDeps {
   env?: Env;
   store?: SettingsStore | null;
-  write?: StructuredLoggingOptions["write"];
+  /** Where log lines go. Default: stdout. */
+  write?: (line: string) => void;
   smtp?: SmtpSessionOptions;
 }
 
 export function createHandler(deps: SendNotificationDeps = {}): LambdaFunction<SQSEvent, SQSBatchResponse> {
   const env = deps.env ?? process.env;
-  const loader = settingsLoader({ env, ...(deps.store === undefined ? {} : { store: deps.store }) });
+  const logger = createFunctionLogger("send-notification", deps.write);
+  const loader = settingsLoader({ env, logger, ...(deps.store === undefined ? {} : { store: deps.store }) });
   const smtp = { ...smtpOptionsFromEnv(env), poolSize: poolSizeFromEnv(env), ...deps.smtp };
 
   return middy<SQSEvent, SQSBatchResponse, Error, SettingsContext & RecordsContext>()
-    .use(structuredLogging({ service: "send-notification", ...(deps.write ? { write: deps.write } : {}) }))
+    .use(structuredLogging(logger))
     .use(emailSettings({ load: loader.get }))
     .use(sqsNotifications())
-    .handler(async (_event, { settings, records, logger }) => {
+    .handler(async (_event, context) => {
+      const { settings, records, logger } = context;
+      const reserve = sendReserveMs(settings.values.SMTPServerTimeout);
       const report = await deliverNotifications(records, {
         settings: settings.values,
         logger,
-        openMailer: () => createMailer(settings.values, smtp),
+        openMailer: () =>
+          createMailer(settings.values, {
+            ...smtp,
+            mayStart: () => context.getRemainingTimeInMillis() > reserve,
+          }),
       });
       logger.info("Batch done", { records: records.length, failed: report.failed.length, ...report.counts });
       return { batchItemFailures: report.failed.map((itemIdentifier) => ({ itemIdentifier })) };

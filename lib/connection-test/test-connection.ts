@@ -71,27 +71,46 @@ function requestLayer(overrides: Partial<Record<SettingName, unknown>>): Setting
     }));
 }
 
+const DESTINATION = ["SMTPServer", "SMTPPort", "SMTPUsername"] as const;
+
+/**
+ * The saved password is only ever sent where it was saved for: when the test changes the server,
+ * port or username (the reference's rule), or turns certificate checks off, a password
+ * must be typed (not the mask, not left out). Otherwise a caller could point the saved password at
+ * a server of their own.
+ */
+function guardSavedPassword(effective: ResolvedEmailSettings, tested: ResolvedEmailSettings, typed: unknown) {
+  if (effective.values.SMTPPassword === "" || (typed !== undefined && typed !== PASSWORD_MASK)) return;
+  if (DESTINATION.some((name) => tested.values[name] !== effective.values[name])) {
+    throw new ConnectionTestRequestError(
+      400,
+      "The SMTP server, port, or username has changed. Please re-enter the SMTP password to test connection.",
+    );
+  }
+  // Credentials never travel unencrypted, but without certificate checks they may reach an impostor.
+  if (
+    tested.values.SkipServerCertificateVerification &&
+    !effective.values.SkipServerCertificateVerification
+  ) {
+    throw new ConnectionTestRequestError(
+      400,
+      "SkipServerCertificateVerification has been turned on. Please re-enter the SMTP password to test connection.",
+    );
+  }
+}
+
 function resolveForTest(
   effective: ResolvedEmailSettings,
   overrides: ConnectionTestRequest["settings"],
 ): ResolvedEmailSettings {
   const given = { ...(overrides ?? {}) };
   if (given.SMTPServer === "") throw new ConnectionTestRequestError(400, "SMTP Server is required");
+  const typed = given.SMTPPassword;
+  if (typed === PASSWORD_MASK) delete given.SMTPPassword; // the mask means the saved password
   try {
-    if (given.SMTPPassword === PASSWORD_MASK) {
-      delete given.SMTPPassword;
-      const tested = resolveEmailSettings([effectiveLayer(effective), requestLayer(given)]).values;
-      const changed = (["SMTPServer", "SMTPPort", "SMTPUsername"] as const).some(
-        (name) => tested[name] !== effective.values[name],
-      );
-      if (changed) {
-        throw new ConnectionTestRequestError(
-          400,
-          "The SMTP server, port, or username has changed. Please re-enter the SMTP password to test connection.",
-        );
-      }
-    }
-    return resolveEmailSettings([effectiveLayer(effective), requestLayer(given)]);
+    const tested = resolveEmailSettings([effectiveLayer(effective), requestLayer(given)]);
+    guardSavedPassword(effective, tested, typed);
+    return tested;
   } catch (error) {
     if (error instanceof InvalidSettingsError) throw new ConnectionTestRequestError(400, error.message);
     throw error;

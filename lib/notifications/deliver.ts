@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../logger.ts";
 import type { EmailSettings } from "../settings/index.ts";
-import { type Mailer, SmtpStageError } from "../smtp/index.ts";
+import { type Mailer, NotStartedError, SmtpStageError } from "../smtp/index.ts";
 import type { ParsedNotification } from "./parse.ts";
 
 export interface NotificationRecord {
@@ -80,7 +80,13 @@ export async function deliverNotifications(
           });
         } catch (error) {
           failed.push(record.id);
-          if (error instanceof SmtpStageError) {
+          if (error instanceof NotStartedError) {
+            counts.transient++;
+            logger.warn("Notification not attempted: SQS will deliver it again", {
+              record: record.id,
+              reason: error.message,
+            });
+          } else if (error instanceof SmtpStageError) {
             counts[error.transient ? "transient" : "permanent"]++;
             logger[error.transient ? "warn" : "error"](
               error.transient

@@ -46,6 +46,18 @@ export class SecurityAlertRunError extends Error {
   }
 }
 
+/** SSM throttles bursts: a write that failed once is worth two more tries before giving up. */
+async function withRetries<T>(write: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (i >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** i));
+    }
+  }
+}
+
 export async function runSecurityAlertCheck(
   options: SecurityAlertCheckOptions,
 ): Promise<SecurityAlertReport> {
@@ -78,24 +90,47 @@ export async function runSecurityAlertCheck(
         logger.info("Security bulletin skipped", { id, reason: claim.reason, since: claim.since });
         continue;
       }
+      let delivered = false;
       try {
         const html = await fetchBulletinHtml(feedUrl, id, options.limits);
         mailer ??= options.mailer();
         const m = mailer;
-        // One message per admin, To holding one address as the reference sends it.
-        await Promise.all(recipients.map((to) => m.send({ to, subject: BULLETIN_SUBJECT, html })));
-        await store.markSent(id, claim.token, { recipients: recipients.length });
+        // One message per admin, To holding one address as the reference sends it. allSettled: the
+        // claim must not be released while other admins' sends are still going out.
+        const results = await Promise.allSettled(
+          recipients.map((to) => m.send({ to, subject: BULLETIN_SUBJECT, html })),
+        );
+        const refused = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+        if (refused.length > 0) {
+          logger.error("Security bulletin refused for some admins", {
+            id,
+            refused: refused.length,
+            of: recipients.length,
+          });
+          throw refused[0];
+        }
+        delivered = true;
+        await withRetries(() => store.markSent(id, claim.token, { recipients: recipients.length }));
         report.sent.push(id);
         logger.info("Security bulletin sent", { id, recipients: recipients.length });
       } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        report.failed.push({ id, error: message });
+        if (delivered) {
+          // Every admin has it; only the record failed. Keeping the claim keeps the next runs from
+          // mailing it again (until the claim is stale: see the README).
+          logger.error("Security bulletin sent but not recorded; its claim is kept so it is not sent again", {
+            id,
+            error,
+          });
+          continue;
+        }
         await store.release(id, claim.token).catch((releaseError: unknown) => {
           logger.error("Could not release the claim on a bulletin; it is retried once the claim is stale", {
             id,
             error: releaseError,
           });
         });
-        const message = error instanceof Error ? error.message : String(error);
-        report.failed.push({ id, error: message });
         logger.error("Security bulletin not sent; the next run tries again", { id, error });
       }
     }

@@ -21,8 +21,8 @@ export class FeedError extends Error {
   }
 }
 
-/** Ids become SSM parameter names: only the characters SSM allows in a name level. */
-export const BULLETIN_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+/** Ids become SSM parameter names and URL path segments: SSM's name characters, no dot-only names. */
+export const BULLETIN_ID = /^(?!\.+$)[A-Za-z0-9_.-]{1,128}$/;
 
 const BulletinListSchema = z.array(
   z.looseObject({

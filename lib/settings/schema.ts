@@ -75,8 +75,9 @@ const timeoutSeconds = () =>
   z.unknown().transform((value, ctx): number => {
     const n = toInteger(value);
     if (n === 0) return 10; // the reference treats 0 as "use the default"
-    if (n === null || n < 0) {
-      ctx.addIssue({ code: "custom", message: "must be a whole number of seconds greater than 0" });
+    // 3600 s is far past any Lambda's 900 s and well inside what a timer can hold.
+    if (n === null || n < 0 || n > 3600) {
+      ctx.addIssue({ code: "custom", message: "must be a whole number of seconds from 1 to 3600" });
       return z.NEVER;
     }
     return n;

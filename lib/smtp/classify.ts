@@ -86,7 +86,7 @@ function stageOfCommand(command: string | undefined): SmtpStage | undefined {
 export function classifySmtpError(error: unknown, context: ClassifyContext): SmtpStageError {
   if (error instanceof SmtpStageError) return error;
   const { settings } = context;
-  const secrets = secretForms(settings.SMTPPassword);
+  const secrets = secretForms(settings.SMTPPassword, settings.SMTPUsername);
   const e: LibraryError = error instanceof Error ? error : new Error(String(error));
   const stage = stageOfCommand(e.command) ?? context.stage;
   const code = e.originalCode ?? certificateCodeIn(e.message) ?? e.code ?? "EUNKNOWN";
@@ -125,10 +125,12 @@ export function classifySmtpError(error: unknown, context: ClassifyContext): Smt
       case "greeting":
         return fail(`${target} refused the session${reply}`, transient);
       case "starttls":
-        return fail(
-          `${target} does not offer STARTTLS${reply}: set ConnectionSecurity to TLS if the port speaks implicit TLS (usually 465), or use a server that supports STARTTLS`,
-          false,
-        );
+        return transient
+          ? fail(`${target} cannot start TLS right now${reply}`, true)
+          : fail(
+              `${target} does not offer STARTTLS${reply}: set ConnectionSecurity to TLS if the port speaks implicit TLS (usually 465), or use a server that supports STARTTLS`,
+              false,
+            );
       case "auth":
         return fail(
           transient

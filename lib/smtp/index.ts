@@ -6,7 +6,7 @@ export {
 } from "./check.ts";
 export { InvalidMessageError, SMTP_STAGES, type SmtpStage, SmtpStageError } from "./errors.ts";
 export { htmlToText } from "./html-to-text.ts";
-export { createMailer, type Mailer, type MailerOptions } from "./mailer.ts";
+export { createMailer, type Mailer, type MailerOptions, NotStartedError } from "./mailer.ts";
 export {
   type ComposedMessage,
   composeMessage,
@@ -16,6 +16,7 @@ export {
   OutgoingMessageSchema,
   parseOutgoingMessage,
 } from "./message.ts";
+export { scrub, secretForms } from "./secrets.ts";
 export {
   checkSessionConfig,
   openSmtpSession,

@@ -1,6 +1,9 @@
 /**
  * A mailer for one batch: messages share a small pool of SMTP sessions (one by default), opened
  * on first use and closed by close(), so no connection is left half-open across a Lambda freeze.
+ *
+ * The pool is `poolSize` slots. A send holds a slot from the moment it may start until it has
+ * finished; a session is either idle (reusable) or held by exactly one send.
  */
 import type { EmailSettings } from "../settings/index.ts";
 import { SmtpStageError } from "./errors.ts";
@@ -10,6 +13,11 @@ import { openSmtpSession, type SendResult, type SmtpSession, type SmtpSessionOpt
 export interface MailerOptions extends SmtpSessionOptions {
   /** Sessions (connections) used at once. Default 1: the whole batch goes over one connection. */
   poolSize?: number;
+  /**
+   * Asked when a send is about to start: false leaves it unsent with a NotStartedError, so a
+   * batch stops starting work it cannot finish before the Lambda's own deadline. Default: always.
+   */
+  mayStart?: () => boolean;
   /** Date header clock; injectable for tests. Default: now. */
   now?: () => Date;
 }
@@ -17,40 +25,58 @@ export interface MailerOptions extends SmtpSessionOptions {
 export interface Mailer {
   /** Validates and composes (InvalidMessageError), then sends over a pooled session (SmtpStageError). */
   send(message: OutgoingMessage): Promise<SendResult>;
-  /** Closes every session; later sends fail. */
+  /** No new sends start; idle sessions close now, busy ones as their send ends. */
   close(): Promise<void>;
   /** Sessions opened so far: 1 for a healthy batch with the default pool size. */
   readonly sessionsOpened: number;
 }
 
+/** A send that never started: too little time left, or the mailer was closed. Always transient. */
+export class NotStartedError extends Error {
+  override readonly name = "NotStartedError";
+  readonly transient = true;
+}
+
 export function createMailer(settings: EmailSettings, options: MailerOptions = {}): Mailer {
   const poolSize = Math.max(1, options.poolSize ?? 1);
   const idle: SmtpSession[] = [];
-  const waiting: Array<(session: SmtpSession | null) => void> = [];
-  let busy = 0;
+  const open = new Set<SmtpSession>();
+  const waiting: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  let held = 0;
   let opened = 0;
   let closed = false;
   /** Once a session cannot be opened, the rest of the batch fails fast instead of waiting T each. */
   let openFailure: SmtpStageError | undefined;
 
-  async function acquire(): Promise<SmtpSession | null> {
-    for (;;) {
-      const session = idle.pop();
-      if (!session) break;
-      if (session.usable) return session;
+  const takeSlot = (): Promise<void> => {
+    if (closed) return Promise.reject(new NotStartedError("the mailer is closed"));
+    if (held < poolSize) {
+      held++;
+      return Promise.resolve();
     }
-    if (busy < poolSize) return null; // caller opens a new one
-    return new Promise((resolve) => waiting.push(resolve));
-  }
-
-  function release(session: SmtpSession | null) {
+    return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+  };
+  // A freed slot passes straight to the next waiter, so `held` counts slots, never sends twice.
+  const giveSlot = () => {
     const next = waiting.shift();
-    if (next) {
-      next(session?.usable ? session : null);
-      return;
+    if (next) next.resolve();
+    else held--;
+  };
+
+  async function sessionForSend(): Promise<SmtpSession> {
+    for (let s = idle.pop(); s; s = idle.pop()) {
+      if (s.usable) return s;
+      open.delete(s);
     }
-    busy--;
-    if (session?.usable) idle.push(session);
+    opened++;
+    try {
+      const session = await openSmtpSession(settings, options);
+      open.add(session);
+      return session;
+    } catch (error) {
+      if (error instanceof SmtpStageError) openFailure = error;
+      throw error;
+    }
   }
 
   return {
@@ -58,31 +84,35 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
       return opened;
     },
     async send(message) {
-      if (closed) throw new Error("mailer is closed");
       const composed = await composeMessage(settings, message, options.now ? { now: options.now() } : {});
       if (openFailure) throw openFailure;
-      let session = await acquire();
-      if (!session) busy++;
+      await takeSlot();
+      let session: SmtpSession | undefined;
       try {
         if (openFailure) throw openFailure;
-        if (!session?.usable) {
-          try {
-            opened++;
-            session = await openSmtpSession(settings, options);
-          } catch (error) {
-            if (error instanceof SmtpStageError) openFailure = error;
-            throw error;
-          }
+        if (closed) throw new NotStartedError("the mailer is closed");
+        if (options.mayStart && !options.mayStart()) {
+          throw new NotStartedError("not started: too little time left in this invocation");
         }
+        session = await sessionForSend();
         return await session.send(composed);
       } finally {
-        release(session);
+        if (session) {
+          if (session.usable && !closed) idle.push(session);
+          else {
+            open.delete(session);
+            await session.close();
+          }
+        }
+        giveSlot();
       }
     },
     async close() {
       closed = true;
-      for (const resolve of waiting.splice(0)) resolve(null);
-      await Promise.all(idle.splice(0).map((s) => s.close()));
+      for (const w of waiting.splice(0)) w.reject(new NotStartedError("the mailer is closed"));
+      const idleNow = idle.splice(0);
+      for (const s of idleNow) open.delete(s);
+      await Promise.all(idleNow.map((s) => s.close()));
     },
   };
 }

@@ -1,13 +1,21 @@
 /**
  * Defence in depth: whatever a server or a library puts in a reply or an error message, the SMTP
- * password (raw, or base64 as AUTH PLAIN/LOGIN send it) is replaced before it can leave lib/.
+ * password never leaves lib/ in any form it travels in: raw, base64 (AUTH LOGIN) or inside the
+ * base64 AUTH PLAIN token.
  */
 const MASK = "[redacted]";
 
-export function secretForms(password: string): string[] {
+const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+
+export function secretForms(password: string, username = ""): string[] {
   if (password === "") return [];
-  const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
-  return [password, b64(password)].filter((s) => s.length >= 3);
+  const forms = [
+    password,
+    b64(password),
+    b64(`\0${username}\0${password}`),
+    b64(`${username}\0${username}\0${password}`),
+  ];
+  return [...new Set(forms)].filter((s) => s.length >= 3);
 }
 
 export function scrub(text: string, secrets: readonly string[]): string {

@@ -228,13 +228,47 @@ export function checkSessionConfig(settings: EmailSettings): void {
 }
 
 /**
- * Watches nodemailer's transaction log (commands only: it masks AUTH secrets) to know which
- * stage the dialogue is in, so a timeout or a dropped connection is blamed on the right one.
+ * Follows nodemailer's transaction log (commands, with AUTH secrets masked, and replies) to
+ * know which reply the session is waiting for, so a timeout or a dropped connection is blamed on
+ * the right stage. With PIPELINING several commands go out at once: the stage is that of the
+ * oldest command not answered yet.
  */
-function stageTracker(onCommand: (command: string) => void) {
+function replyTracker(onStage: (stage: SmtpStage) => void) {
+  const pending: SmtpStage[] = ["greeting"]; // the greeting is awaited before any command
+  let last: SmtpStage = "greeting";
+  let upgraded = false;
+  const stageOf = (verb: string): SmtpStage => {
+    switch (verb) {
+      case "EHLO":
+      case "HELO":
+      case "LHLO":
+        return upgraded ? "starttls" : "greeting";
+      case "STARTTLS":
+        upgraded = true;
+        return "starttls";
+      case "AUTH":
+        return "auth";
+      case "MAIL":
+        return "mail-from";
+      case "RCPT":
+        return "rcpt";
+      case "DATA":
+        return "data";
+      default:
+        return last; // AUTH LOGIN's continuation lines, RSET, QUIT
+    }
+  };
   const debug = (entry: { tnx?: string } | undefined, message: unknown) => {
-    if (entry?.tnx === "client" && typeof message === "string")
-      onCommand(message.split(" ")[0]?.toUpperCase() ?? "");
+    if (typeof message !== "string") return;
+    if (entry?.tnx === "client") {
+      last = stageOf(message.split(" ")[0]?.toUpperCase() ?? "");
+      pending.push(last);
+    } else if (entry?.tnx === "server" && /^\d{3}(?: |$)/.test(message.split("\n").pop() ?? "")) {
+      pending.shift(); // the last line of a complete reply
+    } else {
+      return;
+    }
+    onStage(pending[0] ?? last);
   };
   const ignore = () => {};
   return { trace: ignore, debug, info: ignore, warn: ignore, error: ignore, fatal: ignore };
@@ -259,14 +293,6 @@ function settle<T = unknown>(
   });
 }
 
-const COMMAND_STAGES: Record<string, SmtpStage> = {
-  STARTTLS: "starttls",
-  AUTH: "auth",
-  MAIL: "mail-from",
-  RCPT: "rcpt",
-  DATA: "data",
-};
-
 export async function openSmtpSession(
   settings: EmailSettings,
   options: SmtpSessionOptions = {},
@@ -283,63 +309,66 @@ export async function openSmtpSession(
     socket?.destroy();
   };
 
-  await bounded(settings, clock, abort, async (remaining) => {
-    const addresses = await resolveHost(settings.SMTPServer, remaining());
-    clock.enter("connect");
-    socket = await connectAny(addresses, settings.SMTPPort, remaining);
-    if (settings.ConnectionSecurity === "TLS") {
-      clock.enter("tls");
-      socket = await upgradeToTls(socket, settings, options, remaining());
-    }
+  try {
+    await bounded(settings, clock, abort, async (remaining) => {
+      const addresses = await resolveHost(settings.SMTPServer, remaining());
+      clock.enter("connect");
+      socket = await connectAny(addresses, settings.SMTPPort, remaining);
+      if (settings.ConnectionSecurity === "TLS") {
+        clock.enter("tls");
+        socket = await upgradeToTls(socket, settings, options, remaining());
+      }
 
-    clock.enter("greeting");
-    const isTls = settings.ConnectionSecurity === "TLS";
-    const conn = new SMTPConnection({
-      connection: socket,
-      secure: isTls,
-      secured: isTls,
-      host: settings.SMTPServer,
-      port: settings.SMTPPort,
-      name: options.ehloName ?? "localhost",
-      requireTLS: settings.ConnectionSecurity === "STARTTLS",
-      ignoreTLS: settings.ConnectionSecurity === "",
-      tls: tlsOptions(settings, options),
-      connectionTimeout: remaining(),
-      greetingTimeout: remaining(),
-      socketTimeout: timeoutMs,
-      transactionLog: true,
-      logger: stageTracker((command) => {
-        const next = COMMAND_STAGES[command];
-        if (next) clock.enter(next);
-      }),
-    });
-    connection = conn;
-    // An idle pooled session may time out or be dropped by the server between messages.
-    conn.on("error", () => {
-      broken = true;
-    });
-    conn.on("end", () => {
-      broken = true;
-    });
-    await settle(conn, (cb) => conn.connect(cb));
-    // Belt and braces: requireTLS already fails a refused upgrade; never go on in plain text.
-    if (settings.ConnectionSecurity === "STARTTLS" && !conn.secure) {
-      throw new SmtpStageError("the STARTTLS upgrade did not happen: refusing to continue in plain text", {
-        stage: "starttls",
-        code: "ETLS",
-        transient: false,
+      clock.enter("greeting");
+      const isTls = settings.ConnectionSecurity === "TLS";
+      const conn = new SMTPConnection({
+        connection: socket,
+        secure: isTls,
+        secured: isTls,
+        host: settings.SMTPServer,
+        port: settings.SMTPPort,
+        name: options.ehloName ?? "localhost",
+        requireTLS: settings.ConnectionSecurity === "STARTTLS",
+        ignoreTLS: settings.ConnectionSecurity === "",
+        tls: tlsOptions(settings, options),
+        connectionTimeout: remaining(),
+        greetingTimeout: remaining(),
+        socketTimeout: timeoutMs,
+        transactionLog: true,
+        logger: replyTracker((stage) => clock.enter(stage)),
       });
-    }
+      connection = conn;
+      // An idle pooled session may time out or be dropped by the server between messages.
+      conn.on("error", () => {
+        broken = true;
+      });
+      conn.on("end", () => {
+        broken = true;
+      });
+      await settle(conn, (cb) => conn.connect(cb));
+      // Belt and braces: requireTLS already fails a refused upgrade; never go on in plain text.
+      if (settings.ConnectionSecurity === "STARTTLS" && !conn.secure) {
+        throw new SmtpStageError("the STARTTLS upgrade did not happen: refusing to continue in plain text", {
+          stage: "starttls",
+          code: "ETLS",
+          transient: false,
+        });
+      }
 
-    if (settings.EnableSMTPAuth) {
-      clock.enter("auth");
-      if (!conn.secure) throw new Error("refusing to authenticate over an unencrypted connection");
-      await settle(conn, (cb) =>
-        conn.login({ user: settings.SMTPUsername, pass: settings.SMTPPassword }, cb),
-      );
-    }
-    clock.finish();
-  });
+      if (settings.EnableSMTPAuth) {
+        clock.enter("auth");
+        if (!conn.secure) throw new Error("refusing to authenticate over an unencrypted connection");
+        await settle(conn, (cb) =>
+          conn.login({ user: settings.SMTPUsername, pass: settings.SMTPPassword }, cb),
+        );
+      }
+      clock.finish();
+    });
+  } catch (error) {
+    // Whatever failed (AUTH refused, no upgrade), the socket must not outlive the attempt.
+    abort();
+    throw error;
+  }
 
   const live = connection as SMTPConnection;
   return {

@@ -138,6 +138,35 @@ describe("POST /email/test", () => {
     },
   );
 
+  it("never sends the saved password to a server the caller names without typing it", async () => {
+    const { call, smtp } = await deployed();
+    const elsewhere = await startSmtpServer({ tls: certs.server, users: { mailer: PASSWORD } });
+    cleanups.push(() => elsewhere.close());
+    const { status, json } = await call({ settings: { SMTPPort: elsewhere.port } });
+    expect(status).toBe(400);
+    expect(json.error).toMatch(/has changed\. Please re-enter the SMTP password/);
+    expect(elsewhere.connections() + smtp.connections()).toBe(0);
+
+    const typed = await call({ settings: { SMTPPort: elsewhere.port, SMTPPassword: PASSWORD } });
+    expect(typed.json.ok).toBe(true); // a typed password may go anywhere the caller says
+  });
+
+  it("asks for the password again before testing with certificate checks turned off", async () => {
+    const { call, smtp } = await deployed();
+    const { status, json } = await call({ settings: { SkipServerCertificateVerification: true } });
+    expect(status).toBe(400);
+    expect(json.error).toMatch(/SkipServerCertificateVerification has been turned on\. Please re-enter/);
+    expect(smtp.connections()).toBe(0);
+  });
+
+  it("does not echo a password from a malformed body, in the answer or the logs", async () => {
+    const { call, logs } = await deployed();
+    const { status, json } = await call(`{"settings":{"SMTPPassword":${PASSWORD}}}`);
+    expect(status).toBe(400);
+    expect(json.error).toMatch(/^Request body is not valid JSON( \(at position \d+\))?$/);
+    expect(logs.text()).not.toContain(PASSWORD.slice(0, 8));
+  });
+
   it("answers 400 'SMTP Server is required' for an empty server", async () => {
     const { call } = await deployed();
     const { status, json } = await call({ settings: { SMTPServer: "" } });
@@ -145,7 +174,7 @@ describe("POST /email/test", () => {
   });
 
   it.each([
-    ["malformed JSON", "{", 400, /^Request body is not valid JSON: /],
+    ["malformed JSON", "{", 400, /^Request body is not valid JSON \(at position \d+\)$/],
     [
       "an unknown top-level field",
       { settings: {}, extra: 1 },
@@ -177,13 +206,16 @@ describe("POST /email/test", () => {
       413,
       /^Request body is \d+ bytes; the limit is 16384/,
     ],
-  ])("answers %s with %i and a message naming the problem", async (_what, body, status, message) => {
-    const { call, smtp } = await deployed();
-    const res = await call(body);
-    expect(res.status).toBe(status);
-    expect(res.json.error).toMatch(message);
-    expect(smtp.connections()).toBe(0);
-  });
+  ])(
+    "answers %s with an error status and a message naming the problem",
+    async (_what, body, status, message) => {
+      const { call, smtp } = await deployed();
+      const res = await call(body);
+      expect(res.status).toBe(status);
+      expect(res.json.error).toMatch(message);
+      expect(smtp.connections()).toBe(0);
+    },
+  );
 
   it("reads a base64-encoded body as API Gateway sends one", async () => {
     const { call, smtp } = await deployed();

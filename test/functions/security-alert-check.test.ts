@@ -136,6 +136,9 @@ describe("security-alert-check", () => {
     });
     await expect(w.make()(scheduled, lambdaContext())).rejects.toThrow(/not sent/);
     expect(await w.sentMarkers()).toEqual([]);
+    // Every send had settled before the claim was released: nothing goes out afterwards.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(w.smtp.messages.flatMap((m) => m.to)).toEqual(["admin1@example.com"]);
     expect(
       w.logs.entries().find((e) => /not sent; the next run tries again/.test(String(e.message))),
     ).toMatchObject({

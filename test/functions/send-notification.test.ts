@@ -193,6 +193,58 @@ describe("send-notification", () => {
   });
 });
 
+describe("the invocation's deadline", () => {
+  it("leaves records it no longer has time for to SQS, unattempted, instead of being cut off mid-batch", async () => {
+    const s = await smtp();
+    const { handler, logs } = await deploy({
+      SMTPServer: "127.0.0.1",
+      SMTPPort: String(s.port),
+      SMTPServerTimeout: "5",
+    });
+    // Plenty of time until two messages are out, then less than the reserve (2 × 5 s + 2 s).
+    const context = {
+      ...lambdaContext(),
+      getRemainingTimeInMillis: () => (s.messages.length < 2 ? 60_000 : 11_000),
+    };
+    const records = [1, 2, 3, 4].map((i) =>
+      sqsRecord({ ...good, to: `u${i}@example.com` }, { messageId: `late-${i}` }),
+    );
+    const result = await handler(sqsEvent(records), context);
+    expect(s.messages.flatMap((m) => m.to)).toEqual(["u1@example.com", "u2@example.com"]);
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(["late-3", "late-4"]);
+    expect(
+      logs.entries().filter((e) => /not attempted: SQS will deliver it again/.test(String(e.message))),
+    ).toHaveLength(2);
+  });
+});
+
+describe("settings refresh", () => {
+  it("keeps serving the last good settings when SSM fails, and logs a warning with the function's fields", async () => {
+    const s = await smtp();
+    const ssm = ssmFixture();
+    await ssm.putSettings({ SMTPServer: "127.0.0.1", SMTPPort: String(s.port) });
+    const real = ssm.store();
+    let reads = 0;
+    const flaky = {
+      description: real.description,
+      read: () => (++reads > 1 ? Promise.reject(new Error("SSM down")) : real.read()),
+    };
+    const logs = captureLogs();
+    const handler = createHandler({ env: { SETTINGS_CACHE_SECONDS: "0" }, store: flaky, write: logs.write });
+    await handler(sqsEvent([sqsRecord(good)]), lambdaContext());
+    const second = await handler(sqsEvent([sqsRecord(good)]), lambdaContext());
+    expect(second.batchItemFailures).toEqual([]);
+    expect(s.messages).toHaveLength(2);
+    expect(
+      logs.entries().find((e) => /serving the last good settings/.test(String(e.message))),
+    ).toMatchObject({
+      level: "warn",
+      service: "send-notification",
+      error: "SSM down",
+    });
+  });
+});
+
 describe("the exported handler", () => {
   it("is wired from the environment: SETTINGS_PATH and the SDK's AWS_ENDPOINT_URL_SSM", async () => {
     const s = await smtp();

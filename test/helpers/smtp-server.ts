@@ -29,6 +29,10 @@ export interface TestSmtpServerOptions {
   rcptReplies?: Record<string, { code: number; message: string }>;
   /** Accept the message data but never answer the final dot. */
   stallAfterData?: boolean;
+  /** Never answer MAIL FROM. */
+  stallAtMailFrom?: boolean;
+  /** Play a broken server that quotes the credentials (raw, base64 and as the PLAIN token) in its refusal. */
+  echoCredentials?: boolean;
   /** Wait this long before greeting, as many MTAs do. */
   greetingDelayMs?: number;
   /** Advertised SIZE limit in bytes. */
@@ -40,6 +44,8 @@ export interface TestSmtpServer {
   messages: ReceivedMessage[];
   /** TCP connections accepted so far. */
   connections: () => number;
+  /** Connections closed so far. */
+  closed: () => number;
   /** AUTH attempts: the mechanism used each time. */
   authAttempts: string[];
   close(): Promise<void>;
@@ -49,6 +55,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
   const messages: ReceivedMessage[] = [];
   const authAttempts: string[] = [];
   let connections = 0;
+  let closed = 0;
   const config: SMTPServerOptions = {
     secure: options.secure ?? false,
     ...(options.tls ?? {}),
@@ -68,12 +75,24 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
       if (options.greetingDelayMs) setTimeout(callback, options.greetingDelayMs);
       else callback();
     },
+    onClose() {
+      closed++;
+    },
     onAuth(auth, _session, callback) {
       authAttempts.push(auth.method);
       const expected = options.users?.[auth.username ?? ""];
       if (expected !== undefined && auth.password === expected)
         return callback(null, { user: auth.username });
-      return callback(Object.assign(new Error("Invalid username or password"), { responseCode: 535 }));
+      const b64 = (t: string) => Buffer.from(t).toString("base64");
+      const quoted = options.echoCredentials
+        ? ` for ${auth.password} ${b64(auth.password ?? "")} ${b64(`\0${auth.username}\0${auth.password}`)}`
+        : "";
+      return callback(
+        Object.assign(new Error(`Invalid username or password${quoted}`), { responseCode: 535 }),
+      );
+    },
+    onMailFrom(_address, _session, callback) {
+      if (!options.stallAtMailFrom) callback();
     },
     onRcptTo(address, _session, callback) {
       const reply = options.rcptReplies?.[address.address];
@@ -105,6 +124,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
     port,
     messages,
     connections: () => connections,
+    closed: () => closed,
     authAttempts,
     close: () =>
       new Promise<void>((resolve) => {

@@ -98,6 +98,21 @@ describe("classifySmtpError", () => {
     expect(e.response).toBe("535 bad [redacted]");
   });
 
+  it("tells a temporary STARTTLS refusal (454) from a missing STARTTLS (502)", () => {
+    const s = settings({ ConnectionSecurity: "STARTTLS" });
+    const temp = classifySmtpError(
+      err("x", { code: "ETLS", command: "STARTTLS", response: "454 TLS not available", responseCode: 454 }),
+      { stage: "starttls", settings: s },
+    );
+    expect(temp).toMatchObject({ stage: "starttls", transient: true });
+    const missing = classifySmtpError(
+      err("x", { code: "ETLS", command: "STARTTLS", response: "502 Unknown", responseCode: 502 }),
+      { stage: "starttls", settings: s },
+    );
+    expect(missing).toMatchObject({ stage: "starttls", transient: false });
+    expect(missing.message).toMatch(/does not offer STARTTLS/);
+  });
+
   it("passes an SmtpStageError through unchanged", () => {
     const original = new SmtpStageError("x", { stage: "config", code: "EX", transient: false });
     expect(classifySmtpError(original, { stage: "dns", settings: settings({}) })).toBe(original);

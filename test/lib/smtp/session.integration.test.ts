@@ -246,6 +246,55 @@ describe("timeouts bound every stage", () => {
   });
 });
 
+describe("stage attribution", () => {
+  it("a server that never answers MAIL FROM fails at mail-from, even with PIPELINING", async () => {
+    const s = await server({ stallAtMailFrom: true });
+    const error = await sendExpectingFailure(settings({ SMTPPort: s.port, SMTPServerTimeout: 1 }));
+    expect(error).toMatchObject({ stage: "mail-from", code: "ETIMEDOUT", transient: true });
+  });
+
+  it("closes the socket as soon as opening a session fails", async () => {
+    const s = await server({ tls: certs.server, users: { mailer: "other" } });
+    const result = await runConnectionCheck(
+      settings({
+        SMTPPort: s.port,
+        ConnectionSecurity: "STARTTLS",
+        SMTPUsername: "mailer",
+        SMTPPassword: PASSWORD,
+      }),
+      { ca: certs.ca },
+    );
+    expect(result.error?.stage).toBe("auth");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(s.closed()).toBe(1);
+  });
+});
+
+describe("secrets a broken server quotes back", () => {
+  it.each(["PLAIN", "LOGIN"] as const)("are scrubbed in every form (%s)", async (method) => {
+    const s = await server({
+      tls: certs.server,
+      users: { mailer: "other" },
+      authMethods: [method],
+      echoCredentials: true,
+    });
+    const error = await sendExpectingFailure(
+      settings({
+        SMTPPort: s.port,
+        ConnectionSecurity: "STARTTLS",
+        SMTPUsername: "mailer",
+        SMTPPassword: PASSWORD,
+      }),
+      { ca: certs.ca },
+    );
+    expect(error.response).toMatch(/Invalid username or password for \[redacted\] \[redacted\] \[redacted\]/);
+    expectNoSecret(error);
+    expect(JSON.stringify(error.response)).not.toContain(
+      Buffer.from(`\0mailer\0${PASSWORD}`).toString("base64"),
+    );
+  });
+});
+
 describe("recipient replies", () => {
   it("4xx on RCPT is a transient rcpt failure with its code", async () => {
     const s = await server({
@@ -318,6 +367,57 @@ describe("batches", () => {
     expect(outcomes.every((o) => o.status === "rejected")).toBe(true);
     // Five sequential greeting timeouts would take 5 s; one bound for the batch proves fail-fast.
     expect(performance.now() - started).toBeLessThan(4_000);
+  });
+});
+
+describe("the pool", () => {
+  it("keeps serving after a failure and an idle drop (slots are never counted twice)", async () => {
+    const s = await server({ rcptReplies: { "bad@example.com": { code: 550, message: "No such user" } } });
+    const mailer = createMailer(settings({ SMTPPort: s.port, SMTPServerTimeout: 1 }));
+    const first = await Promise.allSettled([
+      mailer.send({ ...message, to: "bad@example.com" }),
+      mailer.send(message),
+    ]);
+    expect(first.map((r) => r.status)).toEqual(["rejected", "fulfilled"]);
+    await new Promise((r) => setTimeout(r, 1_300)); // the idle session times out
+    const third = await Promise.race([
+      mailer.send(message).then(() => "sent"),
+      new Promise((r) => setTimeout(() => r("hung"), 5_000)),
+    ]);
+    await mailer.close();
+    expect(third).toBe("sent");
+    expect(s.messages).toHaveLength(2);
+  });
+
+  it("close() lets sends in flight finish and starts no new connection", async () => {
+    const s = await server({ greetingDelayMs: 100 });
+    const mailer = createMailer(settings({ SMTPPort: s.port }));
+    const sends = [mailer.send(message), mailer.send(message), mailer.send(message)];
+    await new Promise((r) => setTimeout(r, 20));
+    await mailer.close();
+    const outcomes = await Promise.allSettled(sends);
+    expect(outcomes[0]?.status).toBe("fulfilled");
+    expect(outcomes.slice(1).map((o) => o.status === "rejected" && (o.reason as Error).name)).toEqual([
+      "NotStartedError",
+      "NotStartedError",
+    ]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(s.connections()).toBe(1);
+    expect(s.closed()).toBe(1);
+  });
+
+  it("starts no send once mayStart says there is no time left", async () => {
+    const s = await server();
+    let budget = 2;
+    const mailer = createMailer(settings({ SMTPPort: s.port }), { mayStart: () => budget-- > 0 });
+    const outcomes = await Promise.allSettled([
+      mailer.send(message),
+      mailer.send(message),
+      mailer.send(message),
+    ]);
+    await mailer.close();
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
+    expect(s.messages).toHaveLength(2);
   });
 });
 
