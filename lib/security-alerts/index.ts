@@ -7,4 +7,5 @@ export {
 } from "./check.ts";
 export { type SecurityAlertConfig, SecurityAlertConfigError, securityAlertConfig } from "./config.ts";
 export { type Bulletin, FeedError, type FeedLimits, fetchBulletinHtml, fetchBulletinList } from "./feed.ts";
+export { memorySentStore } from "./memory-sent-store.ts";
 export { type ClaimResult, type SentStore, ssmSentStore } from "./sent-store.ts";

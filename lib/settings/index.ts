@@ -6,6 +6,7 @@ export {
 } from "./cache.ts";
 export { environmentVariableFor, readEnvironmentLayer } from "./env.ts";
 export { describeIssue, InvalidSettingsError, type SettingIssue, SettingsLoadError } from "./errors.ts";
+export { type FileSettingsStoreOptions, fileSettingsStore, layeredStore } from "./file-store.ts";
 export { type LoadEmailSettingsOptions, type LoadedEmailSettings, loadEmailSettings } from "./load.ts";
 export { type RedactedEmailSettings, redactSettings } from "./redact.ts";
 export {

@@ -8,7 +8,9 @@ export type SettingSource =
   /** `name` is the environment variable as spelled in the environment. */
   | { layer: "environment"; name: string }
   /** A value given for one request only (the connection test's overrides). */
-  | { layer: "request"; name: string };
+  | { layer: "request"; name: string }
+  /** Supplied by the local run itself (its embedded SMTP server); `name` says what. */
+  | { layer: "local"; name: string };
 
 export type SourceLayer = SettingSource["layer"];
 
@@ -20,6 +22,7 @@ const LAYER_WORDS: Record<SourceLayer, string> = {
   file: "settings file",
   environment: "environment variable",
   request: "request field",
+  local: "local run:",
 };
 
 export function describeSource(source: SettingSource): string {

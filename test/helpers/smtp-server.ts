@@ -60,6 +60,8 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
     secure: options.secure ?? false,
     ...(options.tls ?? {}),
     logger: false,
+    // No reverse DNS per connection: nothing leaves the machine, and greetings come at once.
+    disableReverseLookup: true,
     // close() ends lingering sessions (a stalled DATA) after this long. Sockets are never torn
     // down from below: destroying the TCP socket under a TLS handshake crashes Node.
     closeTimeout: 200,
