@@ -29,7 +29,8 @@ export interface SettingsStore {
 export function createSsmClient(config: SSMClientConfig = {}): SSMClient {
   return new SSMClient({
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+    // Without throwOnRequestTimeout the SDK only warns when requestTimeout passes, and waits on.
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
     ...config,
   });
 }

@@ -1,0 +1,24 @@
+// Runs in a fresh Node process: import one bundle, serve one invocation, report.
+// argv: <bundle path> <event JSON file>. Prints one JSON line: { ms, result?, error?, maxRssKb }.
+import { readFileSync } from "node:fs";
+
+const started = performance.now();
+const [bundle, eventFile] = process.argv.slice(2);
+const event = JSON.parse(readFileSync(eventFile, "utf8"));
+const mod = await import(bundle);
+const imported = performance.now();
+const context = {
+  awsRequestId: "bench",
+  functionName: "bench",
+  getRemainingTimeInMillis: () => 60_000,
+};
+let result;
+let error;
+try {
+  result = await mod.handler(event, context);
+} catch (e) {
+  error = String(e?.message ?? e);
+}
+process.stdout.write(
+  `${JSON.stringify({ ms: performance.now() - started, importMs: imported - started, result, error, maxRssKb: process.resourceUsage().maxRSS })}\n`,
+);
