@@ -75,3 +75,18 @@ export function poolSizeFromEnv(env: Env): number {
   }
   return n;
 }
+
+/**
+ * SMTP_KEEPALIVE_SECONDS: how long an idle SMTP session may be kept for the next warm batch
+ * (0 closes it after every batch). Default 30: well under the 5 minutes RFC 5321 servers wait.
+ */
+export function keepAliveMsFromEnv(env: Env): number {
+  const raw = env.SMTP_KEEPALIVE_SECONDS;
+  if (raw === undefined || raw === "") return 30_000;
+  if (!/^\d+$/.test(raw) || Number(raw) > 300) {
+    throw new RangeError(
+      `SMTP_KEEPALIVE_SECONDS ${JSON.stringify(raw)} must be a whole number of seconds from 0 to 300`,
+    );
+  }
+  return Number(raw) * 1000;
+}

@@ -6,13 +6,14 @@ import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { deliverNotifications } from "../../lib/notifications/index.ts";
 import type { SettingsStore } from "../../lib/settings/index.ts";
-import { createMailer, type SmtpSessionOptions } from "../../lib/smtp/index.ts";
+import { createMailer, createSessionKeeper, type SmtpSessionOptions } from "../../lib/smtp/index.ts";
 import { structuredLogging } from "../middleware/logging.ts";
 import { emailSettings, type SettingsContext } from "../middleware/settings.ts";
 import { type RecordsContext, sqsNotifications } from "../middleware/sqs-notifications.ts";
 import {
   createFunctionLogger,
   type Env,
+  keepAliveMsFromEnv,
   type LambdaFunction,
   poolSizeFromEnv,
   sendReserveMs,
@@ -32,7 +33,15 @@ export function createHandler(deps: SendNotificationDeps = {}): LambdaFunction<S
   const env = deps.env ?? process.env;
   const logger = createFunctionLogger("send-notification", deps.write);
   const loader = settingsLoader({ env, logger, ...(deps.store === undefined ? {} : { store: deps.store }) });
-  const smtp = { ...smtpOptionsFromEnv(env), poolSize: poolSizeFromEnv(env), ...deps.smtp };
+  const keepAliveMs = keepAliveMsFromEnv(env);
+  // Sessions outlive a batch only in this container, and only while fresh: see createSessionKeeper.
+  const keeper = keepAliveMs > 0 ? createSessionKeeper({ maxIdleMs: keepAliveMs }) : undefined;
+  const smtp = {
+    ...smtpOptionsFromEnv(env),
+    poolSize: poolSizeFromEnv(env),
+    ...(keeper ? { keeper } : {}),
+    ...deps.smtp,
+  };
 
   return middy<SQSEvent, SQSBatchResponse, Error, SettingsContext & RecordsContext>()
     .use(structuredLogging(logger))

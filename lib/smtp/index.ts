@@ -6,6 +6,7 @@ export {
 } from "./check.ts";
 export { InvalidMessageError, SMTP_STAGES, type SmtpStage, SmtpStageError } from "./errors.ts";
 export { htmlToText } from "./html-to-text.ts";
+export { createSessionKeeper, type SessionKeeper, type SessionKeeperOptions } from "./keeper.ts";
 export { createMailer, type Mailer, type MailerOptions, NotStartedError } from "./mailer.ts";
 export {
   type ComposedMessage,

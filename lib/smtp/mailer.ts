@@ -7,6 +7,7 @@
  */
 import type { EmailSettings } from "../settings/index.ts";
 import { SmtpStageError } from "./errors.ts";
+import type { SessionKeeper } from "./keeper.ts";
 import { composeMessage, type OutgoingMessage } from "./message.ts";
 import { openSmtpSession, type SendResult, type SmtpSession, type SmtpSessionOptions } from "./session.ts";
 
@@ -20,6 +21,11 @@ export interface MailerOptions extends SmtpSessionOptions {
   mayStart?: () => boolean;
   /** Date header clock; injectable for tests. Default: now. */
   now?: () => Date;
+  /**
+   * Sessions kept between batches (a container-level keeper): taken before opening a new one,
+   * and idle sessions are handed back on close() instead of being closed. Default: none.
+   */
+  keeper?: SessionKeeper;
 }
 
 export interface Mailer {
@@ -68,6 +74,11 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
       if (s.usable) return s;
       open.delete(s);
     }
+    const kept = await options.keeper?.take(settings, options);
+    if (kept) {
+      open.add(kept);
+      return kept;
+    }
     opened++;
     try {
       const session = await openSmtpSession(settings, options);
@@ -112,7 +123,9 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
       for (const w of waiting.splice(0)) w.reject(new NotStartedError("the mailer is closed"));
       const idleNow = idle.splice(0);
       for (const s of idleNow) open.delete(s);
-      await Promise.all(idleNow.map((s) => s.close()));
+      const { keeper } = options;
+      if (keeper) for (const s of idleNow) keeper.keep(settings, options, s);
+      else await Promise.all(idleNow.map((s) => s.close()));
     },
   };
 }

@@ -44,6 +44,11 @@ export interface SmtpSession {
   close(): Promise<void>;
   /** False once the connection failed, timed out or was closed: open a new session. */
   readonly usable: boolean;
+  /**
+   * RSET, bounded by SMTPServerTimeout: true when the server answered, so an idle session kept
+   * across invocations (and perhaps a Lambda freeze) is known to be alive before it is used.
+   */
+  probe(): Promise<boolean>;
 }
 
 /**
@@ -402,6 +407,22 @@ export async function openSmtpSession(
         abort();
         throw error;
       }
+    },
+    async probe() {
+      if (broken) return false;
+      let timer: NodeJS.Timeout | undefined;
+      const alive = await Promise.race([
+        settle(live, (cb) => live.reset(cb)).then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!alive) abort();
+      return alive;
     },
     async close() {
       if (broken) {

@@ -53,15 +53,15 @@ export function buildBundles(): BenchBundles {
     const template = assembly.getStackByName(s.stackName).template as {
       Resources: Record<string, { Properties: { Code?: { S3Key?: string } } }>;
     };
-    const key = template.Resources[s.getLogicalId(fn.node.defaultChild as never)]?.Properties.Code?.S3Key ?? "";
+    const key =
+      template.Resources[s.getLogicalId(fn.node.defaultChild as never)]?.Properties.Code?.S3Key ?? "";
     const path = join(outdir, `asset.${key.replace(/\.zip$/, "")}`, "index.mjs");
     return { path, bytes: statSync(path).size };
   };
   return {
-    product: Object.fromEntries(FUNCTION_NAMES.map((n) => [n, bundleOf(stack, stack.functions[n])])) as Record<
-      FunctionName,
-      Bundle
-    >,
+    product: Object.fromEntries(
+      FUNCTION_NAMES.map((n) => [n, bundleOf(stack, stack.functions[n])]),
+    ) as Record<FunctionName, Bundle>,
     obvious: Object.fromEntries(FUNCTION_NAMES.map((n) => [n, bundleOf(baseline, obviousFns[n])])) as Record<
       FunctionName,
       Bundle

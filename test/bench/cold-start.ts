@@ -23,15 +23,24 @@ export interface ChildResult {
   maxRssKb: number;
 }
 
-export function runChild(bundle: string, eventFile: string, env: Record<string, string>): Promise<ChildResult> {
+export function runChild(
+  bundle: string,
+  eventFile: string,
+  env: Record<string, string>,
+): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    execFile(process.execPath, [CHILD, bundle, eventFile], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const wallMs = performance.now() - started;
-      if (error) return reject(new Error(`child failed: ${error.message}\n${stderr}`));
-      const last = stdout.trim().split("\n").pop() ?? "{}";
-      resolve({ ...(JSON.parse(last) as Omit<ChildResult, "wallMs">), wallMs });
-    });
+    execFile(
+      process.execPath,
+      [CHILD, bundle, eventFile],
+      { env, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const wallMs = performance.now() - started;
+        if (error) return reject(new Error(`child failed: ${error.message}\n${stderr}`));
+        const last = stdout.trim().split("\n").pop() ?? "{}";
+        resolve({ ...(JSON.parse(last) as Omit<ChildResult, "wallMs">), wallMs });
+      },
+    );
   });
 }
 
@@ -49,13 +58,22 @@ function invocationFor(name: FunctionName | "empty", world: BenchWorld, dir: str
           Records: [
             {
               messageId: `cold-${seq}`,
-              body: JSON.stringify({ to: "user@bench.example", subject: "Cold", html: "<p>Cold <b>start</b></p>" }),
+              body: JSON.stringify({
+                to: "user@bench.example",
+                subject: "Cold",
+                html: "<p>Cold <b>start</b></p>",
+              }),
               attributes: { ApproximateReceiveCount: "1" },
             },
           ],
         }),
       );
-      return { file, env, ok: (r: ChildResult) => (r.result as { batchItemFailures?: unknown[] })?.batchItemFailures?.length === 0 };
+      return {
+        file,
+        env,
+        ok: (r: ChildResult) =>
+          (r.result as { batchItemFailures?: unknown[] })?.batchItemFailures?.length === 0,
+      };
     case "security-alert-check": {
       // A bulletin of its own for every run, so every run does the whole job: feed, page, mail, marker.
       const version = `9.${seq}.0`;
@@ -102,12 +120,17 @@ export interface ColdStartRow {
   obviousBytes: number;
 }
 
-export async function measureColdStarts(bundles: BenchBundles, world: BenchWorld, rounds: number): Promise<ColdStartRow[]> {
+export async function measureColdStarts(
+  bundles: BenchBundles,
+  world: BenchWorld,
+  rounds: number,
+): Promise<ColdStartRow[]> {
   const dir = mkdtempSync(join(tmpdir(), "bench-events-"));
   const timed = (bundle: string, name: FunctionName | "empty") => async () => {
     const inv = invocationFor(name, world, dir);
     const r = await runChild(bundle, inv.file, inv.env);
-    if (!inv.ok(r)) throw new Error(`${name} (${bundle}) did not do its work: ${JSON.stringify(r).slice(0, 400)}`);
+    if (!inv.ok(r))
+      throw new Error(`${name} (${bundle}) did not do its work: ${JSON.stringify(r).slice(0, 400)}`);
     return r.wallMs;
   };
   const rows: ColdStartRow[] = [];

@@ -26,9 +26,15 @@ export async function startWorld(smtpOptions: TestSmtpServerOptions = {}): Promi
   const smtp = await startSmtpServer(smtpOptions);
   const feed = await startFeedServer();
   const root = `/bench-${process.pid}`;
-  const admin = createSsmClient({ endpoint: moto.endpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+  const admin = createSsmClient({
+    endpoint: moto.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "x", secretAccessKey: "x" },
+  });
   const put = (name: string, value: string, type: "String" | "SecureString" = "String") =>
-    admin.send(new PutParameterCommand({ Name: `${root}/${name}`, Value: value, Type: type, Overwrite: true }));
+    admin.send(
+      new PutParameterCommand({ Name: `${root}/${name}`, Value: value, Type: type, Overwrite: true }),
+    );
   await put("EmailSettings/SMTPServer", "127.0.0.1");
   await put("EmailSettings/SMTPPort", String(smtp.port));
   await put("EmailSettings/FeedbackEmail", "noreply@bench.example");

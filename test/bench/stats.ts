@@ -13,9 +13,13 @@ export async function interleaved<K extends string>(
   variants: Record<K, () => Promise<number>>,
   rounds: number,
 ): Promise<Record<K, number[]>> {
-  const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, [] as number[]])) as Record<
+    K,
+    number[]
+  >;
   for (let r = 0; r < rounds; r++) {
-    for (const [k, run] of Object.entries(variants) as Array<[K, () => Promise<number>]>) samples[k].push(await run());
+    for (const [k, run] of Object.entries(variants) as Array<[K, () => Promise<number>]>)
+      samples[k].push(await run());
   }
   return samples;
 }

@@ -96,6 +96,26 @@ describe("send-notification", () => {
     expect(s.connections()).toBe(1);
   });
 
+  it("keeps the SMTP connection for the next warm invocation, unless SMTP_KEEPALIVE_SECONDS is 0", async () => {
+    const s = await smtp();
+    const { handler } = await deploy({ SMTPServer: "127.0.0.1", SMTPPort: String(s.port) });
+    await handler(sqsEvent([sqsRecord(good)]), lambdaContext());
+    await handler(sqsEvent([sqsRecord(good)]), lambdaContext());
+    expect(s.connections()).toBe(1);
+
+    const s2 = await smtp();
+    const ssm = ssmFixture();
+    await ssm.putSettings({ SMTPServer: "127.0.0.1", SMTPPort: String(s2.port) });
+    const closing = createHandler({
+      env: { SMTP_KEEPALIVE_SECONDS: "0" },
+      store: ssm.store(),
+      write: () => {},
+    });
+    await closing(sqsEvent([sqsRecord(good)]), lambdaContext());
+    await closing(sqsEvent([sqsRecord(good)]), lambdaContext());
+    expect(s2.connections()).toBe(2);
+  });
+
   it("gives a redelivered record the same Message-ID, derived from the SQS message id", async () => {
     const s = await smtp();
     const { handler } = await deploy({ SMTPServer: "127.0.0.1", SMTPPort: String(s.port) });

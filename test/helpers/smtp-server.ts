@@ -37,6 +37,8 @@ export interface TestSmtpServerOptions {
   greetingDelayMs?: number;
   /** Advertised SIZE limit in bytes. */
   size?: number;
+  /** Close a connection idle this long, as servers do (smtp-server's default is 60 s). */
+  socketTimeoutMs?: number;
 }
 
 export interface TestSmtpServer {
@@ -71,6 +73,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
     allowInsecureAuth: false,
     authOptional: true,
     ...(options.size ? { size: options.size } : {}),
+    ...(options.socketTimeoutMs ? { socketTimeout: options.socketTimeoutMs } : {}),
     onConnect(_session, callback) {
       connections++;
       // smtp-server greets once onConnect calls back: a delay here is a slow greeting.
