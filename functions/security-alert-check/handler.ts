@@ -12,7 +12,7 @@ import {
   securityAlertConfig,
   ssmSentStore,
 } from "../../lib/security-alerts/index.ts";
-import { createSsmClient, type SettingsStore, settingsRootPath } from "../../lib/settings/index.ts";
+import { type SettingsStore, settingsRootPath, ssmApiFromEnv } from "../../lib/settings/index.ts";
 import { createMailer, type SmtpSessionOptions } from "../../lib/smtp/index.ts";
 import { structuredLogging } from "../middleware/logging.ts";
 import { emailSettings, type SettingsContext } from "../middleware/settings.ts";
@@ -45,7 +45,7 @@ export function createHandler(deps: SecurityAlertDeps = {}): LambdaFunction<unkn
     .use(structuredLogging(logger))
     .use(emailSettings({ load: loader.get }))
     .handler(async (_event, { settings, logger }) => {
-      sentStore ??= ssmSentStore({ client: createSsmClient(), root: settingsRootPath(env) });
+      sentStore ??= ssmSentStore({ api: ssmApiFromEnv(env), root: settingsRootPath(env) });
       const report = await runSecurityAlertCheck({
         settings: settings.values,
         config: () => securityAlertConfig(env, settings.others),

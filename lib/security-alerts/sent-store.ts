@@ -8,14 +8,10 @@
  * through a create-only name unique to that claim (`<root>/SecurityAlerts/Takeover/<id>.<token>`),
  * so two runs cannot both take it over.
  */
-import {
-  DeleteParameterCommand,
-  GetParameterCommand,
-  ParameterAlreadyExists,
-  ParameterNotFound,
-  PutParameterCommand,
-  type SSMClient,
-} from "@aws-sdk/client-ssm";
+import type { SsmApi } from "../settings/index.ts";
+
+/** Both the SDK's errors and the lite API's carry the AWS error code as their name. */
+const isAws = (error: unknown, code: string) => (error as { name?: string } | null)?.name === code;
 
 export type ClaimResult =
   | { claimed: true; token: string }
@@ -34,7 +30,7 @@ interface Marker {
 }
 
 export interface SsmSentStoreOptions {
-  client: SSMClient;
+  api: SsmApi;
   root: string;
   /** A claim older than this belongs to a run that died. Default 15 minutes, Lambda's longest run. */
   staleAfterMs?: number;
@@ -42,30 +38,30 @@ export interface SsmSentStoreOptions {
 }
 
 export function ssmSentStore({
-  client,
+  api,
   root,
   staleAfterMs = 15 * 60_000,
   now = Date.now,
 }: SsmSentStoreOptions): SentStore {
   const nameOf = (id: string) => `${root}/SecurityAlerts/Sent/${id}`;
-  const marker = (state: Marker["state"], token: string): string =>
-    JSON.stringify({ state, token, at: new Date(now()).toISOString() } satisfies Marker);
+  const marker = (state: Marker["state"], token: string, extra: Record<string, unknown> = {}): string =>
+    JSON.stringify({ state, token, at: new Date(now()).toISOString(), ...extra });
+  const put = (name: string, value: string, overwrite: boolean) =>
+    api.call("PutParameter", { Name: name, Value: value, Type: "String", Overwrite: overwrite });
 
   async function createOnly(name: string, value: string): Promise<boolean> {
     try {
-      await client.send(
-        new PutParameterCommand({ Name: name, Value: value, Type: "String", Overwrite: false }),
-      );
+      await put(name, value, false);
       return true;
     } catch (error) {
-      if (error instanceof ParameterAlreadyExists) return false;
+      if (isAws(error, "ParameterAlreadyExists")) return false;
       throw error;
     }
   }
 
   async function read(name: string): Promise<Marker | undefined> {
     try {
-      const out = await client.send(new GetParameterCommand({ Name: name }));
+      const out = await api.call<{ Parameter?: { Value?: string } }>("GetParameter", { Name: name });
       const value = out.Parameter?.Value ?? "";
       try {
         return JSON.parse(value) as Marker;
@@ -74,7 +70,7 @@ export function ssmSentStore({
         return { state: "sent", token: "", at: "" };
       }
     } catch (error) {
-      if (error instanceof ParameterNotFound) return undefined;
+      if (isAws(error, "ParameterNotFound")) return undefined;
       throw error;
     }
   }
@@ -97,33 +93,19 @@ export function ssmSentStore({
       if (!(await createOnly(`${root}/SecurityAlerts/Takeover/${id}.${existing.token}`, token))) {
         return { claimed: false, reason: "in-progress", since: existing.at };
       }
-      await client.send(
-        new PutParameterCommand({
-          Name: nameOf(id),
-          Value: marker("sending", token),
-          Type: "String",
-          Overwrite: true,
-        }),
-      );
+      await put(nameOf(id), marker("sending", token), true);
       return { claimed: true, token };
     },
 
     async markSent(id, token, detail) {
-      await client.send(
-        new PutParameterCommand({
-          Name: nameOf(id),
-          Value: JSON.stringify({ ...JSON.parse(marker("sent", token)), recipients: detail.recipients }),
-          Type: "String",
-          Overwrite: true,
-        }),
-      );
+      await put(nameOf(id), marker("sent", token, { recipients: detail.recipients }), true);
     },
 
     async release(id, token) {
       const existing = await read(nameOf(id));
       if (existing?.state === "sending" && existing.token === token) {
-        await client.send(new DeleteParameterCommand({ Name: nameOf(id) })).catch((error) => {
-          if (!(error instanceof ParameterNotFound)) throw error;
+        await api.call("DeleteParameter", { Name: nameOf(id) }).catch((error: unknown) => {
+          if (!isAws(error, "ParameterNotFound")) throw error;
         });
       }
     },

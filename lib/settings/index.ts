@@ -32,4 +32,12 @@ export {
   readStoredParameters,
   settingsRootPath,
 } from "./ssm.ts";
-export { createSsmClient, type SettingsStore, type StoredSettings, ssmSettingsStore } from "./store.ts";
+export {
+  liteSsmApi,
+  type SsmApi,
+  SsmError,
+  type SsmOperation,
+  ssmApiFromEnv,
+  ssmEndpoint,
+} from "./ssm-api.ts";
+export { type SettingsStore, type StoredSettings, ssmSettingsStore } from "./store.ts";

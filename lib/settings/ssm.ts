@@ -2,14 +2,9 @@
  * The SSM Parameter Store layer: one parameter per setting under a root path, mirroring the
  * config.json path (`.EmailSettings.SMTPServer` is `<root>/EmailSettings/SMTPServer`).
  */
-import {
-  GetParametersByPathCommand,
-  type GetParametersByPathCommandOutput,
-  GetParametersCommand,
-  type SSMClient,
-} from "@aws-sdk/client-ssm";
 import { SettingsLoadError } from "./errors.ts";
 import { SETTING_NAMES, type SettingName, sectionsOf } from "./schema.ts";
+import type { SsmApi } from "./ssm-api.ts";
 import type { StoredSettings } from "./store.ts";
 
 export const DEFAULT_SETTINGS_PATH = "/mattermost";
@@ -55,7 +50,12 @@ const toStored = (p: { Name?: string; Value?: string; Type?: string }): StoredPa
     : [];
 
 /** Every parameter directly under `path`, decrypted, 10 a page (the API's maximum), bounded. */
-async function readPath(client: SSMClient, path: string, maxPages: number): Promise<StoredParameter[]> {
+interface Page {
+  Parameters?: Array<{ Name?: string; Value?: string; Type?: string }>;
+  NextToken?: string;
+}
+
+async function readPath(api: SsmApi, path: string, maxPages: number): Promise<StoredParameter[]> {
   const out: StoredParameter[] = [];
   let nextToken: string | undefined;
   for (let pages = 1; ; pages++) {
@@ -64,16 +64,14 @@ async function readPath(client: SSMClient, path: string, maxPages: number): Prom
         `More than ${maxPages * 10} parameters under ${path}: only the settings belong there`,
       );
     }
-    let page: GetParametersByPathCommandOutput;
+    let page: Page;
     try {
-      page = await client.send(
-        new GetParametersByPathCommand({
-          Path: path,
-          WithDecryption: true,
-          MaxResults: 10,
-          NextToken: nextToken,
-        }),
-      );
+      page = await api.call<Page>("GetParametersByPath", {
+        Path: path,
+        WithDecryption: true,
+        MaxResults: 10,
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      });
     } catch (error) {
       throw loadError(path, error);
     }
@@ -91,27 +89,22 @@ async function readPath(client: SSMClient, path: string, maxPages: number): Prom
  * under the root (the security alerts' sent markers, say).
  */
 export async function readStoredParameters(
-  client: SSMClient,
+  api: SsmApi,
   root: string,
   { maxPages = 10 }: { maxPages?: number } = {},
 ): Promise<StoredParameter[]> {
   const extras = async () => {
     try {
-      const out = await client.send(
-        new GetParametersCommand({
-          Names: EXTRA_PARAMETERS.map((n) => `${root}/${n}`),
-          WithDecryption: true,
-        }),
-      );
+      const out = await api.call<Page>("GetParameters", {
+        Names: EXTRA_PARAMETERS.map((n) => `${root}/${n}`),
+        WithDecryption: true,
+      });
       return (out.Parameters ?? []).flatMap(toStored);
     } catch (error) {
       throw loadError(root || "/", error);
     }
   };
-  const [settings, extra] = await Promise.all([
-    readPath(client, `${root}/EmailSettings`, maxPages),
-    extras(),
-  ]);
+  const [settings, extra] = await Promise.all([readPath(api, `${root}/EmailSettings`, maxPages), extras()]);
   return [...settings, ...extra];
 }
 

@@ -3,7 +3,7 @@
  * real SMTP server, a bulletin feed. Only 127.0.0.1.
  */
 import { PutParameterCommand } from "@aws-sdk/client-ssm";
-import { createSsmClient } from "../../lib/settings/index.ts";
+import { createSsmClient } from "../../lib/settings/sdk-client.ts";
 import { type CountingProxy, startCountingProxy } from "../helpers/counting-proxy.ts";
 import { type FeedServer, startFeedServer } from "../helpers/feed-server.ts";
 import { type MotoServer, startMoto } from "../helpers/moto.ts";

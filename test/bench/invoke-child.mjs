@@ -19,6 +19,9 @@ try {
 } catch (e) {
   error = String(e?.message ?? e);
 }
+// Lambda's runtime answers as soon as the handler's promise settles, whatever else the event loop
+// holds (kept-alive SSM and SMTP connections, here): so does this process.
 process.stdout.write(
   `${JSON.stringify({ ms: performance.now() - started, importMs: imported - started, result, error, maxRssKb: process.resourceUsage().maxRSS })}\n`,
 );
+process.exit(0);

@@ -55,7 +55,7 @@ async function world({
         ...env,
       },
       store: ssm.store(),
-      sentStore: ssmSentStore({ client: ssm.client, root: ssm.root }),
+      sentStore: ssmSentStore({ api: ssm.api, root: ssm.root }),
       write: logs.write,
       limits: { timeoutMs: 500, maxBytes: 64 * 1024 },
     });
@@ -186,8 +186,7 @@ describe("ssmSentStore", () => {
   it("lets exactly one run take over a claim left by a run that died", async () => {
     const ssm = ssmFixture();
     let t = Date.parse("2026-11-24T00:00:00Z");
-    const store = () =>
-      ssmSentStore({ client: ssm.client, root: ssm.root, staleAfterMs: 60_000, now: () => t });
+    const store = () => ssmSentStore({ api: ssm.api, root: ssm.root, staleAfterMs: 60_000, now: () => t });
     const dead = await store().claim("B-1");
     expect(dead.claimed).toBe(true);
     expect(await store().claim("B-1")).toMatchObject({ claimed: false, reason: "in-progress" });
@@ -198,7 +197,7 @@ describe("ssmSentStore", () => {
 
   it("releases only its own claim", async () => {
     const ssm = ssmFixture();
-    const store = ssmSentStore({ client: ssm.client, root: ssm.root });
+    const store = ssmSentStore({ api: ssm.api, root: ssm.root });
     const mine = await store.claim("B-2");
     if (!mine.claimed) throw new Error("expected a claim");
     await store.release("B-2", "someone-else");

@@ -1,7 +1,8 @@
 /** Seeding parameters in the run's moto_server, each test under a root of its own. */
 import { PutParameterCommand } from "@aws-sdk/client-ssm";
 import { inject } from "vitest";
-import { createSsmClient, ssmSettingsStore } from "../../lib/settings/index.ts";
+import { ssmSettingsStore } from "../../lib/settings/index.ts";
+import { createSsmClient, sdkSsmApi } from "../../lib/settings/sdk-client.ts";
 
 let n = 0;
 
@@ -13,7 +14,8 @@ export function ssmFixture() {
     endpoint,
     client,
     root,
-    store: () => ssmSettingsStore({ client, root }),
+    api: sdkSsmApi(client),
+    store: () => ssmSettingsStore({ api: sdkSsmApi(client), root }),
     async put(relative: string, value: string, type: "String" | "SecureString" = "String") {
       await client.send(
         new PutParameterCommand({ Name: `${root}/${relative}`, Value: value, Type: type, Overwrite: true }),

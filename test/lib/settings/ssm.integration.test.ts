@@ -6,12 +6,14 @@ import { PutParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   createCachedLoader,
-  createSsmClient,
   InvalidSettingsError,
+  liteSsmApi,
   loadEmailSettings,
   SettingsLoadError,
+  type SsmApi,
   ssmSettingsStore,
 } from "../../../lib/settings/index.ts";
+import { createSsmClient, sdkSsmApi } from "../../../lib/settings/sdk-client.ts";
 import { type CountingProxy, startCountingProxy } from "../../helpers/counting-proxy.ts";
 
 const BY_PATH = "AmazonSSM.GetParametersByPath";
@@ -20,7 +22,14 @@ const PASSWORD = "pw-Ω-7f3a9c1e-never-log-me";
 
 let proxy: CountingProxy;
 let admin: SSMClient;
-let client: SSMClient;
+const CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: "testing",
+  AWS_SECRET_ACCESS_KEY: "testing",
+  AWS_REGION: "us-east-1",
+};
+/** Both ways the product talks to SSM: the SDK client, and the lite signed client Lambda uses. */
+const API_KINDS = ["sdk", "lite"] as const;
+let apis: Record<(typeof API_KINDS)[number], SsmApi>;
 let rootCounter = 0;
 
 /** A root path of its own for each test, so tests never see each other's parameters. */
@@ -34,14 +43,22 @@ beforeAll(async () => {
   const moto = inject("motoEndpoint");
   proxy = await startCountingProxy(moto);
   admin = createSsmClient({ endpoint: moto });
-  client = createSsmClient({ endpoint: proxy.endpoint, maxAttempts: 1 });
+  apis = {
+    sdk: sdkSsmApi(createSsmClient({ endpoint: proxy.endpoint, maxAttempts: 1 })),
+    lite: liteSsmApi({ ...CREDENTIALS, AWS_ENDPOINT_URL_SSM: proxy.endpoint }, { maxAttempts: 1 }) as SsmApi,
+  };
 });
 
 afterAll(async () => {
   await proxy.close();
 });
 
-describe("loadEmailSettings from SSM", () => {
+describe.each(API_KINDS)("loadEmailSettings from SSM (%s client)", (kind) => {
+  const client = {
+    get api() {
+      return apis[kind];
+    },
+  };
   it("reads String and SecureString parameters, decrypting the password", async () => {
     const root = freshRoot();
     await put(`${root}/EmailSettings/SMTPServer`, "smtp.example.com");
@@ -53,7 +70,7 @@ describe("loadEmailSettings from SSM", () => {
 
     const { values, sources, warnings } = await loadEmailSettings({
       env: {},
-      store: ssmSettingsStore({ client, root }),
+      store: ssmSettingsStore({ api: client.api, root }),
     });
 
     expect(values).toMatchObject({
@@ -88,7 +105,7 @@ describe("loadEmailSettings from SSM", () => {
     proxy.reset();
     const { values, others } = await loadEmailSettings({
       env: {},
-      store: ssmSettingsStore({ client, root }),
+      store: ssmSettingsStore({ api: client.api, root }),
     });
     expect(values).toMatchObject({
       FeedbackName: "Ops Team",
@@ -107,7 +124,7 @@ describe("loadEmailSettings from SSM", () => {
     await put(`${root}/EmailSettings/SMTPPort`, "25");
     const { values, sources } = await loadEmailSettings({
       env: { MM_EMAILSETTINGS_SMTPPORT: "2525", SETTINGS_PATH: "/ignored-when-root-given" },
-      store: ssmSettingsStore({ client, root }),
+      store: ssmSettingsStore({ api: client.api, root }),
     });
     expect(values.SMTPServer).toBe("from-ssm.example.com");
     expect(values.SMTPPort).toBe(2525);
@@ -119,7 +136,7 @@ describe("loadEmailSettings from SSM", () => {
     await put(`${root}/EmailSettings/SMTPServer`, "rooted.example.com");
     const { values } = await loadEmailSettings({
       env: { SETTINGS_PATH: `${root}/` },
-      store: ssmSettingsStore({ client, env: { SETTINGS_PATH: `${root}/` } }),
+      store: ssmSettingsStore({ api: client.api, env: { SETTINGS_PATH: `${root}/` } }),
     });
     expect(values.SMTPServer).toBe("rooted.example.com");
   });
@@ -128,9 +145,10 @@ describe("loadEmailSettings from SSM", () => {
     const root = freshRoot();
     await put(`${root}/EmailSettings/SMTPPort`, "twenty-five");
     await put(`${root}/EmailSettings/SMTPPassword`, `${PASSWORD}\n`, "SecureString");
-    const error = await loadEmailSettings({ env: {}, store: ssmSettingsStore({ client, root }) }).catch(
-      (e) => e,
-    );
+    const error = await loadEmailSettings({
+      env: {},
+      store: ssmSettingsStore({ api: client.api, root }),
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(InvalidSettingsError);
     expect(error.message).toContain(
       `SMTPPort (SSM parameter ${root}/EmailSettings/SMTPPort = "twenty-five")`,
@@ -144,7 +162,10 @@ describe("loadEmailSettings from SSM", () => {
   it("warns when the password is stored as a plain String", async () => {
     const root = freshRoot();
     await put(`${root}/EmailSettings/SMTPPassword`, PASSWORD, "String");
-    const { warnings } = await loadEmailSettings({ env: {}, store: ssmSettingsStore({ client, root }) });
+    const { warnings } = await loadEmailSettings({
+      env: {},
+      store: ssmSettingsStore({ api: client.api, root }),
+    });
     expect(warnings).toEqual([
       `${root}/EmailSettings/SMTPPassword is a String parameter: store the password as a SecureString`,
     ]);
@@ -167,11 +188,22 @@ describe("loadEmailSettings from SSM", () => {
   });
 });
 
-describe("SSM unreachable", () => {
+describe.each(API_KINDS)("SSM unreachable (%s client)", (kind) => {
+  const client = {
+    get api() {
+      return apis[kind];
+    },
+  };
   it("fails the first load with a SettingsLoadError that names the path", async () => {
     const root = freshRoot();
-    const dead = createSsmClient({ endpoint: "http://127.0.0.1:9", maxAttempts: 1 });
-    const error = await loadEmailSettings({ env: {}, store: ssmSettingsStore({ client: dead, root }) }).catch(
+    const dead =
+      kind === "sdk"
+        ? sdkSsmApi(createSsmClient({ endpoint: "http://127.0.0.1:9", maxAttempts: 1 }))
+        : (liteSsmApi(
+            { ...CREDENTIALS, AWS_ENDPOINT_URL_SSM: "http://127.0.0.1:9" },
+            { maxAttempts: 1 },
+          ) as SsmApi);
+    const error = await loadEmailSettings({ env: {}, store: ssmSettingsStore({ api: dead, root }) }).catch(
       (e) => e,
     );
     expect(error).toBeInstanceOf(SettingsLoadError);
@@ -185,7 +217,7 @@ describe("SSM unreachable", () => {
     await put(`${root}/EmailSettings/SMTPServer`, "first.example.com");
     let t = 0;
     const warnings: string[] = [];
-    const store = ssmSettingsStore({ client, root });
+    const store = ssmSettingsStore({ api: client.api, root });
     const cache = createCachedLoader({
       load: () => loadEmailSettings({ env: {}, store }),
       ttlSeconds: 60,
@@ -210,13 +242,18 @@ describe("SSM unreachable", () => {
   });
 });
 
-describe("cache against SSM", () => {
+describe.each(API_KINDS)("cache against SSM (%s client)", (kind) => {
+  const client = {
+    get api() {
+      return apis[kind];
+    },
+  };
   it("makes one load per cache period however many invocations, and sees changes after it", async () => {
     const root = freshRoot();
     for (let i = 0; i < 14; i++) await put(`${root}/EmailSettings/Noise${i}`, "x"); // two pages per load
     await put(`${root}/EmailSettings/SMTPServer`, "v1.example.com");
     let t = 0;
-    const store = ssmSettingsStore({ client, root });
+    const store = ssmSettingsStore({ api: client.api, root });
     const cache = createCachedLoader({
       load: () => loadEmailSettings({ env: {}, store }),
       ttlSeconds: 30,
