@@ -41,8 +41,10 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 const clamp = (n: number, min: number, max: number) => Math.min(max, Math.max(min, n));
 
 /**
- * How CDK bundles every function: ESM for Node 24, minified, with source maps, and everything
- * bundled (the AWS SDK included), so the deployed code is exactly what the tests imported.
+ * How CDK bundles every function: ESM for Node 24, minified, with source maps. Everything is
+ * bundled except the AWS SDK: in Lambda the settings are read by the lite signed client
+ * (credentials are in the environment), so the SDK, kept as a fallback for other environments,
+ * would only be dead weight to parse at every cold start; the nodejs24.x runtime provides it.
  */
 export const BUNDLING: nodejs.BundlingOptions = {
   format: nodejs.OutputFormat.ESM,
@@ -51,7 +53,7 @@ export const BUNDLING: nodejs.BundlingOptions = {
   sourceMap: true,
   sourcesContent: false,
   mainFields: ["module", "main"],
-  externalModules: [],
+  externalModules: ["@aws-sdk/*", "@smithy/*"],
   // Some dependencies still call require(); ESM output needs it defined.
   banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
 };
@@ -179,6 +181,13 @@ export class EmailStack extends Stack {
       ],
     });
 
+    // A hint, not a setting: cold starts connect to it while SSM is read (SSM still decides).
+    const server = config.emailSettings.SMTPServer;
+    const preconnect: Record<string, string> =
+      typeof server === "string" && server !== ""
+        ? { SMTP_PRECONNECT: `${server}:${config.emailSettings.SMTPPort ?? 10025}` }
+        : {};
+
     const makeFunction = (
       name: FunctionName,
       options: {
@@ -227,6 +236,7 @@ export class EmailStack extends Stack {
         environment: {
           SETTINGS_PATH: root,
           NODE_OPTIONS: "--enable-source-maps",
+          ...preconnect,
           ...options.environment,
         },
         ...vpcConfig,

@@ -2,6 +2,8 @@
  * POST /email/test (IAM-authorised at the gateway): runs the staged connection check with the
  * caller's settings applied over the effective ones, optionally sending one test message.
  */
+// First: starts the cold start's I/O before the rest of this bundle loads.
+import "../prefetch.ts";
 import middy from "@middy/core";
 import httpErrorHandler from "@middy/http-error-handler";
 import httpHeaderNormalizer from "@middy/http-header-normalizer";

@@ -3,6 +3,8 @@
  * A failure throws after every bulletin was tried, so the schedule's retries and failure
  * destination (and its alarm) see it; what was sent stays sent.
  */
+// First: starts the cold start's I/O before the rest of this bundle loads.
+import "../prefetch.ts";
 import middy from "@middy/core";
 import {
   type FeedLimits,

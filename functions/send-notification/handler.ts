@@ -2,6 +2,8 @@
  * SQS → notification emails. Returns partial batch failures so SQS retries only the records that
  * failed; the queue's redrive policy moves a record that keeps failing to the dead-letter queue.
  */
+// First: starts the cold start's I/O before the rest of this bundle loads.
+import "../prefetch.ts";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { deliverNotifications } from "../../lib/notifications/index.ts";

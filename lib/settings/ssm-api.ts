@@ -4,7 +4,7 @@
  * - `liteSsmApi`: signed HTTPS requests from the credentials in the environment, which is where
  *   Lambda puts them. A cold start then loads none of the AWS SDK (about 370 KB minified and a
  *   fifth of a cold start's time, measured in BENCHMARKS.md).
- * - the SDK's SSMClient (`sdk-client.ts`, imported only when needed) anywhere else: profiles,
+ * - the SDK's SSMClient (imported only when needed) anywhere else: profiles,
  *   SSO, instance roles.
  *
  * Both honour the SDK's standard endpoint variables (AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL).
@@ -163,7 +163,10 @@ export function ssmApiFromEnv(env: Env = process.env): SsmApi {
   let sdk: Promise<SsmApi> | undefined;
   return {
     call: async (operation, input) => {
-      sdk ??= import("./sdk-client.ts").then((m) => m.sdkSsmApi());
+      // A dynamic import of the package itself, so that bundles keep it out of the cold start.
+      sdk ??= Promise.all([import("@aws-sdk/client-ssm"), import("./sdk-adapter.ts")]).then(
+        ([ssm, adapter]) => adapter.sdkSsmApiFrom(ssm),
+      );
       return (await sdk).call(operation, input);
     },
   };

@@ -3,6 +3,7 @@
  * store with the same shape.)
  */
 
+import { takePrefetched } from "./prefetch.ts";
 import type { SettingsLayer } from "./resolve.ts";
 import { readStoredParameters, settingsRootPath, ssmLayer } from "./ssm.ts";
 import { type SsmApi, ssmApiFromEnv } from "./ssm-api.ts";
@@ -37,7 +38,12 @@ export function ssmSettingsStore(options: SsmSettingsStoreOptions = {}): Setting
     description: `SSM ${root || "/"}`,
     async read() {
       api ??= ssmApiFromEnv(options.env ?? process.env);
-      return ssmLayer(await readStoredParameters(api, root), root);
+      const fresh = api;
+      const prefetched = takePrefetched(root);
+      const parameters = prefetched
+        ? await prefetched.catch(() => readStoredParameters(fresh, root))
+        : await readStoredParameters(fresh, root);
+      return ssmLayer(parameters, root);
     },
   };
 }

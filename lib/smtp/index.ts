@@ -17,6 +17,7 @@ export {
   OutgoingMessageSchema,
   parseOutgoingMessage,
 } from "./message.ts";
+export { parsePreconnectHint, preconnectSmtp } from "./preconnect.ts";
 export { scrub, secretForms } from "./secrets.ts";
 export {
   checkSessionConfig,

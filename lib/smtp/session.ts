@@ -17,6 +17,7 @@ import type { EmailSettings } from "../settings/index.ts";
 import { classifySmtpError } from "./classify.ts";
 import { type SmtpStage, SmtpStageError } from "./errors.ts";
 import type { ComposedMessage } from "./message.ts";
+import { takePreconnected } from "./preconnect.ts";
 
 /** How far past SMTPServerTimeout the whole-operation guard fires: the stage timers fire first. */
 const GUARD_SLACK_MS = 250;
@@ -26,6 +27,8 @@ export interface SmtpSessionOptions {
   ehloName?: string;
   /** Extra certificate authorities to trust (a private CA; the tests' CA). Default: Node's roots. */
   ca?: string | Buffer | Array<string | Buffer>;
+  /** Adopt a connection preconnected during the cold start when it matches. Default true. */
+  preconnected?: boolean;
   /** Told when each stage completes, with its duration in ms: the connection check's timings. */
   onStage?: (stage: SmtpStage, ms: number) => void;
 }
@@ -298,11 +301,36 @@ function settle<T = unknown>(
   });
 }
 
+/**
+ * Opens a session. A connection preconnected during the cold start (preconnect.ts) for this very
+ * host and port is adopted instead of connecting; should it fail before the greeting completes, a
+ * fresh connection is tried once.
+ */
 export async function openSmtpSession(
   settings: EmailSettings,
   options: SmtpSessionOptions = {},
 ): Promise<SmtpSession> {
   checkSessionConfig(settings);
+  const adopted =
+    options.preconnected === false
+      ? undefined
+      : takePreconnected(settings.SMTPServer, settings.SMTPPort, settings.SMTPServerTimeout * 1000);
+  if (adopted) {
+    try {
+      return await openOnce(settings, options, adopted);
+    } catch (error) {
+      if (!(error instanceof SmtpStageError) || !["connect", "greeting", "timeout"].includes(error.stage))
+        throw error;
+    }
+  }
+  return openOnce(settings, options, undefined);
+}
+
+async function openOnce(
+  settings: EmailSettings,
+  options: SmtpSessionOptions,
+  adopted: Promise<Socket> | undefined,
+): Promise<SmtpSession> {
   const timeoutMs = settings.SMTPServerTimeout * 1000;
   const clock = stageClock(options.onStage);
   let socket: Socket | undefined;
@@ -316,9 +344,9 @@ export async function openSmtpSession(
 
   try {
     await bounded(settings, clock, abort, async (remaining) => {
-      const addresses = await resolveHost(settings.SMTPServer, remaining());
+      const addresses = adopted ? [] : await resolveHost(settings.SMTPServer, remaining());
       clock.enter("connect");
-      socket = await connectAny(addresses, settings.SMTPPort, remaining);
+      socket = adopted ? await adopted : await connectAny(addresses, settings.SMTPPort, remaining);
       if (settings.ConnectionSecurity === "TLS") {
         clock.enter("tls");
         socket = await upgradeToTls(socket, settings, options, remaining());

@@ -183,6 +183,16 @@ describe("connection-test endpoint", () => {
 });
 
 describe("settings parameters", () => {
+  it("hints every function at the SMTP server to preconnect to, when context names one", () => {
+    const { t } = template({ emailSettings: { SMTPServer: "smtp.example.com", SMTPPort: 587 } });
+    for (const fn of Object.values(t.findResources("AWS::Lambda::Function"))) {
+      expect(fn.Properties.Environment.Variables.SMTP_PRECONNECT).toBe("smtp.example.com:587");
+    }
+    for (const fn of Object.values(template().t.findResources("AWS::Lambda::Function"))) {
+      expect(fn.Properties.Environment.Variables.SMTP_PRECONNECT).toBeUndefined();
+    }
+  });
+
   it("stores the non-secret settings from context, leaving out empty ones, and never the password", () => {
     const { t } = template({
       settingsPath: "/prod/chat",
