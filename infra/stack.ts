@@ -233,9 +233,10 @@ export class EmailStack extends Stack {
         role,
         logGroup,
         bundling: BUNDLING,
+        // Source maps ship in the bundle; NODE_OPTIONS=--enable-source-maps maps stack traces
+        // at about 7 ms of every cold start (BENCHMARKS.md), so it is left to the operator.
         environment: {
           SETTINGS_PATH: root,
-          NODE_OPTIONS: "--enable-source-maps",
           ...preconnect,
           ...options.environment,
         },

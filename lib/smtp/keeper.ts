@@ -3,8 +3,8 @@
  * not pay for connect, TLS, AUTH and the server's greeting delay every time.
  *
  * A kept session is never trusted blindly: one idle longer than `maxIdleMs` (a Lambda freeze, a
- * server's idle timeout) is closed rather than reused, and any other is probed with RSET before
- * use. A session the server dropped while the container was frozen is therefore discarded, and a
+ * server's idle timeout) is closed rather than reused, and any other idle for more than a moment
+ * is probed with RSET before use. A session the server dropped while the container was frozen is therefore discarded, and a
  * fresh one opened, before a message depends on it.
  */
 import { createHash } from "node:crypto";
@@ -14,6 +14,12 @@ import type { SmtpSession, SmtpSessionOptions } from "./session.ts";
 export interface SessionKeeperOptions {
   /** Longest idle time after which a session is closed instead of reused. Default 30 s. */
   maxIdleMs?: number;
+  /**
+   * A session idle less than this is reused without the RSET probe: no server drops a connection
+   * that fast, and a container frozen that briefly cannot have outlived a server's idle timeout.
+   * Default 2 s.
+   */
+  probeAfterMs?: number;
   /** Milliseconds clock. Default Date.now. */
   now?: () => number;
 }
@@ -50,6 +56,7 @@ function fingerprint(s: EmailSettings, o: SmtpSessionOptions): string {
 
 export function createSessionKeeper({
   maxIdleMs = 30_000,
+  probeAfterMs = 2_000,
   now = Date.now,
 }: SessionKeeperOptions = {}): SessionKeeper {
   let idle: Array<{ key: string; session: SmtpSession; since: number }> = [];
@@ -64,7 +71,7 @@ export function createSessionKeeper({
       idle = idle.filter((e) => !stale.includes(e));
       await Promise.all(stale.map((e) => e.session.close()));
       for (let entry = idle.pop(); entry; entry = idle.pop()) {
-        if (await entry.session.probe()) return entry.session;
+        if (now() - entry.since < probeAfterMs || (await entry.session.probe())) return entry.session;
         await entry.session.close();
       }
       return undefined;

@@ -27,12 +27,13 @@ export function runChild(
   bundle: string,
   eventFile: string,
   env: Record<string, string>,
+  nodeArgs: string[] = [],
 ): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     execFile(
       process.execPath,
-      [CHILD, bundle, eventFile],
+      [...nodeArgs, CHILD, bundle, eventFile],
       { env, timeout: 60_000 },
       (error, stdout, stderr) => {
         const wallMs = performance.now() - started;

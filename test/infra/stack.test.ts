@@ -44,10 +44,7 @@ describe("functions", () => {
         Handler: "index.handler",
       });
       expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: expect.stringMatching(/logs/) });
-      expect(fn.Properties.Environment.Variables).toMatchObject({
-        SETTINGS_PATH: "/mattermost",
-        NODE_OPTIONS: "--enable-source-maps",
-      });
+      expect(fn.Properties.Environment.Variables).toMatchObject({ SETTINGS_PATH: "/mattermost" });
     }
     const groups = Object.values(t.findResources("AWS::Logs::LogGroup"));
     expect(groups).toHaveLength(4); // three functions and the endpoint's access logs

@@ -64,7 +64,7 @@ describe("createSessionKeeper", () => {
 
   it("notices a connection the server dropped while idle, and sends over a new one", async () => {
     const s = await server({ socketTimeoutMs: 150 });
-    const keeper = keeperFor();
+    const keeper = keeperFor({ probeAfterMs: 0 });
     const cfg = settings({ SMTPPort: s.port });
     await batch(cfg, keeper);
     await new Promise((r) => setTimeout(r, 400)); // the server times the idle session out
