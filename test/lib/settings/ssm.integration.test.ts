@@ -13,6 +13,7 @@ import {
   type SsmApi,
   ssmSettingsStore,
 } from "../../../lib/settings/index.ts";
+import { prefetchStoredParameters } from "../../../lib/settings/prefetch.ts";
 import { createSsmClient, sdkSsmApi } from "../../../lib/settings/sdk-client.ts";
 import { type CountingProxy, startCountingProxy } from "../../helpers/counting-proxy.ts";
 
@@ -185,6 +186,34 @@ describe.each(API_KINDS)("loadEmailSettings from SSM (%s client)", (kind) => {
       if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_SSM;
       else process.env.AWS_ENDPOINT_URL_SSM = saved;
     }
+  });
+});
+
+describe("prefetchStoredParameters", () => {
+  it("starts the read at init, and the store's first read uses it instead of asking again", async () => {
+    const root = freshRoot();
+    await put(`${root}/EmailSettings/SMTPServer`, "prefetched.example.com");
+    const env = { ...CREDENTIALS, AWS_ENDPOINT_URL_SSM: proxy.endpoint, SETTINGS_PATH: root };
+    proxy.reset();
+    prefetchStoredParameters(env);
+    await new Promise((r) => setTimeout(r, 200));
+    const requestsByPrefetch = proxy.count();
+    expect(requestsByPrefetch).toBe(2);
+    const { values } = await loadEmailSettings({ env, store: ssmSettingsStore({ env }) });
+    expect(values.SMTPServer).toBe("prefetched.example.com");
+    expect(proxy.count()).toBe(requestsByPrefetch);
+  });
+
+  it("does nothing with SETTINGS_PREFETCH=off or without credentials in the environment", async () => {
+    proxy.reset();
+    prefetchStoredParameters({
+      ...CREDENTIALS,
+      AWS_ENDPOINT_URL_SSM: proxy.endpoint,
+      SETTINGS_PREFETCH: "off",
+    });
+    prefetchStoredParameters({ AWS_ENDPOINT_URL_SSM: proxy.endpoint, AWS_REGION: "us-east-1" });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(proxy.count()).toBe(0);
   });
 });
 
