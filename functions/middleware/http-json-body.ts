@@ -5,14 +5,14 @@
 import type { MiddlewareObj } from "@middy/core";
 import { createError } from "@middy/util";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import type { z } from "zod";
+import type { z } from "../../lib/zod.ts";
 
 export type BodyContext<T> = { body: T };
 
 const problem = (status: number, error: string) =>
   createError(status, JSON.stringify({ error }), { expose: true });
 
-export function httpJsonBody<S extends z.ZodType, TContext extends object>({
+export function httpJsonBody<S extends z.ZodMiniType, TContext extends object>({
   schema,
   maxBytes,
 }: {

@@ -3,7 +3,7 @@
  * (nothing is saved), the reference console's password-mask rule, then the staged check and,
  * with `to`, one test message.
  */
-import { z } from "zod";
+
 import {
   InvalidSettingsError,
   PASSWORD_MASK,
@@ -16,20 +16,21 @@ import {
   type SettingsLayer,
 } from "../settings/index.ts";
 import { type ConnectionCheckResult, runConnectionCheck, type SmtpSessionOptions } from "../smtp/index.ts";
+import { z } from "../zod.ts";
 
 const settingValue = z.union([z.string(), z.number(), z.boolean()]);
 
 /** The request body: any EmailSettings fields by their reference names, and an optional recipient. */
 export const ConnectionTestRequestSchema = z.strictObject({
-  settings: z
-    .strictObject(
-      Object.fromEntries(SETTING_NAMES.map((name) => [name, settingValue.optional()])) as Record<
+  settings: z.optional(
+    z.strictObject(
+      Object.fromEntries(SETTING_NAMES.map((name) => [name, z.optional(settingValue)])) as Record<
         SettingName,
-        z.ZodOptional<typeof settingValue>
+        z.ZodMiniOptional<typeof settingValue>
       >,
-    )
-    .optional(),
-  to: z.email({ error: "must be an email address" }).optional(),
+    ),
+  ),
+  to: z.optional(z.email({ error: "must be an email address" })),
 });
 export type ConnectionTestRequest = z.infer<typeof ConnectionTestRequestSchema>;
 

@@ -1,5 +1,5 @@
 /** The security-alert check's own configuration, from the environment and the settings store. */
-import { z } from "zod";
+import { z } from "../zod.ts";
 
 export class SecurityAlertConfigError extends Error {
   override readonly name = "SecurityAlertConfigError";

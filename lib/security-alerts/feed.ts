@@ -3,7 +3,7 @@
  * `[{ "id", "applies_to_version" }]`; `GET {feed}/bulletins/{id}` is one bulletin's HTML.
  * Every request is bounded in time and size, so a broken feed costs one logged failure.
  */
-import { z } from "zod";
+import { z } from "../zod.ts";
 
 export interface FeedLimits {
   /** Per request, headers and body. Default 5000 ms. */
@@ -24,12 +24,7 @@ export class FeedError extends Error {
 /** Ids become SSM parameter names and URL path segments: SSM's name characters, no dot-only names. */
 export const BULLETIN_ID = /^(?!\.+$)[A-Za-z0-9_.-]{1,128}$/;
 
-const BulletinListSchema = z.array(
-  z.looseObject({
-    id: z.string(),
-    applies_to_version: z.string(),
-  }),
-);
+const BulletinListSchema = z.array(z.looseObject({ id: z.string(), applies_to_version: z.string() }));
 export type Bulletin = { id: string; applies_to_version: string };
 
 async function readBounded(

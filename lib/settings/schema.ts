@@ -8,7 +8,7 @@
  * shared/reference/email-settings-behaviour.md); where the reference silently ignores a bad
  * value, we reject it.
  */
-import { z } from "zod";
+import { z } from "../zod.ts";
 
 /** The 32-asterisk mask the reference console shows in place of a saved password. */
 export const PASSWORD_MASK = "********************************";
@@ -23,32 +23,44 @@ const FALSE_WORDS = new Set(["0", "f", "F", "FALSE", "false", "False"]);
 const INTEGER = /^[+-]?\d+$/;
 const LINE_BREAK = /[\r\n]/;
 
-const text = (rule = "must be a string") =>
-  z.unknown().transform((value, ctx): string => {
-    if (typeof value !== "string") {
-      ctx.addIssue({ code: "custom", message: rule });
-      return z.NEVER;
-    }
-    if (LINE_BREAK.test(value)) {
-      ctx.addIssue({ code: "custom", message: "must not contain line breaks (CR or LF)" });
-      return z.NEVER;
-    }
-    return value;
-  });
+/** The rule a value broke, as a field parser reports it. */
+class Broken {
+  readonly rule: string;
+  constructor(rule: string) {
+    this.rule = rule;
+  }
+}
+const broken = (rule: string) => new Broken(rule);
 
-const bool = () =>
-  z.unknown().transform((value, ctx): boolean => {
-    if (typeof value === "boolean") return value;
-    if (typeof value === "string") {
-      if (TRUE_WORDS.has(value)) return true;
-      if (FALSE_WORDS.has(value)) return false;
-    }
-    ctx.addIssue({
-      code: "custom",
-      message: "must be a boolean: one of true/True/TRUE/t/T/1 or false/False/FALSE/f/F/0",
-    });
-    return z.NEVER;
-  });
+/** A field from any layer's raw value: the typed value, or the rule it broke. */
+const field = <T>(parse: (value: unknown) => T | Broken) =>
+  z.pipe(
+    z.unknown(),
+    z.transform((value: unknown, ctx): T => {
+      const out = parse(value);
+      if (out instanceof Broken) {
+        ctx.issues.push({ code: "custom", message: out.rule, input: value });
+        return z.NEVER;
+      }
+      return out;
+    }),
+  );
+
+const textValue = (value: unknown): string | Broken =>
+  typeof value !== "string"
+    ? broken("must be a string")
+    : LINE_BREAK.test(value)
+      ? broken("must not contain line breaks (CR or LF)")
+      : value;
+
+const boolValue = (value: unknown): boolean | Broken => {
+  if (typeof value === "boolean") return value;
+  if (typeof value === "string") {
+    if (TRUE_WORDS.has(value)) return true;
+    if (FALSE_WORDS.has(value)) return false;
+  }
+  return broken("must be a boolean: one of true/True/TRUE/t/T/1 or false/False/FALSE/f/F/0");
+};
 
 /** An integer in base 10, given as a JSON number or a decimal string. `null` when it is not one. */
 function toInteger(value: unknown): number | null {
@@ -60,54 +72,39 @@ function toInteger(value: unknown): number | null {
   return null;
 }
 
-const port = () =>
-  z.unknown().transform((value, ctx): number => {
-    if (value === "") return 10025; // the reference's default, also for an empty value
-    const n = toInteger(value);
-    if (n === null || n < 1 || n > 65535) {
-      ctx.addIssue({ code: "custom", message: "must be a whole number from 1 to 65535" });
-      return z.NEVER;
-    }
-    return n;
-  });
+const portValue = (value: unknown): number | Broken => {
+  if (value === "") return 10025; // the reference's default, also for an empty value
+  const n = toInteger(value);
+  return n === null || n < 1 || n > 65535 ? broken("must be a whole number from 1 to 65535") : n;
+};
 
-const timeoutSeconds = () =>
-  z.unknown().transform((value, ctx): number => {
-    const n = toInteger(value);
-    if (n === 0) return 10; // the reference treats 0 as "use the default"
-    // 3600 s is far past any Lambda's 900 s and well inside what a timer can hold.
-    if (n === null || n < 0 || n > 3600) {
-      ctx.addIssue({ code: "custom", message: "must be a whole number of seconds from 1 to 3600" });
-      return z.NEVER;
-    }
-    return n;
-  });
+const timeoutValue = (value: unknown): number | Broken => {
+  const n = toInteger(value);
+  if (n === 0) return 10; // the reference treats 0 as "use the default"
+  // 3600 s is far past any Lambda's 900 s and well inside what a timer can hold.
+  return n === null || n < 0 || n > 3600 ? broken("must be a whole number of seconds from 1 to 3600") : n;
+};
 
-const connectionSecurity = () =>
-  z.unknown().transform((value, ctx): ConnectionSecurity => {
-    if (typeof value === "string") {
-      const upper = value.toUpperCase();
-      // SSM cannot store "", so "none" spells the unencrypted choice; PLAIN is the legacy name.
-      if (upper === "" || upper === "NONE" || upper === "PLAIN") return "";
-      if (upper === "TLS" || upper === "STARTTLS") return upper;
-    }
-    ctx.addIssue({ code: "custom", message: 'must be one of "" (or "none"), "TLS", "STARTTLS"' });
-    return z.NEVER;
-  });
+const securityValue = (value: unknown): ConnectionSecurity | Broken => {
+  if (typeof value === "string") {
+    const upper = value.toUpperCase();
+    // SSM cannot store "", so "none" spells the unencrypted choice; PLAIN is the legacy name.
+    if (upper === "" || upper === "NONE" || upper === "PLAIN") return "";
+    if (upper === "TLS" || upper === "STARTTLS") return upper;
+  }
+  return broken('must be one of "" (or "none"), "TLS", "STARTTLS"');
+};
 
 const EMAIL = z.email();
-const address = ({ allowEmpty }: { allowEmpty: boolean }) =>
-  text().transform((value, ctx): string => {
-    if (value === "" && allowEmpty) return value;
-    if (!EMAIL.safeParse(value).success) {
-      ctx.addIssue({
-        code: "custom",
-        message: allowEmpty ? "must be an email address, or empty" : "must be an email address",
-      });
-      return z.NEVER;
-    }
-    return value;
-  });
+const addressValue =
+  ({ allowEmpty }: { allowEmpty: boolean }) =>
+  (value: unknown): string | Broken => {
+    const text = textValue(value);
+    if (text instanceof Broken || (text === "" && allowEmpty)) return text;
+    return EMAIL.safeParse(text).success
+      ? text
+      : broken(allowEmpty ? "must be an email address, or empty" : "must be an email address");
+  };
 
 /**
  * What a layer may say about each setting. `undefined` means "not set here"; the resolver
@@ -115,31 +112,35 @@ const address = ({ allowEmpty }: { allowEmpty: boolean }) =>
  */
 export const EmailSettingsSchema = z.object({
   /** Host of the SMTP server. Reference default `localhost`, also when set to `""`. */
-  SMTPServer: text()
-    .transform((v) => (v === "" ? "localhost" : v))
-    .default("localhost"),
+  SMTPServer: z._default(
+    field((v) => {
+      const text = textValue(v);
+      return text === "" ? "localhost" : text;
+    }),
+    "localhost",
+  ),
   /** Port of the SMTP server; stored as text by the reference. Default 10025, also for `""`. */
-  SMTPPort: port().default(10025),
+  SMTPPort: z._default(field(portValue), 10025),
   /** Authenticate with SMTPUsername/SMTPPassword. Default: false when ConnectionSecurity is `""`, else true. */
-  EnableSMTPAuth: bool().optional(),
-  SMTPUsername: text().default(""),
+  EnableSMTPAuth: z.optional(field(boolValue)),
+  SMTPUsername: z._default(field(textValue), ""),
   /** Secret. Never logged, echoed in an error or returned unmasked. */
-  SMTPPassword: text().default(""),
+  SMTPPassword: z._default(field(textValue), ""),
   /** `""` (plain), `TLS` (implicit TLS) or `STARTTLS` (mandatory upgrade). Legacy `PLAIN` and `none` mean `""`. */
-  ConnectionSecurity: connectionSecurity().default(""),
-  SkipServerCertificateVerification: bool().default(false),
+  ConnectionSecurity: z._default(field(securityValue), ""),
+  SkipServerCertificateVerification: z._default(field(boolValue), false),
   /** Mail security bulletins to the admins. The reference keeps it under ServiceSettings. */
-  EnableSecurityFixAlert: bool().default(true),
-  /** Seconds that bound every SMTP stage. Default 10, also when 0. */
-  SMTPServerTimeout: timeoutSeconds().default(10),
+  EnableSecurityFixAlert: z._default(field(boolValue), true),
+  /** Seconds that bound every SMTP stage. Default 10, also when 0; at most 3600. */
+  SMTPServerTimeout: z._default(field(timeoutValue), 10),
   /** Master switch for notification mail. */
-  SendEmailNotifications: bool().default(true),
+  SendEmailNotifications: z._default(field(boolValue), true),
   /** Sender display name. */
-  FeedbackName: text().default(""),
+  FeedbackName: z._default(field(textValue), ""),
   /** Sender address (MAIL FROM and From). */
-  FeedbackEmail: address({ allowEmpty: false }).default("test@example.com"),
+  FeedbackEmail: z._default(field(addressValue({ allowEmpty: false })), "test@example.com"),
   /** Reply-To address, with FeedbackName as its display name; `""` sends no Reply-To. */
-  ReplyToAddress: address({ allowEmpty: true }).default("test@example.com"),
+  ReplyToAddress: z._default(field(addressValue({ allowEmpty: true })), "test@example.com"),
 });
 
 /** The resolved, typed settings. */

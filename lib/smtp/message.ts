@@ -3,8 +3,8 @@
  * socket, and its composition into RFC 5322 bytes with the reference server's headers.
  */
 import MailComposer from "nodemailer/lib/mail-composer";
-import { z } from "zod";
 import type { EmailSettings } from "../settings/index.ts";
+import { describeIssues, z } from "../zod.ts";
 import { InvalidMessageError } from "./errors.ts";
 import { htmlToText } from "./html-to-text.ts";
 
@@ -26,61 +26,69 @@ const bytes = (s: string) => Buffer.byteLength(s, "utf8");
 const required = (rule: string) => ({
   error: (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : rule),
 });
-const address = z.email(required("must be an email address")).regex(NO_LINE_BREAKS, LINE_BREAKS_RULE);
-const headerValue = () =>
+const address = z
+  .email(required("must be an email address"))
+  .check(z.regex(NO_LINE_BREAKS, LINE_BREAKS_RULE));
+const headerValue = (...checks: Parameters<ReturnType<typeof z.string>["check"]>) =>
   z
     .string()
-    .max(MESSAGE_LIMITS.headerValueChars, `must be at most ${MESSAGE_LIMITS.headerValueChars} characters`)
-    .regex(NO_LINE_BREAKS, LINE_BREAKS_RULE);
+    .check(
+      z.maxLength(
+        MESSAGE_LIMITS.headerValueChars,
+        `must be at most ${MESSAGE_LIMITS.headerValueChars} characters`,
+      ),
+      z.regex(NO_LINE_BREAKS, LINE_BREAKS_RULE),
+      ...checks,
+    );
 const body = (limit: number) =>
-  z
-    .string()
-    .refine((s) => bytes(s) <= limit, `must be at most ${limit} bytes`)
-    .optional();
+  z.optional(z.string().check(z.refine((s: string) => bytes(s) <= limit, `must be at most ${limit} bytes`)));
 const isObject = ({ value }: { value: unknown }) =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 export const OutgoingMessageSchema = z
-  .object({
+  .strictObject({
     /** Exactly one address, as the reference sends. */
     to: address,
-    cc: z.array(address).optional(),
-    bcc: z.array(address).optional(),
+    cc: z.optional(z.array(address)),
+    bcc: z.optional(z.array(address)),
     subject: z
       .string(required("must be a string"))
-      .min(1, "must not be empty")
-      .max(MESSAGE_LIMITS.subjectChars, `must be at most ${MESSAGE_LIMITS.subjectChars} characters`)
-      .regex(NO_LINE_BREAKS, LINE_BREAKS_RULE),
+      .check(
+        z.minLength(1, "must not be empty"),
+        z.maxLength(MESSAGE_LIMITS.subjectChars, `must be at most ${MESSAGE_LIMITS.subjectChars} characters`),
+        z.regex(NO_LINE_BREAKS, LINE_BREAKS_RULE),
+      ),
     text: body(MESSAGE_LIMITS.textBytes),
     html: body(MESSAGE_LIMITS.htmlBytes),
     /** Overrides ReplyToAddress for this message. */
-    replyTo: address.optional(),
+    replyTo: z.optional(address),
     /** `<id@domain>` (brackets optional). Generated when absent. */
-    messageId: headerValue()
-      .regex(/^<?[^<>\s@]+@[^<>\s@]+>?$/, "must look like <local@domain>")
-      .optional(),
+    messageId: z.optional(headerValue(z.regex(/^<?[^<>\s@]+@[^<>\s@]+>?$/, "must look like <local@domain>"))),
     /** Free label for filtering, sent as X-Category. */
-    category: headerValue().optional(),
+    category: z.optional(headerValue()),
   })
-  .strict()
   // `when`: checked even when other fields are wrong, so one report lists every rule broken.
-  .refine((m) => m.text !== undefined || m.html !== undefined, {
-    message: "text or html is required",
-    path: ["text"],
-    when: isObject,
-  })
-  .refine((m) => (m.cc?.length ?? 0) + (m.bcc?.length ?? 0) <= MESSAGE_LIMITS.extraRecipients, {
-    message: `cc and bcc together may hold at most ${MESSAGE_LIMITS.extraRecipients} addresses`,
-    path: ["cc"],
-    when: isObject,
-  });
+  .check(
+    z.refine((m: { text?: string; html?: string }) => m.text !== undefined || m.html !== undefined, {
+      message: "text or html is required",
+      path: ["text"],
+      when: isObject,
+    }),
+    z.refine(
+      (m: { cc?: string[]; bcc?: string[] }) =>
+        (m.cc?.length ?? 0) + (m.bcc?.length ?? 0) <= MESSAGE_LIMITS.extraRecipients,
+      {
+        message: `cc and bcc together may hold at most ${MESSAGE_LIMITS.extraRecipients} addresses`,
+        path: ["cc"],
+        when: isObject,
+      },
+    ),
+  );
 
 export type OutgoingMessage = z.infer<typeof OutgoingMessageSchema>;
 
 /** Every rule broken, each naming its field: `to: must be an email address`. */
-export function messageIssues(error: z.ZodError): string[] {
-  return error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
-}
+export const messageIssues = describeIssues;
 
 export function parseOutgoingMessage(input: unknown): OutgoingMessage {
   const parsed = OutgoingMessageSchema.safeParse(input);
