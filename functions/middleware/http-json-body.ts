@@ -5,7 +5,7 @@
 import type { MiddlewareObj } from "@middy/core";
 import { createError } from "@middy/util";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import type { z } from "../../lib/zod.ts";
+import type * as z from "zod/mini";
 
 export type BodyContext<T> = { body: T };
 

@@ -4,6 +4,7 @@
  * with `to`, one test message.
  */
 
+import * as z from "zod/mini";
 import {
   InvalidSettingsError,
   PASSWORD_MASK,
@@ -16,7 +17,7 @@ import {
   type SettingsLayer,
 } from "../settings/index.ts";
 import { type ConnectionCheckResult, runConnectionCheck, type SmtpSessionOptions } from "../smtp/index.ts";
-import { z } from "../zod.ts";
+import "../zod.ts"; // English messages
 
 const settingValue = z.union([z.string(), z.number(), z.boolean()]);
 

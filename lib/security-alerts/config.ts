@@ -1,5 +1,6 @@
 /** The security-alert check's own configuration, from the environment and the settings store. */
-import { z } from "../zod.ts";
+import * as z from "zod/mini";
+import "../zod.ts"; // English messages
 
 export class SecurityAlertConfigError extends Error {
   override readonly name = "SecurityAlertConfigError";

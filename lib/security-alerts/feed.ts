@@ -3,7 +3,8 @@
  * `[{ "id", "applies_to_version" }]`; `GET {feed}/bulletins/{id}` is one bulletin's HTML.
  * Every request is bounded in time and size, so a broken feed costs one logged failure.
  */
-import { z } from "../zod.ts";
+import * as z from "zod/mini";
+import "../zod.ts"; // English messages
 
 export interface FeedLimits {
   /** Per request, headers and body. Default 5000 ms. */

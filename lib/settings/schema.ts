@@ -8,7 +8,8 @@
  * shared/reference/email-settings-behaviour.md); where the reference silently ignores a bad
  * value, we reject it.
  */
-import { z } from "../zod.ts";
+import * as z from "zod/mini";
+import "../zod.ts"; // English messages
 
 /** The 32-asterisk mask the reference console shows in place of a saved password. */
 export const PASSWORD_MASK = "********************************";

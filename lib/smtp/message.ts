@@ -3,8 +3,9 @@
  * socket, and its composition into RFC 5322 bytes with the reference server's headers.
  */
 import MailComposer from "nodemailer/lib/mail-composer";
+import * as z from "zod/mini";
 import type { EmailSettings } from "../settings/index.ts";
-import { describeIssues, z } from "../zod.ts";
+import { describeIssues } from "../zod.ts";
 import { InvalidMessageError } from "./errors.ts";
 import { htmlToText } from "./html-to-text.ts";
 
