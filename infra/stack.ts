@@ -27,6 +27,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
 import { EXTRA_PARAMETERS } from "../lib/settings/index.ts";
+import { bundlingFor } from "./bundling.ts";
 import type { DeploymentConfig } from "./config.ts";
 
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -39,24 +40,6 @@ export const FUNCTION_NAMES = ["send-notification", "security-alert-check", "con
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 const clamp = (n: number, min: number, max: number) => Math.min(max, Math.max(min, n));
-
-/**
- * How CDK bundles every function: ESM for Node 24, minified, with source maps. Everything is
- * bundled except the AWS SDK: in Lambda the settings are read by the lite signed client
- * (credentials are in the environment), so the SDK, kept as a fallback for other environments,
- * would only be dead weight to parse at every cold start; the nodejs24.x runtime provides it.
- */
-export const BUNDLING: nodejs.BundlingOptions = {
-  format: nodejs.OutputFormat.ESM,
-  target: "node24",
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  mainFields: ["module", "main"],
-  externalModules: ["@aws-sdk/*", "@smithy/*"],
-  // Some dependencies still call require(); ESM output needs it defined.
-  banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
-};
 
 export interface EmailStackProps extends StackProps {
   config: DeploymentConfig;
@@ -232,7 +215,7 @@ export class EmailStack extends Stack {
         timeout: options.timeout,
         role,
         logGroup,
-        bundling: BUNDLING,
+        bundling: bundlingFor(name),
         // Source maps ship in the bundle; NODE_OPTIONS=--enable-source-maps maps stack traces
         // at about 7 ms of every cold start (BENCHMARKS.md), so it is left to the operator.
         environment: {

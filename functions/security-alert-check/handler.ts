@@ -1,64 +1,12 @@
 /**
- * Scheduled: mails new security bulletins that apply to APP_VERSION to the admins, once each.
- * A failure throws after every bulletin was tried, so the schedule's retries and failure
- * destination (and its alarm) see it; what was sent stays sent.
+ * The Lambda entry, tiny on purpose: it starts the cold start's I/O (../prefetch.ts) before the
+ * function itself (main.ts, bundled beside this file as main.mjs) is even parsed, so the SSM read
+ * and the SMTP server's greeting delay pass while the code loads. See BENCHMARKS.md.
  */
-// First: starts the cold start's I/O before the rest of this bundle loads.
 import "../prefetch.ts";
-import middy from "@middy/core";
-import {
-  type FeedLimits,
-  runSecurityAlertCheck,
-  type SecurityAlertReport,
-  type SentStore,
-  securityAlertConfig,
-  ssmSentStore,
-} from "../../lib/security-alerts/index.ts";
-import { type SettingsStore, settingsRootPath, ssmApiFromEnv } from "../../lib/settings/index.ts";
-import { createMailer, type SmtpSessionOptions } from "../../lib/smtp/index.ts";
-import { structuredLogging } from "../middleware/logging.ts";
-import { emailSettings, type SettingsContext } from "../middleware/settings.ts";
-import {
-  createFunctionLogger,
-  type Env,
-  type LambdaFunction,
-  settingsLoader,
-  smtpOptionsFromEnv,
-} from "../runtime.ts";
+import { loadMain } from "../entry.ts";
 
-export interface SecurityAlertDeps {
-  env?: Env;
-  store?: SettingsStore | null;
-  sentStore?: SentStore;
-  /** Where log lines go. Default: stdout. */
-  write?: (line: string) => void;
-  smtp?: SmtpSessionOptions;
-  limits?: FeedLimits;
-}
+type Main = typeof import("./main.ts");
+const main = loadMain<Main>(import.meta.url);
 
-export function createHandler(deps: SecurityAlertDeps = {}): LambdaFunction<unknown, SecurityAlertReport> {
-  const env = deps.env ?? process.env;
-  const logger = createFunctionLogger("security-alert-check", deps.write);
-  const loader = settingsLoader({ env, logger, ...(deps.store === undefined ? {} : { store: deps.store }) });
-  const smtp = { ...smtpOptionsFromEnv(env), ...deps.smtp };
-  let sentStore = deps.sentStore;
-
-  return middy<unknown, SecurityAlertReport, Error, SettingsContext>()
-    .use(structuredLogging(logger))
-    .use(emailSettings({ load: loader.get }))
-    .handler(async (_event, { settings, logger }) => {
-      sentStore ??= ssmSentStore({ api: ssmApiFromEnv(env), root: settingsRootPath(env) });
-      const report = await runSecurityAlertCheck({
-        settings: settings.values,
-        config: () => securityAlertConfig(env, settings.others),
-        store: sentStore,
-        mailer: () => createMailer(settings.values, smtp),
-        logger,
-        ...(deps.limits ? { limits: deps.limits } : {}),
-      });
-      logger.info("Security alert check done", { ...report });
-      return report;
-    }) as unknown as LambdaFunction<unknown, SecurityAlertReport>;
-}
-
-export const handler = createHandler();
+export const handler: Main["handler"] = async (event, context) => (await main).handler(event, context);

@@ -7,10 +7,10 @@ import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { createHandler as connectionTestHandler } from "../../functions/connection-test/handler.ts";
+import { createHandler as connectionTestHandler } from "../../functions/connection-test/main.ts";
 import type { Env } from "../../functions/runtime.ts";
-import { createHandler as securityAlertHandler } from "../../functions/security-alert-check/handler.ts";
-import { createHandler as sendNotificationHandler } from "../../functions/send-notification/handler.ts";
+import { createHandler as securityAlertHandler } from "../../functions/security-alert-check/main.ts";
+import { createHandler as sendNotificationHandler } from "../../functions/send-notification/main.ts";
 import { memorySentStore } from "../../lib/security-alerts/index.ts";
 import {
   environmentVariableFor,

@@ -11,7 +11,13 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** A prefetch older than this is not used: the first invocation came long after init. */
 const MAX_AGE_MS = 10_000;
 
-let pending: { root: string; at: number; result: Promise<StoredParameter[]> } | undefined;
+type Pending = { root: string; at: number; result: Promise<StoredParameter[]> };
+/**
+ * On globalThis: a function's entry bundle and its main bundle each carry a copy of this module,
+ * and the entry's prefetch must reach the main's store.
+ */
+const SLOT = Symbol.for("mattermost-email.settings-prefetch");
+const slots = globalThis as unknown as Record<symbol, Pending | undefined>;
 
 /** Starts reading `<SETTINGS_PATH>/…` now. No-op without credentials, or with SETTINGS_PREFETCH=off. */
 export function prefetchStoredParameters(env: Env): void {
@@ -26,12 +32,12 @@ export function prefetchStoredParameters(env: Env): void {
   }
   const result = readStoredParameters(api, root);
   result.catch(() => {}); // a failed prefetch is simply not used
-  pending = { root, at: Date.now(), result };
+  slots[SLOT] = { root, at: Date.now(), result };
 }
 
 /** The prefetched read for this root, once, if it is recent. */
 export function takePrefetched(root: string): Promise<StoredParameter[]> | undefined {
-  const p = pending;
-  pending = undefined;
+  const p = slots[SLOT];
+  slots[SLOT] = undefined;
   return p && p.root === root && Date.now() - p.at <= MAX_AGE_MS ? p.result : undefined;
 }

@@ -9,9 +9,28 @@
  *
  * Both honour the SDK's standard endpoint variables (AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL).
  */
-import { Agent as HttpAgent, request as httpRequest } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 import { signRequest } from "./sigv4.ts";
+
+interface Transport {
+  agent: Agent;
+  request(url: URL, options: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest;
+}
+
+/**
+ * node:http and node:https are imported when the first request is made, not with this module:
+ * loading node:http alone takes about 25 ms, which a cold start's entry must not spend before it
+ * has opened the SMTP connection (functions/prefetch.ts).
+ */
+async function loadTransport(secure: boolean): Promise<Transport> {
+  // One kept-alive connection serves every load of a warm container.
+  if (secure) {
+    const https = await import("node:https");
+    return { agent: new https.Agent({ keepAlive: true, maxSockets: 4 }), request: https.request };
+  }
+  const http = await import("node:http");
+  return { agent: new http.Agent({ keepAlive: true, maxSockets: 4 }), request: http.request };
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -66,10 +85,7 @@ export function liteSsmApi(env: Env, options: LiteSsmOptions = {}): SsmApi | und
   };
   const endpoint = ssmEndpoint(env, region);
   const secure = endpoint.protocol === "https:";
-  // One kept-alive connection serves every load of a warm container.
-  const agent = secure
-    ? new HttpsAgent({ keepAlive: true, maxSockets: 4 })
-    : new HttpAgent({ keepAlive: true, maxSockets: 4 });
+  let transport: Promise<Transport> | undefined;
   const {
     connectTimeoutMs = 2_000,
     requestTimeoutMs = 5_000,
@@ -77,8 +93,10 @@ export function liteSsmApi(env: Env, options: LiteSsmOptions = {}): SsmApi | und
     now = () => new Date(),
   } = options;
 
-  const once = (operation: SsmOperation, body: string) =>
-    new Promise<{ status: number; text: string }>((resolve, reject) => {
+  const once = async (operation: SsmOperation, body: string) => {
+    transport ??= loadTransport(secure);
+    const { agent, request } = await transport;
+    return new Promise<{ status: number; text: string }>((resolve, reject) => {
       const headers = signRequest({
         credentials,
         region,
@@ -88,7 +106,7 @@ export function liteSsmApi(env: Env, options: LiteSsmOptions = {}): SsmApi | und
         body,
         now: now(),
       });
-      const req = (secure ? httpsRequest : httpRequest)(
+      const req = request(
         endpoint,
         { method: "POST", agent, headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } },
         (res) => {
@@ -121,6 +139,7 @@ export function liteSsmApi(env: Env, options: LiteSsmOptions = {}): SsmApi | und
       req.on("close", () => clearTimeout(overall));
       req.end(body);
     });
+  };
 
   return {
     async call<T>(operation: SsmOperation, input: Record<string, unknown>): Promise<T> {

@@ -15,25 +15,34 @@ interface Slot {
   at: number;
 }
 
-let slot: Slot | undefined;
+/**
+ * On globalThis: a function's entry bundle and its main bundle each carry a copy of this module,
+ * and the entry's socket must reach the main's sessions.
+ */
+const SLOT = Symbol.for("mattermost-email.smtp-preconnect");
+const slots = globalThis as unknown as Record<symbol, Slot | undefined>;
+const current = () => slots[SLOT];
+const setSlot = (s: Slot | undefined) => {
+  slots[SLOT] = s;
+};
 
 function discard(s: Slot | undefined) {
   s?.socket.destroy();
-  if (slot === s) slot = undefined;
+  if (current() === s) setSlot(undefined);
 }
 
 export function preconnectSmtp(host: string, port: number): void {
-  discard(slot);
+  discard(current());
   const socket = connect({ host, port });
   const s: Slot = { host, port, socket, at: Date.now() };
   socket.once("error", () => discard(s));
   socket.once("close", () => {
-    if (slot === s) slot = undefined;
+    if (current() === s) setSlot(undefined);
   });
   setTimeout(() => {
-    if (slot === s) discard(s);
+    if (current() === s) discard(s);
   }, MAX_AGE_MS).unref();
-  slot = s;
+  setSlot(s);
 }
 
 /**
@@ -41,10 +50,10 @@ export function preconnectSmtp(host: string, port: number): void {
  * resolved when connected. Otherwise undefined: connect as usual.
  */
 export function takePreconnected(host: string, port: number, timeoutMs: number): Promise<Socket> | undefined {
-  const s = slot;
+  const s = current();
   if (!s || s.host !== host || s.port !== port || s.socket.destroyed || Date.now() - s.at > MAX_AGE_MS)
     return undefined;
-  slot = undefined;
+  setSlot(undefined);
   const { socket } = s;
   if (!socket.connecting) return Promise.resolve(socket);
   return new Promise((resolve, reject) => {

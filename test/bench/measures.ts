@@ -5,9 +5,9 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import nodemailer from "nodemailer";
-import { createHandler as connectionTestHandler } from "../../functions/connection-test/handler.ts";
-import { createHandler as alertHandler } from "../../functions/security-alert-check/handler.ts";
-import { createHandler as sendHandler } from "../../functions/send-notification/handler.ts";
+import { createHandler as connectionTestHandler } from "../../functions/connection-test/main.ts";
+import { createHandler as alertHandler } from "../../functions/security-alert-check/main.ts";
+import { createHandler as sendHandler } from "../../functions/send-notification/main.ts";
 import { htmlToText } from "../../lib/smtp/index.ts";
 import { freePort } from "../helpers/ports.ts";
 import { startSilentServer, startSmtpServer } from "../helpers/smtp-server.ts";

@@ -4,7 +4,7 @@
  */
 import { simpleParser } from "mailparser";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createHandler } from "../../functions/send-notification/handler.ts";
+import { createHandler } from "../../functions/send-notification/main.ts";
 import { testCertificates } from "../helpers/certs.ts";
 import { captureLogs, eventBridgeEnvelope, lambdaContext, sqsEvent, sqsRecord } from "../helpers/lambda.ts";
 import { startSmtpServer, type TestSmtpServer, type TestSmtpServerOptions } from "../helpers/smtp-server.ts";

@@ -44,13 +44,18 @@ function inFreshNode(bundle: string, script: string): string {
 }
 
 describe("function bundles", () => {
-  it.each(FUNCTION_NAMES)("%s bundles to one ESM file with a source map and exports handler", (name) => {
-    const bundle = bundleOf(name);
-    expect(existsSync(bundle), bundle).toBe(true);
-    expect(existsSync(`${bundle}.map`)).toBe(true);
-    expect(statSync(bundle).size).toBeGreaterThan(10_000);
-    expect(inFreshNode(bundle, "process.stdout.write(typeof m.handler);")).toBe("function");
-  });
+  it.each(FUNCTION_NAMES)(
+    "%s bundles to a tiny entry and main.mjs beside it, with source maps, exporting handler",
+    (name) => {
+      const bundle = bundleOf(name);
+      const main = bundle.replace(/index\.mjs$/, "main.mjs");
+      for (const file of [bundle, `${bundle}.map`, main, `${main}.map`])
+        expect(existsSync(file), file).toBe(true);
+      expect(statSync(bundle).size).toBeLessThan(20_000); // the entry: prefetch and preconnect only
+      expect(statSync(main).size).toBeGreaterThan(100_000);
+      expect(inFreshNode(bundle, "process.stdout.write(typeof m.handler);")).toBe("function");
+    },
+  );
 
   it("runs a bundled pipeline end to end (connection-test rejects malformed JSON before any I/O)", () => {
     const out = inFreshNode(
