@@ -16,6 +16,18 @@ import type { SmtpSessionOptions } from "../lib/smtp/index.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** What every function's createHandler takes, so tests and the local run can pass real servers. */
+export interface FunctionDeps {
+  /** Default: process.env. */
+  env?: Env;
+  /** Default: SSM under SETTINGS_PATH. `null`: defaults and environment only. */
+  store?: SettingsStore | null;
+  /** Where log lines go. Default: stdout. */
+  write?: (line: string) => void;
+  /** Merged over the SMTP options from the environment. */
+  smtp?: SmtpSessionOptions;
+}
+
 /**
  * What Lambda calls. middy's type makes callers supply the context fields its middlewares add
  * (logger, settings…); Lambda passes a plain Context, and the middlewares add them.

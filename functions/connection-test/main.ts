@@ -11,15 +11,14 @@ import {
   ConnectionTestRequestSchema,
   testConnection,
 } from "../../lib/connection-test/index.ts";
-import type { SettingsStore } from "../../lib/settings/index.ts";
-import { type SmtpSessionOptions, secretForms } from "../../lib/smtp/index.ts";
+import { secretForms } from "../../lib/smtp/index.ts";
 import { type BodyContext, httpJsonBody } from "../middleware/http-json-body.ts";
 import { httpProblems } from "../middleware/http-problems.ts";
 import { structuredLogging } from "../middleware/logging.ts";
 import { emailSettings, type SettingsContext } from "../middleware/settings.ts";
 import {
   createFunctionLogger,
-  type Env,
+  type FunctionDeps,
   type LambdaFunction,
   settingsLoader,
   smtpOptionsFromEnv,
@@ -27,13 +26,7 @@ import {
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
-export interface ConnectionTestDeps {
-  env?: Env;
-  store?: SettingsStore | null;
-  /** Where log lines go. Default: stdout. */
-  write?: (line: string) => void;
-  smtp?: SmtpSessionOptions;
-}
+export type ConnectionTestDeps = FunctionDeps;
 
 export function createHandler(
   deps: ConnectionTestDeps = {},

@@ -12,25 +12,20 @@ import {
   securityAlertConfig,
   ssmSentStore,
 } from "../../lib/security-alerts/index.ts";
-import { type SettingsStore, settingsRootPath, ssmApiFromEnv } from "../../lib/settings/index.ts";
-import { createMailer, type SmtpSessionOptions } from "../../lib/smtp/index.ts";
+import { settingsRootPath, ssmApiFromEnv } from "../../lib/settings/index.ts";
+import { createMailer } from "../../lib/smtp/index.ts";
 import { structuredLogging } from "../middleware/logging.ts";
 import { emailSettings, type SettingsContext } from "../middleware/settings.ts";
 import {
   createFunctionLogger,
-  type Env,
+  type FunctionDeps,
   type LambdaFunction,
   settingsLoader,
   smtpOptionsFromEnv,
 } from "../runtime.ts";
 
-export interface SecurityAlertDeps {
-  env?: Env;
-  store?: SettingsStore | null;
+export interface SecurityAlertDeps extends FunctionDeps {
   sentStore?: SentStore;
-  /** Where log lines go. Default: stdout. */
-  write?: (line: string) => void;
-  smtp?: SmtpSessionOptions;
   limits?: FeedLimits;
 }
 

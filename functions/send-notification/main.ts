@@ -5,14 +5,13 @@
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { deliverNotifications } from "../../lib/notifications/index.ts";
-import type { SettingsStore } from "../../lib/settings/index.ts";
-import { createMailer, createSessionKeeper, type SmtpSessionOptions } from "../../lib/smtp/index.ts";
+import { createMailer, createSessionKeeper } from "../../lib/smtp/index.ts";
 import { structuredLogging } from "../middleware/logging.ts";
 import { emailSettings, type SettingsContext } from "../middleware/settings.ts";
 import { type RecordsContext, sqsNotifications } from "../middleware/sqs-notifications.ts";
 import {
   createFunctionLogger,
-  type Env,
+  type FunctionDeps,
   keepAliveMsFromEnv,
   type LambdaFunction,
   poolSizeFromEnv,
@@ -21,13 +20,7 @@ import {
   smtpOptionsFromEnv,
 } from "../runtime.ts";
 
-export interface SendNotificationDeps {
-  env?: Env;
-  store?: SettingsStore | null;
-  /** Where log lines go. Default: stdout. */
-  write?: (line: string) => void;
-  smtp?: SmtpSessionOptions;
-}
+export type SendNotificationDeps = FunctionDeps;
 
 export function createHandler(deps: SendNotificationDeps = {}): LambdaFunction<SQSEvent, SQSBatchResponse> {
   const env = deps.env ?? process.env;

@@ -60,8 +60,12 @@ function certificateHint(code: string, s: EmailSettings): string {
   return `the server's certificate is not trusted (${code}): install a certificate from a trusted authority, or set SkipServerCertificateVerification to true`;
 }
 
-/** The command nodemailer says failed is the surest sign of the stage (PIPELINING sends several at once). */
-function stageOfCommand(command: string | undefined): SmtpStage | undefined {
+/**
+ * The stage an SMTP command belongs to (EHLO to the greeting; after STARTTLS the session's repeat
+ * EHLO is the upgrade's, which the caller knows). The command nodemailer says failed is the
+ * surest sign of the stage, as PIPELINING sends several at once.
+ */
+export function stageOfCommand(command: string | undefined): SmtpStage | undefined {
   const verb = command?.split(" ")[0]?.toUpperCase();
   switch (verb) {
     case "EHLO":

@@ -14,7 +14,7 @@ import { isIP, type Socket, connect as tcpConnect } from "node:net";
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import type { EmailSettings } from "../settings/index.ts";
-import { classifySmtpError } from "./classify.ts";
+import { classifySmtpError, stageOfCommand } from "./classify.ts";
 import { type SmtpStage, SmtpStageError } from "./errors.ts";
 import type { ComposedMessage } from "./message.ts";
 import { takePreconnected } from "./preconnect.ts";
@@ -245,31 +245,16 @@ function replyTracker(onStage: (stage: SmtpStage) => void) {
   const pending: SmtpStage[] = ["greeting"]; // the greeting is awaited before any command
   let last: SmtpStage = "greeting";
   let upgraded = false;
-  const stageOf = (verb: string): SmtpStage => {
-    switch (verb) {
-      case "EHLO":
-      case "HELO":
-      case "LHLO":
-        return upgraded ? "starttls" : "greeting";
-      case "STARTTLS":
-        upgraded = true;
-        return "starttls";
-      case "AUTH":
-        return "auth";
-      case "MAIL":
-        return "mail-from";
-      case "RCPT":
-        return "rcpt";
-      case "DATA":
-        return "data";
-      default:
-        return last; // AUTH LOGIN's continuation lines, RSET, QUIT
-    }
+  const stageOf = (command: string): SmtpStage => {
+    const stage = stageOfCommand(command);
+    if (stage === "starttls") upgraded = true;
+    if (stage === "greeting" && upgraded) return "starttls";
+    return stage ?? last; // AUTH LOGIN's continuation lines, RSET, QUIT
   };
   const debug = (entry: { tnx?: string } | undefined, message: unknown) => {
     if (typeof message !== "string") return;
     if (entry?.tnx === "client") {
-      last = stageOf(message.split(" ")[0]?.toUpperCase() ?? "");
+      last = stageOf(message);
       pending.push(last);
     } else if (entry?.tnx === "server" && /^\d{3}(?: |$)/.test(message.split("\n").pop() ?? "")) {
       pending.shift(); // the last line of a complete reply

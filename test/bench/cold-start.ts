@@ -47,6 +47,15 @@ export function runChild(
 
 let seq = 0;
 
+/** POST /email/test with a test message, as API Gateway delivers it. */
+export const testEndpointEvent = (body: unknown = { to: "admin@bench.example" }) => ({
+  version: "2.0",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+  isBase64Encoded: false,
+  requestContext: { http: { method: "POST" } },
+});
+
 /** The first invocation each function serves, and a check that it did the real work. */
 function invocationFor(name: FunctionName | "empty", world: BenchWorld, dir: string) {
   const file = join(dir, `${name}-${++seq}.json`);
@@ -88,16 +97,7 @@ function invocationFor(name: FunctionName | "empty", world: BenchWorld, dir: str
       };
     }
     case "connection-test":
-      writeFileSync(
-        file,
-        JSON.stringify({
-          version: "2.0",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ to: "admin@bench.example" }),
-          isBase64Encoded: false,
-          requestContext: { http: { method: "POST" } },
-        }),
-      );
+      writeFileSync(file, JSON.stringify(testEndpointEvent()));
       return {
         file,
         env,

@@ -166,22 +166,13 @@ export async function throughput(bundles: BenchBundles, world: BenchWorld, poolS
 
 /** 5, the other two functions: peak RSS of a process serving a few invocations of each. */
 export async function otherPeakMemory(bundles: BenchBundles, world: BenchWorld) {
-  const { runChild } = await import("./cold-start.ts");
+  const { runChild, testEndpointEvent } = await import("./cold-start.ts");
   const { writeFileSync, mkdtempSync } = await import("node:fs");
   const { join } = await import("node:path");
   const { tmpdir } = await import("node:os");
   const dir = mkdtempSync(join(tmpdir(), "bench-mem-"));
   const http = join(dir, "http.json");
-  writeFileSync(
-    http,
-    JSON.stringify({
-      version: "2.0",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ to: "admin@bench.example" }),
-      isBase64Encoded: false,
-      requestContext: { http: { method: "POST" } },
-    }),
-  );
+  writeFileSync(http, JSON.stringify(testEndpointEvent()));
   const sched = join(dir, "sched.json");
   writeFileSync(sched, "{}");
   world.feed.bulletins.push({ id: "MEM-1", applies_to_version: "8.0.0" });
