@@ -42,8 +42,17 @@ export interface RuntimeOptions {
 }
 
 /** The container's root logger for one function: JSON lines with `service` on each. */
-export function createFunctionLogger(service: string, write?: JsonLoggerOptions["write"]): JsonLogger {
-  return createJsonLogger({ fields: { service }, ...(write ? { write } : {}) });
+export function createFunctionLogger(
+  service: string,
+  env: Env,
+  write?: JsonLoggerOptions["write"],
+): JsonLogger {
+  const level = env.LOG_LEVEL?.toLowerCase();
+  return createJsonLogger({
+    fields: { service },
+    ...(level === "debug" || level === "info" || level === "warn" || level === "error" ? { level } : {}),
+    ...(write ? { write } : {}),
+  });
 }
 
 /**

@@ -32,7 +32,7 @@ export function createHandler(
   deps: ConnectionTestDeps = {},
 ): LambdaFunction<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
   const env = deps.env ?? process.env;
-  const logger = createFunctionLogger("connection-test", deps.write);
+  const logger = createFunctionLogger("connection-test", env, deps.write);
   const loader = settingsLoader({ env, logger, ...(deps.store === undefined ? {} : { store: deps.store }) });
   const smtp = { ...smtpOptionsFromEnv(env), ...deps.smtp };
 

@@ -31,7 +31,7 @@ export interface SecurityAlertDeps extends FunctionDeps {
 
 export function createHandler(deps: SecurityAlertDeps = {}): LambdaFunction<unknown, SecurityAlertReport> {
   const env = deps.env ?? process.env;
-  const logger = createFunctionLogger("security-alert-check", deps.write);
+  const logger = createFunctionLogger("security-alert-check", env, deps.write);
   const loader = settingsLoader({ env, logger, ...(deps.store === undefined ? {} : { store: deps.store }) });
   const smtp = { ...smtpOptionsFromEnv(env), ...deps.smtp };
   let sentStore = deps.sentStore;

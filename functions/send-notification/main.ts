@@ -24,7 +24,7 @@ export type SendNotificationDeps = FunctionDeps;
 
 export function createHandler(deps: SendNotificationDeps = {}): LambdaFunction<SQSEvent, SQSBatchResponse> {
   const env = deps.env ?? process.env;
-  const logger = createFunctionLogger("send-notification", deps.write);
+  const logger = createFunctionLogger("send-notification", env, deps.write);
   const loader = settingsLoader({ env, logger, ...(deps.store === undefined ? {} : { store: deps.store }) });
   const keepAliveMs = keepAliveMsFromEnv(env);
   // Sessions outlive a batch only in this container, and only while fresh: see createSessionKeeper.

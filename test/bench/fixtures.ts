@@ -55,7 +55,6 @@ export async function startWorld(smtpOptions: TestSmtpServerOptions = {}): Promi
       AWS_SECRET_ACCESS_KEY: "testing",
       AWS_EC2_METADATA_DISABLED: "true",
       SECURITY_FEED_URL: feed.url,
-      LOG_LEVEL: "error",
     },
     async close() {
       await Promise.all([ssm.close(), smtp.close(), feed.close()]);
