@@ -3,24 +3,15 @@
  * and a real SMTP server. No mocked SDK or transport.
  */
 import { simpleParser } from "mailparser";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createHandler } from "../../functions/send-notification/main.ts";
 import { testCertificates } from "../helpers/certs.ts";
 import { captureLogs, eventBridgeEnvelope, lambdaContext, sqsEvent, sqsRecord } from "../helpers/lambda.ts";
-import { startSmtpServer, type TestSmtpServer, type TestSmtpServerOptions } from "../helpers/smtp-server.ts";
+import { perTest } from "../helpers/per-test.ts";
 import { ssmFixture } from "../helpers/ssm.ts";
 
 const PASSWORD = "n0tify-Secret-9d2e";
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-
-async function smtp(options: TestSmtpServerOptions = {}): Promise<TestSmtpServer> {
-  const s = await startSmtpServer(options);
-  cleanups.push(() => s.close());
-  return s;
-}
+const { smtpServer: smtp } = perTest();
 
 /** A deployed-like function: settings in SSM under a fresh root, logs captured. */
 async function deploy(settings: Record<string, string>, options: { ca?: string } = {}) {

@@ -2,29 +2,16 @@
  * Sessions kept between warm invocations: reused while fresh and alive, never trusted blindly.
  * Real smtp-server on 127.0.0.1; connections counted at the server.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createMailer, createSessionKeeper, type SessionKeeper } from "../../../lib/smtp/index.ts";
-import {
-  startSmtpServer,
-  type TestSmtpServer,
-  type TestSmtpServerOptions,
-} from "../../helpers/smtp-server.ts";
+import { perTest } from "../../helpers/per-test.ts";
 import { message, settings } from "./fixtures.ts";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-
-async function server(options: TestSmtpServerOptions = {}): Promise<TestSmtpServer> {
-  const s = await startSmtpServer(options);
-  cleanups.push(() => s.close());
-  return s;
-}
+const { defer, smtpServer: server } = perTest();
 
 function keeperFor(options: Parameters<typeof createSessionKeeper>[0] = {}): SessionKeeper {
   const keeper = createSessionKeeper(options);
-  cleanups.push(() => keeper.closeAll());
+  defer(() => keeper.closeAll());
   return keeper;
 }
 

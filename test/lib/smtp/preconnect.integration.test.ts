@@ -2,30 +2,17 @@
  * The cold start's preconnected SMTP socket: adopted by the first session for the same host and
  * port, never for another, and replaced by a fresh connection if it died meanwhile.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createMailer,
   parsePreconnectHint,
   preconnectSmtp,
   runConnectionCheck,
 } from "../../../lib/smtp/index.ts";
-import {
-  startSmtpServer,
-  type TestSmtpServer,
-  type TestSmtpServerOptions,
-} from "../../helpers/smtp-server.ts";
+import { perTest } from "../../helpers/per-test.ts";
 import { message, settings } from "./fixtures.ts";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-
-async function server(options: TestSmtpServerOptions = {}): Promise<TestSmtpServer> {
-  const s = await startSmtpServer(options);
-  cleanups.push(() => s.close());
-  return s;
-}
+const { smtpServer: server } = perTest();
 
 async function sendOne(port: number) {
   const mailer = createMailer(settings({ SMTPPort: port }));

@@ -3,29 +3,16 @@
  * CA. No mocked transport: every assertion is about bytes a real server saw or refused.
  */
 import { simpleParser } from "mailparser";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createMailer, runConnectionCheck, SmtpStageError } from "../../../lib/smtp/index.ts";
 import { type TestCertificates, testCertificates } from "../../helpers/certs.ts";
+import { perTest } from "../../helpers/per-test.ts";
 import { freePort } from "../../helpers/ports.ts";
-import {
-  startSilentServer,
-  startSmtpServer,
-  type TestSmtpServer,
-  type TestSmtpServerOptions,
-} from "../../helpers/smtp-server.ts";
+import { startSilentServer } from "../../helpers/smtp-server.ts";
 import { message, PASSWORD, settings } from "./fixtures.ts";
 
 const certs: TestCertificates = testCertificates();
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-
-async function server(options: TestSmtpServerOptions = {}): Promise<TestSmtpServer> {
-  const s = await startSmtpServer(options);
-  cleanups.push(() => s.close());
-  return s;
-}
+const { defer, smtpServer: server } = perTest();
 
 /** Sends one message through a fresh mailer and returns the error it failed with. */
 async function sendExpectingFailure(
@@ -227,7 +214,7 @@ describe("authentication", () => {
 describe("timeouts bound every stage", () => {
   it("a server that accepts TCP and never greets fails at greeting within the timeout", async () => {
     const silent = await startSilentServer();
-    cleanups.push(() => silent.close());
+    defer(() => silent.close());
     const started = performance.now();
     const error = await sendExpectingFailure(settings({ SMTPPort: silent.port, SMTPServerTimeout: 1 }));
     const elapsed = performance.now() - started;
@@ -359,7 +346,7 @@ describe("batches", () => {
 
   it("once the server cannot be reached, the rest of the batch fails fast", async () => {
     const silent = await startSilentServer();
-    cleanups.push(() => silent.close());
+    defer(() => silent.close());
     const mailer = createMailer(settings({ SMTPPort: silent.port, SMTPServerTimeout: 1 }));
     const started = performance.now();
     const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => mailer.send(message)));
