@@ -5,7 +5,5 @@
  */
 export function loadMain<T>(entryUrl: string): Promise<T> {
   const file = entryUrl.endsWith(".ts") ? "./main.ts" : "./main.mjs";
-  const main = import(new URL(file, entryUrl).href) as Promise<T>;
-  main.catch(() => {}); // a failure surfaces at the first invocation, which awaits it
-  return main;
+  return import(new URL(file, entryUrl).href) as Promise<T>;
 }

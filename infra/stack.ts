@@ -220,7 +220,6 @@ export class EmailStack extends Stack {
         // at about 7 ms of every cold start (BENCHMARKS.md), so it is left to the operator.
         environment: {
           SETTINGS_PATH: root,
-          ...preconnect,
           ...options.environment,
         },
         ...vpcConfig,
@@ -233,7 +232,9 @@ export class EmailStack extends Stack {
     const sendNotification = makeFunction("send-notification", {
       memorySize: 256,
       timeout: sendTimeout,
-      environment: { NOTIFICATION_POOL_SIZE: String(config.notificationPoolSize) },
+      // Only here: the alert check must make no call while alerts are off, and the connection
+      // test measures a connection of its own.
+      environment: { NOTIFICATION_POOL_SIZE: String(config.notificationPoolSize), ...preconnect },
     });
 
     const sentMarkers = [`${root}/SecurityAlerts/Sent/*`, `${root}/SecurityAlerts/Takeover/*`].map(

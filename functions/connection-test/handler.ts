@@ -7,6 +7,8 @@ import "../prefetch.ts";
 import { loadMain } from "../entry.ts";
 
 type Main = typeof import("./main.ts");
-const main = loadMain<Main>(import.meta.url);
+// Awaited during init: the function's code is loaded before the first invocation (and a broken
+// bundle fails the init, so Lambda replaces the container), while prefetch.ts's I/O runs.
+const main = await loadMain<Main>(import.meta.url);
 
-export const handler: Main["handler"] = async (event, context) => (await main).handler(event, context);
+export const handler: Main["handler"] = (event, context) => main.handler(event, context);

@@ -49,40 +49,50 @@ export function ssmSentStore({
   const put = (name: string, value: string, overwrite: boolean) =>
     api.call("PutParameter", { Name: name, Value: value, Type: "String", Overwrite: overwrite });
 
-  async function createOnly(name: string, value: string): Promise<boolean> {
+  /**
+   * Create-only write: true when this call created it. A retried request whose first attempt
+   * succeeded but lost its reply answers ParameterAlreadyExists; reading the value back tells
+   * that apart from another run's write (every value written here carries this run's token).
+   */
+  async function createOnly(name: string, value: string, token: string): Promise<boolean> {
     try {
       await put(name, value, false);
       return true;
     } catch (error) {
-      if (isAws(error, "ParameterAlreadyExists")) return false;
-      throw error;
+      if (!isAws(error, "ParameterAlreadyExists")) throw error;
+      return (await readRaw(name))?.includes(token) ?? false;
     }
   }
 
-  async function read(name: string): Promise<Marker | undefined> {
+  async function readRaw(name: string): Promise<string | undefined> {
     try {
       const out = await api.call<{ Parameter?: { Value?: string } }>("GetParameter", { Name: name });
-      const value = out.Parameter?.Value ?? "";
-      try {
-        return JSON.parse(value) as Marker;
-      } catch {
-        // Written by hand (any value means "sent"): an operator can mark a bulletin done.
-        return { state: "sent", token: "", at: "" };
-      }
+      return out.Parameter?.Value;
     } catch (error) {
       if (isAws(error, "ParameterNotFound")) return undefined;
       throw error;
     }
   }
 
+  async function read(name: string): Promise<Marker | undefined> {
+    const value = await readRaw(name);
+    if (value === undefined) return undefined;
+    try {
+      return JSON.parse(value) as Marker;
+    } catch {
+      // Written by hand (any value means "sent"): an operator can mark a bulletin done.
+      return { state: "sent", token: "", at: "" };
+    }
+  }
+
   return {
     async claim(id) {
       const token = crypto.randomUUID();
-      if (await createOnly(nameOf(id), marker("sending", token))) return { claimed: true, token };
+      if (await createOnly(nameOf(id), marker("sending", token), token)) return { claimed: true, token };
       const existing = await read(nameOf(id));
       if (!existing) {
         // Released between our create and our read: try once more, then leave it to the next run.
-        return (await createOnly(nameOf(id), marker("sending", token)))
+        return (await createOnly(nameOf(id), marker("sending", token), token))
           ? { claimed: true, token }
           : { claimed: false, reason: "in-progress" };
       }
@@ -90,7 +100,7 @@ export function ssmSentStore({
       const age = now() - Date.parse(existing.at);
       if (!(age > staleAfterMs)) return { claimed: false, reason: "in-progress", since: existing.at };
       // Only one run can create the takeover name for this particular stale claim.
-      if (!(await createOnly(`${root}/SecurityAlerts/Takeover/${id}.${existing.token}`, token))) {
+      if (!(await createOnly(`${root}/SecurityAlerts/Takeover/${id}.${existing.token}`, token, token))) {
         return { claimed: false, reason: "in-progress", since: existing.at };
       }
       await put(nameOf(id), marker("sending", token), true);

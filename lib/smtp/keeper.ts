@@ -4,7 +4,9 @@
  *
  * A kept session is never trusted blindly: one idle longer than `maxIdleMs` (a Lambda freeze, a
  * server's idle timeout) is closed rather than reused, and any other idle for more than a moment
- * is probed with RSET before use. A session the server dropped while the container was frozen is therefore discarded, and a
+ * is probed with RSET before use. A kept session also ends when it has been idle for
+ * SMTPServerTimeout (nodemailer's socket timeout), so the effective keep-alive is the shorter of
+ * the two; such a session is found unusable and replaced, never used. A session the server dropped while the container was frozen is therefore discarded, and a
  * fresh one opened, before a message depends on it.
  */
 import { createHash } from "node:crypto";

@@ -127,8 +127,10 @@ export async function measureColdStarts(
   rounds: number,
 ): Promise<ColdStartRow[]> {
   const dir = mkdtempSync(join(tmpdir(), "bench-events-"));
-  // The product as deployed with SMTPServer in context; the obvious baseline has no such tricks.
-  const productEnv = { SMTP_PRECONNECT: `127.0.0.1:${world.smtp.port}` };
+  // The product as deployed with SMTPServer in context (send-notification alone gets the
+  // preconnect hint); the obvious baseline has no such tricks.
+  const productEnv = (fn: FunctionName): Record<string, string> =>
+    fn === "send-notification" ? { SMTP_PRECONNECT: `127.0.0.1:${world.smtp.port}` } : {};
   const obviousEnv = { SETTINGS_PREFETCH: "off" };
   const timed =
     (bundle: string, name: FunctionName | "empty", extra: Record<string, string> = {}) =>
@@ -143,7 +145,7 @@ export async function measureColdStarts(
   for (const fn of Object.keys(bundles.product) as FunctionName[]) {
     const s = await interleaved(
       {
-        product: timed(bundles.product[fn].path, fn, productEnv),
+        product: timed(bundles.product[fn].path, fn, productEnv(fn)),
         obvious: timed(bundles.obvious[fn].path, fn, obviousEnv),
         empty: timed(bundles.empty.path, "empty"),
       },

@@ -195,6 +195,29 @@ describe("ssmSentStore", () => {
     expect(racers.filter((r) => r.claimed)).toHaveLength(1);
   });
 
+  it("counts a create whose reply was lost, then retried into ParameterAlreadyExists, as its own", async () => {
+    const ssm = ssmFixture();
+    // The first create-only write succeeds at SSM, its reply is lost, and the retry is refused.
+    let lostOnce = false;
+    const lossy = {
+      call: async (operation: never, input: Record<string, unknown>) => {
+        const result = await ssm.api.call(operation, input);
+        if (operation === "PutParameter" && input.Overwrite === false && !lostOnce) {
+          lostOnce = true;
+          return ssm.api.call(operation, input); // the retry: ParameterAlreadyExists
+        }
+        return result;
+      },
+    };
+    const claim = await ssmSentStore({ api: lossy as never, root: ssm.root }).claim("B-3");
+    expect(lostOnce).toBe(true);
+    expect(claim.claimed).toBe(true);
+    // and another run still sees it as taken
+    expect(await ssmSentStore({ api: ssm.api, root: ssm.root }).claim("B-3")).toMatchObject({
+      claimed: false,
+    });
+  });
+
   it("releases only its own claim", async () => {
     const ssm = ssmFixture();
     const store = ssmSentStore({ api: ssm.api, root: ssm.root });

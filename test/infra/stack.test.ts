@@ -180,10 +180,12 @@ describe("connection-test endpoint", () => {
 });
 
 describe("settings parameters", () => {
-  it("hints every function at the SMTP server to preconnect to, when context names one", () => {
+  it("hints send-notification alone at the SMTP server to preconnect to, when context names one", () => {
     const { t } = template({ emailSettings: { SMTPServer: "smtp.example.com", SMTPPort: 587 } });
-    for (const fn of Object.values(t.findResources("AWS::Lambda::Function"))) {
-      expect(fn.Properties.Environment.Variables.SMTP_PRECONNECT).toBe("smtp.example.com:587");
+    for (const [id, fn] of Object.entries(t.findResources("AWS::Lambda::Function"))) {
+      expect(fn.Properties.Environment.Variables.SMTP_PRECONNECT).toBe(
+        id.startsWith("sendnotification") ? "smtp.example.com:587" : undefined,
+      );
     }
     for (const fn of Object.values(template().t.findResources("AWS::Lambda::Function"))) {
       expect(fn.Properties.Environment.Variables.SMTP_PRECONNECT).toBeUndefined();

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import {
   createMailer,
+  openSmtpSession,
   parsePreconnectHint,
   preconnectSmtp,
   runConnectionCheck,
@@ -28,11 +29,23 @@ describe("preconnectSmtp", () => {
     const s = await server();
     preconnectSmtp("127.0.0.1", s.port);
     await new Promise((r) => setTimeout(r, 150)); // the server's 100 ms greeting delay passes meanwhile
+    const stages: Record<string, number> = {};
+    const session = await openSmtpSession(settings({ SMTPPort: s.port }), {
+      onStage: (stage: string, ms: number) => {
+        stages[stage] = ms;
+      },
+    });
+    await session.close();
+    expect(s.connections()).toBe(1);
+    expect(stages.greeting).toBeLessThan(90); // the wait happened before the session began
+  });
+
+  it("is never used by the connection check, which measures a connection of its own", async () => {
+    const s = await server();
+    preconnectSmtp("127.0.0.1", s.port);
     const result = await runConnectionCheck(settings({ SMTPPort: s.port }));
     expect(result.ok).toBe(true);
-    expect(s.connections()).toBe(1);
-    const greeting = result.stages.find((st) => st.stage === "greeting");
-    expect(greeting?.ms).toBeLessThan(90); // the wait happened before the session began
+    expect(s.connections()).toBe(2);
   });
 
   it("is not adopted for another port, and the session connects as usual", async () => {
