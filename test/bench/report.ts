@@ -31,8 +31,9 @@ ${table}
 4. **SSM calls.** Requests reaching moto_server over 1,000 warm invocations within the cache
    time, then 1,000 more after it expired. One load is two requests: \`GetParametersByPath\` on
    \`<root>/EmailSettings\` and one \`GetParameters\`.
-5. **Peak memory.** \`maxRSS\` of the process that served the throughput run, and of processes
-   serving the other two functions, with the heap capped as a 128 MB function needs
+5. **Peak memory.** Peak resident memory, sampled every 2 ms inside the process that served the
+   throughput run, and inside processes serving the other two functions (getrusage's maxRSS
+   cannot be used: on Linux it keeps the size of the parent from before exec), with the heap capped as a 128 MB function needs
    (\`--max-semi-space-size=4 --max-old-space-size=100\`): V8 sizes its young generation from the
    machine's memory, and on this 24 GiB machine it takes 16 MiB semi-spaces that no 128 MB
    Lambda gets. The uncapped figure is in the table too.
