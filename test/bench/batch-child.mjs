@@ -1,15 +1,7 @@
 // Runs in a fresh Node process: one bundle serves `invocations` SQS batches of `batch` records,
 // one after another as a single Lambda container does. Prints { ms, maxRssKb, failures }.
 import { readFileSync } from "node:fs";
-
-// Peak resident memory of this process, sampled: getrusage's maxRSS would do, but on Linux it
-// keeps the parent's size from before exec, so a big benchmark runner would show through.
-let peakRss = process.memoryUsage.rss();
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage.rss());
-}, 2);
-sampler.unref();
-const peakRssKb = () => Math.max(peakRss, process.memoryUsage.rss()) / 1024;
+import { peakRssKb } from "./peak-rss.mjs";
 
 const [bundle, invocations, batch] = process.argv.slice(2);
 const mod = await import(bundle);
@@ -28,7 +20,5 @@ for (let i = 0; i < Number(invocations); i++) {
   failures += result.batchItemFailures.length;
 }
 const ms = performance.now() - started;
-process.stdout.write(
-  `${JSON.stringify({ ms, maxRssKb: peakRssKb(), failures, ...(process.env.BENCH_MEMORY_DETAIL ? { usage: process.memoryUsage() } : {}) })}\n`,
-);
+process.stdout.write(`${JSON.stringify({ ms, maxRssKb: peakRssKb(), failures })}\n`);
 process.exit(0);

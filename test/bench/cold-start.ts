@@ -131,7 +131,6 @@ export async function measureColdStarts(
   // preconnect hint); the obvious baseline has no such tricks.
   const productEnv = (fn: FunctionName): Record<string, string> =>
     fn === "send-notification" ? { SMTP_PRECONNECT: `127.0.0.1:${world.smtp.port}` } : {};
-  const obviousEnv = { SETTINGS_PREFETCH: "off" };
   const timed =
     (bundle: string, name: FunctionName | "empty", extra: Record<string, string> = {}) =>
     async () => {
@@ -146,7 +145,7 @@ export async function measureColdStarts(
     const s = await interleaved(
       {
         product: timed(bundles.product[fn].path, fn, productEnv(fn)),
-        obvious: timed(bundles.obvious[fn].path, fn, obviousEnv),
+        obvious: timed(bundles.obvious[fn].path, fn),
         empty: timed(bundles.empty.path, "empty"),
       },
       rounds,

@@ -1,15 +1,7 @@
 // Runs in a fresh Node process: import one bundle, serve one invocation, report.
 // argv: <bundle path> <event JSON file>. Prints one JSON line: { ms, result?, error?, maxRssKb }.
 import { readFileSync } from "node:fs";
-
-// Peak resident memory of this process, sampled: getrusage's maxRSS would do, but on Linux it
-// keeps the parent's size from before exec, so a big benchmark runner would show through.
-let peakRss = process.memoryUsage.rss();
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage.rss());
-}, 2);
-sampler.unref();
-const peakRssKb = () => Math.max(peakRss, process.memoryUsage.rss()) / 1024;
+import { peakRssKb } from "./peak-rss.mjs";
 
 const started = performance.now();
 const [bundle, eventFile] = process.argv.slice(2);

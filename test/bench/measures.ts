@@ -10,7 +10,7 @@ import { createHandler as alertHandler } from "../../functions/security-alert-ch
 import { createHandler as sendHandler } from "../../functions/send-notification/main.ts";
 import { htmlToText } from "../../lib/smtp/index.ts";
 import { freePort } from "../helpers/ports.ts";
-import { startSilentServer, startSmtpServer } from "../helpers/smtp-server.ts";
+import { startSilentServer } from "../helpers/smtp-server.ts";
 import type { BenchBundles } from "./bundles.ts";
 import type { BenchWorld } from "./fixtures.ts";
 import { median } from "./stats.ts";
@@ -254,5 +254,3 @@ export async function verdictTimes(world: BenchWorld, rounds = 7) {
   }
   return { refusedMs: median(refused), neverGreetsMs: median(silentMs) };
 }
-
-export { startSmtpServer };
