@@ -5,11 +5,13 @@
  */
 import { z } from "zod";
 import {
+  DEFAULT_SETTINGS_PATH,
   InvalidSettingsError,
   resolveEmailSettings,
   SETTING_NAMES,
   type SettingName,
 } from "../lib/settings/index.ts";
+import { describeIssues } from "../lib/zod.ts";
 
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -38,7 +40,7 @@ export const DeploymentConfigSchema = z.object({
   settingsPath: z
     .string()
     .regex(/^\/[A-Za-z0-9_.\-/]*[^/]$/, "must be an SSM path like /mattermost")
-    .default("/mattermost"),
+    .default(DEFAULT_SETTINGS_PATH),
   /** Non-secret EmailSettings stored as SSM String parameters; unset means the reference default. */
   emailSettings: settingsContext.default({}),
   /** Comma-separated admin addresses for security bulletins, stored as <root>/SecurityAlerts/Recipients. */
@@ -112,7 +114,7 @@ export function deploymentConfig(tryGetContext: (key: string) => unknown): Deplo
   const parsed = DeploymentConfigSchema.safeParse(raw);
   if (!parsed.success) {
     throw new DeploymentConfigError(
-      `Invalid context: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+      `Invalid context: ${describeIssues(parsed.error, { root: "(root)" }).join("; ")}`,
     );
   }
   let smtpTimeoutSeconds: number;

@@ -5,7 +5,8 @@
  */
 import { type App, Stack, Token, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { type EmailStack, SENT_MARKER_PATHS } from "./stack.ts";
+import { SENT_MARKER_PATHS } from "./constructs/settings-parameters.ts";
+import type { EmailStack } from "./stack.ts";
 
 const iam5 = (resource: string) => `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`;
 

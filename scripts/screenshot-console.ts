@@ -6,7 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { startLocalProduct } from "../infra/local/product.ts";
+import { startLocalProduct } from "../local/product.ts";
 
 const product = await startLocalProduct({
   env: {

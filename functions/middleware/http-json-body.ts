@@ -6,6 +6,7 @@ import type { MiddlewareObj } from "@middy/core";
 import { createError } from "@middy/util";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type * as z from "zod/mini";
+import { describeIssues } from "../../lib/zod.ts";
 
 export type BodyContext<T> = { body: T };
 
@@ -42,10 +43,7 @@ export function httpJsonBody<S extends z.ZodMiniType, TContext extends object>({
       }
       const parsed = schema.safeParse(json);
       if (!parsed.success) {
-        const issues = parsed.error.issues.map(
-          (i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`,
-        );
-        throw problem(400, `Invalid request: ${issues.join("; ")}`);
+        throw problem(400, `Invalid request: ${describeIssues(parsed.error, { root: "body" }).join("; ")}`);
       }
       request.context.body = parsed.data;
     },

@@ -1,5 +1,6 @@
 /** The security-alert check's own configuration, from the environment and the settings store. */
 import * as z from "zod/mini";
+import { RECIPIENTS_PARAMETER } from "../settings/parameters.ts";
 import "../zod.ts"; // English messages
 
 export class SecurityAlertConfigError extends Error {
@@ -31,15 +32,15 @@ export function securityAlertConfig(
   if (appVersion === "")
     problems.push("APP_VERSION must be set to the running server's version, e.g. 10.5.1");
   const fromEnv = env.SECURITY_ALERT_RECIPIENTS;
-  const raw = fromEnv ?? storedParameters["SecurityAlerts/Recipients"] ?? "";
+  const raw = fromEnv ?? storedParameters[RECIPIENTS_PARAMETER] ?? "";
   const recipientsSource =
-    fromEnv !== undefined ? "SECURITY_ALERT_RECIPIENTS" : "SecurityAlerts/Recipients parameter";
+    fromEnv !== undefined ? "SECURITY_ALERT_RECIPIENTS" : `${RECIPIENTS_PARAMETER} parameter`;
   const recipients = raw
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
   if (recipients.length === 0) {
-    problems.push("no recipients: set the SecurityAlerts/Recipients parameter or SECURITY_ALERT_RECIPIENTS");
+    problems.push(`no recipients: set the ${RECIPIENTS_PARAMETER} parameter or SECURITY_ALERT_RECIPIENTS`);
   }
   const bad = recipients.filter((r) => !address.safeParse(r).success);
   if (bad.length) {

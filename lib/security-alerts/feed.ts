@@ -4,7 +4,7 @@
  * Every request is bounded in time and size, so a broken feed costs one logged failure.
  */
 import * as z from "zod/mini";
-import "../zod.ts"; // English messages
+import { describeIssues } from "../zod.ts";
 
 export interface FeedLimits {
   /** Per request, headers and body. Default 5000 ms. */
@@ -83,11 +83,8 @@ export async function fetchBulletinList(feedUrl: string, limits: FeedLimits = {}
   }
   const parsed = BulletinListSchema.safeParse(json);
   if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new FeedError(
-      `GET ${url} is not a list of { id, applies_to_version }: ${first?.path.join(".") || "(root)"} ${first?.message}`,
-      url,
-    );
+    const [first] = describeIssues(parsed.error, { root: "(root)" });
+    throw new FeedError(`GET ${url} is not a list of { id, applies_to_version }: ${first}`, url);
   }
   return parsed.data.map(({ id, applies_to_version }) => ({ id, applies_to_version }));
 }

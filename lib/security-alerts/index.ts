@@ -8,4 +8,4 @@ export {
 export { type SecurityAlertConfig, SecurityAlertConfigError, securityAlertConfig } from "./config.ts";
 export { type Bulletin, FeedError, type FeedLimits, fetchBulletinHtml, fetchBulletinList } from "./feed.ts";
 export { memorySentStore } from "./memory-sent-store.ts";
-export { type ClaimResult, type SentStore, ssmSentStore } from "./sent-store.ts";
+export { type ClaimResult, SENT_MARKER_FOLDERS, type SentStore, ssmSentStore } from "./sent-store.ts";

@@ -8,10 +8,22 @@
  * through a create-only name unique to that claim (`<root>/SecurityAlerts/Takeover/<id>.<token>`),
  * so two runs cannot both take it over.
  */
-import type { SsmApi } from "../settings/index.ts";
+import {
+  createParameter,
+  deleteParameter,
+  getParameterValue,
+  putParameter,
+  type SsmApi,
+} from "../aws-ssm/index.ts";
 
-/** Both the SDK's errors and the lite API's carry the AWS error code as their name. */
-const isAws = (error: unknown, code: string) => (error as { name?: string } | null)?.name === code;
+/**
+ * Where the markers live, relative to the settings root. The stack grants the alert check these
+ * folders alone (infra), so the names have this one home.
+ */
+export const SENT_MARKER_FOLDERS = {
+  sent: "SecurityAlerts/Sent",
+  takeover: "SecurityAlerts/Takeover",
+} as const;
 
 export type ClaimResult =
   | { claimed: true; token: string }
@@ -43,11 +55,9 @@ export function ssmSentStore({
   staleAfterMs = 15 * 60_000,
   now = Date.now,
 }: SsmSentStoreOptions): SentStore {
-  const nameOf = (id: string) => `${root}/SecurityAlerts/Sent/${id}`;
+  const nameOf = (id: string) => `${root}/${SENT_MARKER_FOLDERS.sent}/${id}`;
   const marker = (state: Marker["state"], token: string, extra: Record<string, unknown> = {}): string =>
     JSON.stringify({ state, token, at: new Date(now()).toISOString(), ...extra });
-  const put = (name: string, value: string, overwrite: boolean) =>
-    api.call("PutParameter", { Name: name, Value: value, Type: "String", Overwrite: overwrite });
 
   /**
    * Create-only write: true when this call created it. A retried request whose first attempt
@@ -55,27 +65,12 @@ export function ssmSentStore({
    * that apart from another run's write (every value written here carries this run's token).
    */
   async function createOnly(name: string, value: string, token: string): Promise<boolean> {
-    try {
-      await put(name, value, false);
-      return true;
-    } catch (error) {
-      if (!isAws(error, "ParameterAlreadyExists")) throw error;
-      return (await readRaw(name))?.includes(token) ?? false;
-    }
-  }
-
-  async function readRaw(name: string): Promise<string | undefined> {
-    try {
-      const out = await api.call<{ Parameter?: { Value?: string } }>("GetParameter", { Name: name });
-      return out.Parameter?.Value;
-    } catch (error) {
-      if (isAws(error, "ParameterNotFound")) return undefined;
-      throw error;
-    }
+    if (await createParameter(api, name, value)) return true;
+    return (await getParameterValue(api, name))?.includes(token) ?? false;
   }
 
   async function read(name: string): Promise<Marker | undefined> {
-    const value = await readRaw(name);
+    const value = await getParameterValue(api, name);
     if (value === undefined) return undefined;
     try {
       return JSON.parse(value) as Marker;
@@ -100,23 +95,23 @@ export function ssmSentStore({
       const age = now() - Date.parse(existing.at);
       if (!(age > staleAfterMs)) return { claimed: false, reason: "in-progress", since: existing.at };
       // Only one run can create the takeover name for this particular stale claim.
-      if (!(await createOnly(`${root}/SecurityAlerts/Takeover/${id}.${existing.token}`, token, token))) {
+      if (
+        !(await createOnly(`${root}/${SENT_MARKER_FOLDERS.takeover}/${id}.${existing.token}`, token, token))
+      ) {
         return { claimed: false, reason: "in-progress", since: existing.at };
       }
-      await put(nameOf(id), marker("sending", token), true);
+      await putParameter(api, nameOf(id), marker("sending", token));
       return { claimed: true, token };
     },
 
     async markSent(id, token, detail) {
-      await put(nameOf(id), marker("sent", token, { recipients: detail.recipients }), true);
+      await putParameter(api, nameOf(id), marker("sent", token, { recipients: detail.recipients }));
     },
 
     async release(id, token) {
       const existing = await read(nameOf(id));
       if (existing?.state === "sending" && existing.token === token) {
-        await api.call("DeleteParameter", { Name: nameOf(id) }).catch((error: unknown) => {
-          if (!isAws(error, "ParameterNotFound")) throw error;
-        });
+        await deleteParameter(api, nameOf(id));
       }
     },
   };

@@ -63,15 +63,3 @@ export function createCachedLoader<T>(options: CachedLoaderOptions<T>): CachedLo
     },
   };
 }
-
-/** SETTINGS_CACHE_SECONDS: a whole number of seconds, 0 or more. */
-export function cacheSecondsFromEnv(env: Readonly<Record<string, string | undefined>>): number {
-  const raw = env.SETTINGS_CACHE_SECONDS;
-  if (raw === undefined || raw === "") return DEFAULT_CACHE_SECONDS;
-  if (!/^\d+$/.test(raw)) {
-    throw new RangeError(
-      `SETTINGS_CACHE_SECONDS ${JSON.stringify(raw)} must be a whole number of seconds, 0 or more`,
-    );
-  }
-  return Number(raw);
-}

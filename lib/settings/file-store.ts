@@ -5,13 +5,12 @@
  * within the cache time, as an SSM change does.
  */
 import { readFile } from "node:fs/promises";
+import { isPlainObject } from "../json.ts";
 import { SettingsLoadError } from "./errors.ts";
+import { RECIPIENTS_PARAMETER } from "./parameters.ts";
 import type { RawSetting } from "./resolve.ts";
 import { isSettingName, sectionsOf } from "./schema.ts";
 import type { SettingsStore, StoredSettings } from "./store.ts";
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 export interface FileSettingsStoreOptions {
   path: string;
@@ -39,12 +38,12 @@ export function fileSettingsStore({ path, optional = true }: FileSettingsStoreOp
       } catch (error) {
         throw new SettingsLoadError(`Settings file ${path} is not JSON: ${(error as Error).message}`);
       }
-      if (!isObject(json))
+      if (!isPlainObject(json))
         throw new SettingsLoadError(`Settings file ${path} must hold an object like config.json`);
       const layer: RawSetting[] = [];
       const warnings: string[] = [];
       for (const [section, values] of Object.entries(json)) {
-        if (!isObject(values)) continue;
+        if (!isPlainObject(values)) continue;
         for (const [key, value] of Object.entries(values)) {
           if (isSettingName(key) && sectionsOf(key).includes(section)) {
             layer.push({ setting: key, value, source: { layer: "file", name: `${path} ${section}.${key}` } });
@@ -53,9 +52,9 @@ export function fileSettingsStore({ path, optional = true }: FileSettingsStoreOp
           }
         }
       }
-      const recipients = isObject(json.SecurityAlerts) ? json.SecurityAlerts.Recipients : undefined;
+      const recipients = isPlainObject(json.SecurityAlerts) ? json.SecurityAlerts.Recipients : undefined;
       const others: Record<string, string> =
-        typeof recipients === "string" ? { "SecurityAlerts/Recipients": recipients } : {};
+        typeof recipients === "string" ? { [RECIPIENTS_PARAMETER]: recipients } : {};
       return { layer, warnings, others };
     },
   };

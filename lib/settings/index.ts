@@ -1,13 +1,21 @@
 export {
   type CachedLoader,
   type CachedLoaderOptions,
-  cacheSecondsFromEnv,
   createCachedLoader,
+  DEFAULT_CACHE_SECONDS,
 } from "./cache.ts";
 export { environmentVariableFor, readEnvironmentLayer } from "./env.ts";
 export { describeIssue, InvalidSettingsError, type SettingIssue, SettingsLoadError } from "./errors.ts";
 export { type FileSettingsStoreOptions, fileSettingsStore, layeredStore } from "./file-store.ts";
 export { type LoadEmailSettingsOptions, type LoadedEmailSettings, loadEmailSettings } from "./load.ts";
+export {
+  DEFAULT_SETTINGS_PATH,
+  EXTRA_PARAMETERS,
+  parameterNameFor,
+  RECIPIENTS_PARAMETER,
+  readStoredParameters,
+  settingsRootPath,
+} from "./parameters.ts";
 export { type RedactedEmailSettings, redactSettings } from "./redact.ts";
 export {
   type RawSetting,
@@ -18,6 +26,7 @@ export {
 export {
   CONNECTION_SECURITY,
   type ConnectionSecurity,
+  DEFAULT_SMTP_PORT,
   type EmailSettings,
   EmailSettingsSchema,
   PASSWORD_MASK,
@@ -25,19 +34,5 @@ export {
   type SettingName,
 } from "./schema.ts";
 export { describeSource, type SettingSource } from "./sources.ts";
-export {
-  DEFAULT_SETTINGS_PATH,
-  EXTRA_PARAMETERS,
-  parameterNameFor,
-  readStoredParameters,
-  settingsRootPath,
-} from "./ssm.ts";
-export {
-  liteSsmApi,
-  type SsmApi,
-  SsmError,
-  type SsmOperation,
-  ssmApiFromEnv,
-  ssmEndpoint,
-} from "./ssm-api.ts";
-export { type SettingsStore, type StoredSettings, ssmSettingsStore } from "./store.ts";
+export { type SsmSettingsStoreOptions, ssmLayer, ssmSettingsStore } from "./ssm-store.ts";
+export type { SettingsStore, StoredSettings } from "./store.ts";

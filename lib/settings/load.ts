@@ -1,6 +1,7 @@
 import { readEnvironmentLayer } from "./env.ts";
 import { type ResolvedEmailSettings, resolveEmailSettings } from "./resolve.ts";
-import { type SettingsStore, ssmSettingsStore } from "./store.ts";
+import { ssmSettingsStore } from "./ssm-store.ts";
+import type { SettingsStore } from "./store.ts";
 
 export interface LoadEmailSettingsOptions {
   /** Environment for MM_* overrides (and SETTINGS_PATH for the default store). Default: process.env. */

@@ -1,27 +1,22 @@
 /**
  * Cold-start overlap: the settings' SSM read can start while the rest of a function's code is
  * still loading. `prefetchStoredParameters` begins it (when the environment holds credentials, as
- * in Lambda); the SSM store's first read takes the result instead of asking again.
+ * in Lambda); the SSM store's first read takes the result instead of asking again. The handoff is
+ * this module's own state: the bundler puts it in a chunk that the entry and the function share
+ * (infra/bundling.ts), so both see the same one.
  */
-import { liteSsmApi } from "./ssm-api.ts";
-import { readStoredParameters, type StoredParameter, settingsRootPath } from "./ssm-read.ts";
+import { liteSsmApi, type StoredParameter } from "../aws-ssm/index.ts";
+import { readStoredParameters, settingsRootPath } from "./parameters.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** A prefetch older than this is not used: the first invocation came long after init. */
 const MAX_AGE_MS = 10_000;
 
-type Pending = { root: string; at: number; result: Promise<StoredParameter[]> };
-/**
- * On globalThis: a function's entry bundle and its main bundle each carry a copy of this module,
- * and the entry's prefetch must reach the main's store.
- */
-const SLOT = Symbol.for("mattermost-email.settings-prefetch");
-const slots = globalThis as unknown as Record<symbol, Pending | undefined>;
+let pending: { root: string; at: number; result: Promise<StoredParameter[]> } | undefined;
 
-/** Starts reading `<SETTINGS_PATH>/…` now. No-op without credentials, or with SETTINGS_PREFETCH=off. */
+/** Starts reading `<SETTINGS_PATH>/…` now. No-op without credentials in the environment. */
 export function prefetchStoredParameters(env: Env): void {
-  if (env.SETTINGS_PREFETCH === "off") return;
   const api = liteSsmApi(env);
   if (!api) return;
   let root: string;
@@ -32,12 +27,12 @@ export function prefetchStoredParameters(env: Env): void {
   }
   const result = readStoredParameters(api, root);
   result.catch(() => {}); // a failed prefetch is simply not used
-  slots[SLOT] = { root, at: Date.now(), result };
+  pending = { root, at: Date.now(), result };
 }
 
 /** The prefetched read for this root, once, if it is recent. */
 export function takePrefetched(root: string): Promise<StoredParameter[]> | undefined {
-  const p = slots[SLOT];
-  slots[SLOT] = undefined;
+  const p = pending;
+  pending = undefined;
   return p && p.root === root && Date.now() - p.at <= MAX_AGE_MS ? p.result : undefined;
 }

@@ -4,12 +4,14 @@
  *
  * Each field accepts a value as any layer delivers it: a string (SSM, environment), or a
  * JSON value (a config.json file, a connection-test request), and yields the typed value.
- * Strings are parsed exactly as the reference server parses them (see
- * shared/reference/email-settings-behaviour.md); where the reference silently ignores a bad
- * value, we reject it.
+ * Strings are parsed exactly as the reference server (Mattermost) parses them (docs/settings.md
+ * says how); where the reference silently ignores a bad value, we reject it.
  */
 import * as z from "zod/mini";
 import "../zod.ts"; // English messages
+
+/** The reference server's SMTPPort default, also for an empty value. */
+export const DEFAULT_SMTP_PORT = 10025;
 
 /** The 32-asterisk mask the reference console shows in place of a saved password. */
 export const PASSWORD_MASK = "********************************";
@@ -74,7 +76,7 @@ function toInteger(value: unknown): number | null {
 }
 
 const portValue = (value: unknown): number | Broken => {
-  if (value === "") return 10025; // the reference's default, also for an empty value
+  if (value === "") return DEFAULT_SMTP_PORT; // also for an empty value
   const n = toInteger(value);
   return n === null || n < 1 || n > 65535 ? broken("must be a whole number from 1 to 65535") : n;
 };
@@ -121,7 +123,7 @@ export const EmailSettingsSchema = z.object({
     "localhost",
   ),
   /** Port of the SMTP server; stored as text by the reference. Default 10025, also for `""`. */
-  SMTPPort: z._default(field(portValue), 10025),
+  SMTPPort: z._default(field(portValue), DEFAULT_SMTP_PORT),
   /** Authenticate with SMTPUsername/SMTPPassword. Default: false when ConnectionSecurity is `""`, else true. */
   EnableSMTPAuth: z.optional(field(boolValue)),
   SMTPUsername: z._default(field(textValue), ""),

@@ -1,12 +1,8 @@
 /**
- * Where stored settings live: SSM Parameter Store in AWS. (The local run adds a config.json file
- * store with the same shape.)
+ * What a settings store is: SSM Parameter Store in AWS (ssm-store.ts), a config.json-shaped file
+ * when the product runs locally (file-store.ts). Both give the same shape.
  */
-
-import { takePrefetched } from "./prefetch.ts";
 import type { SettingsLayer } from "./resolve.ts";
-import { readStoredParameters, settingsRootPath, ssmLayer } from "./ssm.ts";
-import { type SsmApi, ssmApiFromEnv } from "./ssm-api.ts";
 
 export interface StoredSettings {
   layer: SettingsLayer;
@@ -20,30 +16,4 @@ export interface SettingsStore {
   /** Human-readable, for logs and the console: "SSM /mattermost". */
   readonly description: string;
   read(): Promise<StoredSettings>;
-}
-
-export interface SsmSettingsStoreOptions {
-  /** Default: ssmApiFromEnv(env): signed requests from the environment's credentials, else the SDK. */
-  api?: SsmApi;
-  /** Root path. Default: SETTINGS_PATH from `env`, else /mattermost. */
-  root?: string;
-  /** Default: process.env. */
-  env?: Readonly<Record<string, string | undefined>>;
-}
-
-export function ssmSettingsStore(options: SsmSettingsStoreOptions = {}): SettingsStore {
-  const root = options.root ?? settingsRootPath(options.env ?? process.env);
-  let api = options.api;
-  return {
-    description: `SSM ${root || "/"}`,
-    async read() {
-      api ??= ssmApiFromEnv(options.env ?? process.env);
-      const fresh = api;
-      const prefetched = takePrefetched(root);
-      const parameters = prefetched
-        ? await prefetched.catch(() => readStoredParameters(fresh, root))
-        : await readStoredParameters(fresh, root);
-      return ssmLayer(parameters, root);
-    },
-  };
 }

@@ -3,6 +3,7 @@
  * message tells an operator what to change. The stage is the one the session was in.
  */
 import type { EmailSettings } from "../settings/index.ts";
+import { isTimeout } from "../timeouts.ts";
 import { type SmtpStage, SmtpStageError } from "./errors.ts";
 import { scrub, secretForms } from "./secrets.ts";
 
@@ -110,7 +111,7 @@ export function classifySmtpError(error: unknown, context: ClassifyContext): Smt
   const fail = (message: string, transient: boolean) =>
     new SmtpStageError(scrub(message, secrets), { ...base, transient });
 
-  if (e.code === "ETIMEDOUT" || code === "ETIMEDOUT") {
+  if (isTimeout(e) || code === "ETIMEDOUT") {
     if (stage === "greeting" && settings.ConnectionSecurity !== "TLS" && settings.SMTPPort === 465) {
       return fail("port 465 expects implicit TLS: set ConnectionSecurity to TLS", false);
     }

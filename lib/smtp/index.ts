@@ -12,7 +12,6 @@ export {
   type ComposedMessage,
   composeMessage,
   MESSAGE_LIMITS,
-  messageIssues,
   type OutgoingMessage,
   OutgoingMessageSchema,
   parseOutgoingMessage,

@@ -4,6 +4,7 @@
  */
 import MailComposer from "nodemailer/lib/mail-composer";
 import * as z from "zod/mini";
+import { isPlainObject } from "../json.ts";
 import type { EmailSettings } from "../settings/index.ts";
 import { describeIssues } from "../zod.ts";
 import { InvalidMessageError } from "./errors.ts";
@@ -43,8 +44,7 @@ const headerValue = (...checks: Parameters<ReturnType<typeof z.string>["check"]>
     );
 const body = (limit: number) =>
   z.optional(z.string().check(z.refine((s: string) => bytes(s) <= limit, `must be at most ${limit} bytes`)));
-const isObject = ({ value }: { value: unknown }) =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = ({ value }: { value: unknown }) => isPlainObject(value);
 
 export const OutgoingMessageSchema = z
   .strictObject({
@@ -88,12 +88,9 @@ export const OutgoingMessageSchema = z
 
 export type OutgoingMessage = z.infer<typeof OutgoingMessageSchema>;
 
-/** Every rule broken, each naming its field: `to: must be an email address`. */
-export const messageIssues = describeIssues;
-
 export function parseOutgoingMessage(input: unknown): OutgoingMessage {
   const parsed = OutgoingMessageSchema.safeParse(input);
-  if (!parsed.success) throw new InvalidMessageError(messageIssues(parsed.error));
+  if (!parsed.success) throw new InvalidMessageError(describeIssues(parsed.error));
   return parsed.data;
 }
 
@@ -127,7 +124,8 @@ export async function composeMessage(
     ...(message.bcc?.length ? { bcc: message.bcc } : {}),
     ...(replyTo ? { replyTo: { name: settings.FeedbackName, address: replyTo } } : {}),
     subject: message.subject,
-    text: message.text ?? htmlToText(message.html ?? ""),
+    // The converter is loaded only here: a message with HTML and no text.
+    text: message.text ?? (await htmlToText(message.html ?? "")),
     ...(message.html === undefined ? {} : { html: message.html }),
     messageId,
     date: now,

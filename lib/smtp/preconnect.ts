@@ -5,6 +5,7 @@
  * Nothing is sent before adoption, and an unused socket is closed after a few seconds.
  */
 import { connect, type Socket } from "node:net";
+import { timeoutError } from "../timeouts.ts";
 
 const MAX_AGE_MS = 5_000;
 
@@ -59,7 +60,7 @@ export function takePreconnected(host: string, port: number, timeoutMs: number):
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(Object.assign(new Error("TCP connect timed out"), { code: "ETIMEDOUT" }));
+      reject(timeoutError("TCP connect timed out"));
     }, timeoutMs);
     socket.once("connect", () => {
       clearTimeout(timer);

@@ -1,76 +1,70 @@
 /**
- * The bundles the benchmarks run, built exactly as CDK builds them: the real stack's three
- * functions (NodejsFunction with infra/bundling.ts's options, entry and main.mjs), and, with the same options, the
- * obvious baseline of each and an empty handler.
+ * The bundles the benchmarks run, built by the same function CDK's bundling calls
+ * (infra/bundling.ts): each product function as deployed (one file whose entry starts the cold
+ * start's I/O), the same function code-split into a chunk imported after the I/O has started (the
+ * measured alternative), and, with the same esbuild options, the obvious baseline of each and an
+ * empty handler.
  */
-import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { App, Stack } from "aws-cdk-lib";
-import * as lambda from "aws-cdk-lib/aws-lambda";
-import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
-import { BUNDLING } from "../../infra/bundling.ts";
-import { deploymentConfig } from "../../infra/config.ts";
-import { EmailStack, FUNCTION_NAMES, type FunctionName } from "../../infra/stack.ts";
+import type { Metafile } from "esbuild";
+import { FUNCTION_NAMES, type FunctionName } from "../../functions/create-function.ts";
+import { bundleFile, bundleFunction } from "../../infra/bundling.ts";
 
 export interface Bundle {
+  /** The entry to import: index.mjs. */
   path: string;
+  /** What a cold start parses before the first invocation: index.mjs and the chunks it imports statically. */
   bytes: number;
 }
 
 export interface BenchBundles {
+  /** As deployed: one file per function, lazy imports in chunks. */
   product: Record<FunctionName, Bundle>;
+  /** The measured alternative: the function in a chunk the entry imports after starting the I/O. */
+  split: Record<FunctionName, Bundle>;
   obvious: Record<FunctionName, Bundle>;
   empty: Bundle;
 }
 
-export function buildBundles(): BenchBundles {
-  const outdir = mkdtempSync(join(tmpdir(), "bench-cdk-"));
-  const app = new App({ outdir, context: { appVersion: "10.5.1" } });
-  const stack = new EmailStack(app, "Bench", {
-    config: deploymentConfig((key) => app.node.tryGetContext(key)),
-    env: { account: "123456789012", region: "eu-west-1" },
-  });
-  const baseline = new Stack(app, "Baseline", { env: { account: "123456789012", region: "eu-west-1" } });
-  const root = fileURLToPath(new URL("../..", import.meta.url));
-  const baselineFn = (name: string) =>
-    new nodejs.NodejsFunction(baseline, name, {
-      entry: fileURLToPath(new URL(`obvious/${name}.ts`, import.meta.url)),
-      projectRoot: root,
-      depsLockFilePath: join(root, "package-lock.json"),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      // The obvious bundle carries everything, the AWS SDK included.
-      bundling: { ...BUNDLING, externalModules: [] },
-    });
-  const obviousFns = Object.fromEntries(FUNCTION_NAMES.map((n) => [n, baselineFn(n)])) as Record<
-    FunctionName,
-    nodejs.NodejsFunction
-  >;
-  const emptyFn = baselineFn("empty");
-  const assembly = app.synth();
-
-  const bundleOf = (s: Stack, fn: nodejs.NodejsFunction): Bundle => {
-    const template = assembly.getStackByName(s.stackName).template as {
-      Resources: Record<string, { Properties: { Code?: { S3Key?: string } } }>;
-    };
-    const key =
-      template.Resources[s.getLogicalId(fn.node.defaultChild as never)]?.Properties.Code?.S3Key ?? "";
-    const dir = join(outdir, `asset.${key.replace(/\.zip$/, "")}`);
-    const path = join(dir, "index.mjs");
-    // A product function is its entry plus main.mjs beside it (infra/bundling.ts).
-    const main = join(dir, "main.mjs");
-    return { path, bytes: statSync(path).size + (existsSync(main) ? statSync(main).size : 0) };
+/** The entry's bytes and those of every chunk it imports statically (dynamic imports come later, if ever). */
+function coldBytes(meta: Metafile): number {
+  const outputs = new Map(Object.entries(meta.outputs).map(([file, out]) => [basename(file), out]));
+  const seen = new Set<string>();
+  const visit = (file: string): number => {
+    const out = outputs.get(file);
+    if (!out || seen.has(file)) return 0;
+    seen.add(file);
+    const statics = out.imports.filter((i) => i.kind === "import-statement" && !i.external);
+    return out.bytes + statics.reduce((sum, i) => sum + visit(basename(i.path)), 0);
   };
+  return visit("index.mjs");
+}
+
+export function buildBundles(): BenchBundles {
+  const root = mkdtempSync(join(tmpdir(), "bench-bundles-"));
+  const made = (dir: string, meta: Metafile): Bundle => ({
+    path: join(dir, "index.mjs"),
+    bytes: coldBytes(meta),
+  });
+  const fn = (name: FunctionName, shape: "split" | "single") => {
+    const dir = join(root, `${shape}-${name}`);
+    return made(dir, bundleFunction(name, dir, { shape }));
+  };
+  const baseline = (name: string, external?: string[]) => {
+    const dir = join(root, `obvious-${name}`);
+    const entry = fileURLToPath(new URL(`obvious/${name}.ts`, import.meta.url));
+    return made(dir, bundleFile(entry, dir, external ? { external } : {}));
+  };
+  const each = (build: (name: FunctionName) => Bundle) =>
+    Object.fromEntries(FUNCTION_NAMES.map((n) => [n, build(n)])) as Record<FunctionName, Bundle>;
   return {
-    product: Object.fromEntries(
-      FUNCTION_NAMES.map((n) => [n, bundleOf(stack, stack.functions[n])]),
-    ) as Record<FunctionName, Bundle>,
-    obvious: Object.fromEntries(FUNCTION_NAMES.map((n) => [n, bundleOf(baseline, obviousFns[n])])) as Record<
-      FunctionName,
-      Bundle
-    >,
-    empty: bundleOf(baseline, emptyFn),
+    product: each((n) => fn(n, "single")),
+    split: each((n) => fn(n, "split")),
+    // The obvious bundle carries everything, the AWS SDK included.
+    obvious: each((n) => baseline(n, [])),
+    empty: baseline("empty", []),
   };
 }

@@ -1,16 +1,19 @@
 /**
  * 1. Cold start: a fresh Node process imports a bundle and serves its first invocation (settings
- * from moto_server, mail to a local SMTP server), timed from spawn to exit. Each function against
- * its obvious baseline and an empty handler, interleaved, medians.
+ * from moto_server, mail to a local SMTP server), timed from spawn to exit. Each function as
+ * deployed (one file) against the same function code-split behind its entry, its obvious
+ * baseline and an empty handler, interleaved, medians; optionally with a network round trip in front of SSM and
+ * SMTP (latency-proxy.ts).
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { FunctionName } from "../../infra/stack.ts";
+import type { FunctionName } from "../../functions/create-function.ts";
 import type { BenchBundles } from "./bundles.ts";
 import type { BenchWorld } from "./fixtures.ts";
+import { startLatencyProxy } from "./latency-proxy.ts";
 import { interleaved, median } from "./stats.ts";
 
 const CHILD = fileURLToPath(new URL("invoke-child.mjs", import.meta.url));
@@ -114,50 +117,83 @@ function invocationFor(name: FunctionName | "empty", world: BenchWorld, dir: str
 
 export interface ColdStartRow {
   fn: FunctionName;
+  /** The network round trip put in front of SSM and SMTP. */
+  rttMs: number;
   productMs: number;
+  /** The function code-split into a chunk the entry imports after starting the same I/O. */
+  splitMs: number;
   obviousMs: number;
   emptyMs: number;
   productBytes: number;
   obviousBytes: number;
 }
 
+/**
+ * The world as seen through a network with this round trip: SSM and SMTP behind latency proxies,
+ * the settings under a root of their own that names the SMTP proxy's port.
+ */
+async function networkOf(world: BenchWorld, rttMs: number) {
+  if (rttMs === 0) return { env: world.env, smtpPort: world.smtp.port, close: async () => {} };
+  const ssmUrl = new URL(world.ssm.endpoint);
+  const ssm = await startLatencyProxy({ host: ssmUrl.hostname, port: Number(ssmUrl.port) }, rttMs);
+  const smtp = await startLatencyProxy({ host: "127.0.0.1", port: world.smtp.port }, rttMs);
+  const root = await world.copySettings(`rtt${rttMs}`, { SMTPPort: String(smtp.port) });
+  return {
+    env: { ...world.env, SETTINGS_PATH: root, AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${ssm.port}` },
+    smtpPort: smtp.port,
+    close: async () => {
+      await Promise.all([ssm.close(), smtp.close()]);
+    },
+  };
+}
+
 export async function measureColdStarts(
   bundles: BenchBundles,
   world: BenchWorld,
   rounds: number,
+  rttMs = 0,
 ): Promise<ColdStartRow[]> {
   const dir = mkdtempSync(join(tmpdir(), "bench-events-"));
+  const net = await networkOf(world, rttMs);
+  const netWorld = { ...world, env: net.env };
   // The product as deployed with SMTPServer in context (send-notification alone gets the
   // preconnect hint); the obvious baseline has no such tricks.
   const productEnv = (fn: FunctionName): Record<string, string> =>
-    fn === "send-notification" ? { SMTP_PRECONNECT: `127.0.0.1:${world.smtp.port}` } : {};
+    fn === "send-notification" ? { SMTP_PRECONNECT: `127.0.0.1:${net.smtpPort}` } : {};
   const timed =
     (bundle: string, name: FunctionName | "empty", extra: Record<string, string> = {}) =>
     async () => {
-      const inv = invocationFor(name, world, dir);
+      const inv = invocationFor(name, netWorld, dir);
       const r = await runChild(bundle, inv.file, { ...inv.env, ...extra });
       if (!inv.ok(r))
         throw new Error(`${name} (${bundle}) did not do its work: ${JSON.stringify(r).slice(0, 400)}`);
       return r.wallMs;
     };
   const rows: ColdStartRow[] = [];
-  for (const fn of Object.keys(bundles.product) as FunctionName[]) {
-    const s = await interleaved(
-      {
-        product: timed(bundles.product[fn].path, fn, productEnv(fn)),
-        obvious: timed(bundles.obvious[fn].path, fn),
-        empty: timed(bundles.empty.path, "empty"),
-      },
-      rounds,
-    );
-    rows.push({
-      fn,
-      productMs: median(s.product),
-      obviousMs: median(s.obvious),
-      emptyMs: median(s.empty),
-      productBytes: bundles.product[fn].bytes,
-      obviousBytes: bundles.obvious[fn].bytes,
-    });
+  try {
+    for (const fn of Object.keys(bundles.product) as FunctionName[]) {
+      const s = await interleaved(
+        {
+          product: timed(bundles.product[fn].path, fn, productEnv(fn)),
+          split: timed(bundles.split[fn].path, fn, productEnv(fn)),
+          obvious: timed(bundles.obvious[fn].path, fn),
+          empty: timed(bundles.empty.path, "empty"),
+        },
+        rounds,
+      );
+      rows.push({
+        fn,
+        rttMs,
+        productMs: median(s.product),
+        splitMs: median(s.split),
+        obviousMs: median(s.obvious),
+        emptyMs: median(s.empty),
+        productBytes: bundles.product[fn].bytes,
+        obviousBytes: bundles.obvious[fn].bytes,
+      });
+    }
+  } finally {
+    await net.close();
   }
   return rows;
 }

@@ -3,7 +3,7 @@
  * real SMTP server, a bulletin feed. Only 127.0.0.1.
  */
 import { PutParameterCommand } from "@aws-sdk/client-ssm";
-import { createSsmClient } from "../../lib/settings/sdk-client.ts";
+import { createSsmClient } from "../../lib/aws-ssm/sdk-client.ts";
 import { type CountingProxy, startCountingProxy } from "../helpers/counting-proxy.ts";
 import { type FeedServer, startFeedServer } from "../helpers/feed-server.ts";
 import { type MotoServer, startMoto } from "../helpers/moto.ts";
@@ -17,6 +17,8 @@ export interface BenchWorld {
   root: string;
   /** Environment for a function process: settings from SSM via the proxy, the feed, AWS test credentials. */
   env: Record<string, string>;
+  /** The world's settings under another root, some values changed; returns the root. */
+  copySettings(suffix: string, changes: Record<string, string>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -31,15 +33,23 @@ export async function startWorld(smtpOptions: TestSmtpServerOptions = {}): Promi
     region: "us-east-1",
     credentials: { accessKeyId: "x", secretAccessKey: "x" },
   });
-  const put = (name: string, value: string, type: "String" | "SecureString" = "String") =>
+  const put = (at: string, name: string, value: string) =>
     admin.send(
-      new PutParameterCommand({ Name: `${root}/${name}`, Value: value, Type: type, Overwrite: true }),
+      new PutParameterCommand({ Name: `${at}/${name}`, Value: value, Type: "String", Overwrite: true }),
     );
-  await put("EmailSettings/SMTPServer", "127.0.0.1");
-  await put("EmailSettings/SMTPPort", String(smtp.port));
-  await put("EmailSettings/FeedbackEmail", "noreply@bench.example");
-  await put("EmailSettings/FeedbackName", "Bench");
-  await put("SecurityAlerts/Recipients", "admin1@bench.example,admin2@bench.example");
+  const seed = async (at: string, changes: Record<string, string> = {}) => {
+    const settings = {
+      SMTPServer: "127.0.0.1",
+      SMTPPort: String(smtp.port),
+      FeedbackEmail: "noreply@bench.example",
+      FeedbackName: "Bench",
+      ...changes,
+    };
+    for (const [name, value] of Object.entries(settings)) await put(at, `EmailSettings/${name}`, value);
+    await put(at, "SecurityAlerts/Recipients", "admin1@bench.example,admin2@bench.example");
+    return at;
+  };
+  await seed(root);
   return {
     moto,
     ssm,
@@ -56,6 +66,7 @@ export async function startWorld(smtpOptions: TestSmtpServerOptions = {}): Promi
       AWS_EC2_METADATA_DISABLED: "true",
       SECURITY_FEED_URL: feed.url,
     },
+    copySettings: (suffix, changes) => seed(`${root}-${suffix}`, changes),
     async close() {
       await Promise.all([ssm.close(), smtp.close(), feed.close()]);
       await moto.stop();

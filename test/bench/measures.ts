@@ -5,9 +5,9 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import nodemailer from "nodemailer";
-import { createHandler as connectionTestHandler } from "../../functions/connection-test/main.ts";
-import { createHandler as alertHandler } from "../../functions/security-alert-check/main.ts";
-import { createHandler as sendHandler } from "../../functions/send-notification/main.ts";
+import { createHandler as connectionTestHandler } from "../../functions/connection-test.ts";
+import { createHandler as alertHandler } from "../../functions/security-alert-check.ts";
+import { createHandler as sendHandler } from "../../functions/send-notification.ts";
 import { htmlToText } from "../../lib/smtp/index.ts";
 import { freePort } from "../helpers/ports.ts";
 import { startSilentServer } from "../helpers/smtp-server.ts";
@@ -29,11 +29,12 @@ export const MESSAGE = {
  * (text part from the HTML, the reference's headers), so both sides build the same bytes.
  */
 let rawSeq = 0;
+const MESSAGE_TEXT = await htmlToText(MESSAGE.html);
 const rawMessage = () => ({
   from: { name: "Bench", address: "noreply@bench.example" },
   to: MESSAGE.to,
   subject: MESSAGE.subject,
-  text: htmlToText(MESSAGE.html),
+  text: MESSAGE_TEXT,
   html: MESSAGE.html,
   replyTo: { name: "Bench", address: "test@example.com" },
   messageId: `<raw-${++rawSeq}@bench.example>`,
@@ -191,7 +192,7 @@ export async function otherPeakMemory(bundles: BenchBundles, world: BenchWorld) 
 export async function ssmCalls(world: BenchWorld) {
   // The alert check with alerts off does nothing but load its settings: only SSM traffic counts.
   const { PutParameterCommand } = await import("@aws-sdk/client-ssm");
-  const { createSsmClient } = await import("../../lib/settings/sdk-client.ts");
+  const { createSsmClient } = await import("../../lib/aws-ssm/sdk-client.ts");
   const admin = createSsmClient({
     endpoint: world.moto.endpoint,
     region: "us-east-1",

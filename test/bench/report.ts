@@ -6,20 +6,24 @@ Written by \`npm run bench\` (\`test/bench/run.ts\`); last run on ${machine}. Ev
 ratio against a baseline measured in the same run on the same machine (these machines are shared
 and noisy), medians of interleaved runs (${rounds} cold-start rounds). Everything talks to
 127.0.0.1 only: moto_server for SSM (through a counting proxy), \`smtp-server\` for SMTP (it waits
-100 ms before its greeting, as many MTAs do), a local HTTP server for the bulletin feed.
+100 ms before its greeting, as many MTAs do), a local HTTP server for the bulletin feed. Rows
+marked "N ms RTT" put a delaying TCP proxy (\`test/bench/latency-proxy.ts\`, Nagle off on both
+sides, half the round trip each way, one round trip for the connection) in front of SSM and
+SMTP (\`BENCH_RTT_MS\`, default \`0,20\`).
 
 ${table}
 
 ## How each figure is measured
 
-1. **Cold start.** The stack's three functions are bundled exactly as CDK bundles them
-   (\`NodejsFunction\` with \`infra/bundling.ts\`'s options and its after-bundling hook). A fresh Node process imports a bundle
+1. **Cold start.** The stack's three functions are bundled by the function CDK's bundling calls
+   (\`bundleFunction\` in \`infra/bundling.ts\`). A fresh Node process imports a bundle
    and serves its first invocation (settings from moto_server, a real message to the SMTP
    server, for the alert check a real bulletin), timed from spawn to exit. Baselines, bundled
    with the same options: *the obvious bundle*, the same handler plus the full SSM client,
    nodemailer, zod and middy imported eagerly at top level and no cold-start overlap; and an
    empty handler. The product runs as deployed with \`emailSettings.SMTPServer\` in context
-   (\`SMTP_PRECONNECT\` set).
+   (\`SMTP_PRECONNECT\` set). "Split vs one file" compares the deployed shape (one file) with
+   the function code-split into a chunk that the entry imports after starting the I/O.
 2. **Warm send.** One SQS record through the warm handler (settings cached, SMTP session kept),
    against raw nodemailer (\`pool: true\`, one connection) sending the same message over its
    already-open connection; 300 interleaved pairs.
@@ -46,14 +50,22 @@ ${table}
   before the first statement runs: about 60 ms for the first 1.1 MB bundle, a quarter of a cold
   start, during which no I/O can begin.
 - **The AWS SDK is out of the bundles.** In Lambda the credentials are in the environment, so
-  the settings are read by a small SigV4-signed client (\`lib/settings/ssm-api.ts\`, its
+  the settings are read by a small SigV4-signed client (\`lib/aws-ssm/client.ts\`, its
   signature tested against the SDK's signer). The SDK stays the fallback elsewhere, imported
   dynamically, and is external to the bundle (the nodejs24.x runtime provides it).
-- **Cold-start I/O overlaps code loading.** Each function is a tiny entry (\`handler.ts\`, about
-  10 KB bundled) and \`main.mjs\` beside it. The entry opens the SMTP connection (the
-  \`SMTP_PRECONNECT\` hint the stack derives from context) and starts the settings read before
-  main.mjs is parsed, about 7 ms into the import instead of after the whole bundle; node:http
-  is imported only when the first SSM request goes out (it alone takes about 25 ms to load).
+- **Cold-start I/O starts at once, together.** Each function's entry opens the SMTP connection
+  (the \`SMTP_PRECONNECT\` hint the stack derives from context) and starts the settings read
+  before the handler is first called (\`functions/cold-start.ts\`), so the server's greeting
+  delay and the SSM read overlap each other and the handler's set-up; node:http is imported only
+  when the first SSM request goes out (it alone takes about 25 ms to load).
+- **Overlapping the I/O with parsing the code was not worth a second file.** Until this run each
+  function was a tiny entry that started the I/O and a \`main.mjs\` beside it, built by a second
+  esbuild call with its own copy of the options and handing sockets over through \`globalThis\`
+  slots. Measured against the same function as one file (the "split vs one file" rows, the
+  function code-split into a chunk imported after the I/O has started): 1.00x to 1.02x at 0 and
+  20 ms round trips, on a full CPU. Lambda gives a 256 MB function about 0.15 of a CPU, where
+  the CPU dominates a first invocation and the split gained nothing either (1.10 s both ways).
+  So each function is one file, and the split is kept only as the benchmark's alternative.
 - **Where the cold start now stands.** The product's first invocation is now Node's start plus
   the test server's 100 ms greeting delay plus about 10 ms: code loading and the SSM read are
   hidden behind the greeting. The obvious bundle pays the same start and greeting *after* its
@@ -68,8 +80,10 @@ ${table}
   cannot be tree-shaken. Every schema the functions bundle is written against \`zod/mini\`
   (24 KB once tree-shaken). One trap: re-exporting the \`z\` namespace from a shared module
   defeats tree-shaking (432 KB again), so each module imports \`zod/mini\` itself.
-- **Lazy \`import()\` of bundled modules does not help:** without code splitting esbuild puts them
-  in the same file, which is parsed anyway.
+- **Lazy \`import()\` of bundled modules helps only with code splitting:** without it esbuild
+  puts them in the same file, which is parsed anyway. The bundles are code-split for that alone:
+  html-to-text (about 200 KB with its parser, needed only for a notification with HTML and no
+  text) and the AWS SDK fallback are chunks of their own, parsed only when used.
 - **\`--enable-source-maps\` costs about 7 ms of a cold start** (3 to 4 %), so the stack leaves
   it to the operator; the maps ship in the bundle.
 - **Warm send and throughput against raw nodemailer:** building the MIME message (nodemailer's

@@ -4,7 +4,7 @@
  * problem; the password is never in a response or a log line.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createHandler, MAX_BODY_BYTES } from "../../functions/connection-test/main.ts";
+import { createHandler, MAX_BODY_BYTES } from "../../functions/connection-test.ts";
 import { PASSWORD_MASK } from "../../lib/settings/index.ts";
 import { testCertificates } from "../helpers/certs.ts";
 import { captureLogs, httpEvent, lambdaContext } from "../helpers/lambda.ts";

@@ -5,7 +5,7 @@
 import { GetParametersByPathCommand } from "@aws-sdk/client-ssm";
 import { simpleParser } from "mailparser";
 import { afterEach, describe, expect, it } from "vitest";
-import { createHandler } from "../../functions/security-alert-check/main.ts";
+import { createHandler } from "../../functions/security-alert-check.ts";
 import { ssmSentStore } from "../../lib/security-alerts/index.ts";
 import { type FeedServer, startFeedServer } from "../helpers/feed-server.ts";
 import { captureLogs, lambdaContext } from "../helpers/lambda.ts";

@@ -4,7 +4,7 @@
  */
 import { simpleParser } from "mailparser";
 import { describe, expect, it, vi } from "vitest";
-import { createHandler } from "../../functions/send-notification/main.ts";
+import { createHandler } from "../../functions/send-notification.ts";
 import { testCertificates } from "../helpers/certs.ts";
 import { captureLogs, eventBridgeEnvelope, lambdaContext, sqsEvent, sqsRecord } from "../helpers/lambda.ts";
 import { perTest } from "../helpers/per-test.ts";
@@ -266,7 +266,7 @@ describe("the exported handler", () => {
     const stdout = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
     try {
       vi.resetModules();
-      const { handler } = await import("../../functions/send-notification/handler.ts");
+      const { handler } = await import("../../functions/send-notification.ts");
       const result = await handler(sqsEvent([sqsRecord(good)]), lambdaContext());
       expect(result.batchItemFailures).toEqual([]);
       expect(s.messages).toHaveLength(1);

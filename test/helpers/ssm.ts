@@ -1,8 +1,8 @@
 /** Seeding parameters in the run's moto_server, each test under a root of its own. */
 import { PutParameterCommand } from "@aws-sdk/client-ssm";
 import { inject } from "vitest";
+import { createSsmClient, sdkSsmApi } from "../../lib/aws-ssm/sdk-client.ts";
 import { ssmSettingsStore } from "../../lib/settings/index.ts";
-import { createSsmClient, sdkSsmApi } from "../../lib/settings/sdk-client.ts";
 
 let n = 0;
 

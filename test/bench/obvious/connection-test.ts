@@ -9,4 +9,4 @@ import nodemailer from "nodemailer";
 import { z } from "zod";
 
 export const eager = [SSMClient, middy, nodemailer.createTransport, z.object];
-export { handler } from "../../../functions/connection-test/main.ts";
+export { handler } from "../../../functions/connection-test.ts";

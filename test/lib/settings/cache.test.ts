@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Logger } from "../../../lib/logger.ts";
-import { cacheSecondsFromEnv, createCachedLoader } from "../../../lib/settings/index.ts";
+import { createCachedLoader } from "../../../lib/settings/index.ts";
 
 function clock(start = 1_000_000) {
   let t = start;
@@ -86,19 +86,5 @@ describe("createCachedLoader", () => {
     await cache.get();
     await cache.get();
     expect(loads).toBe(2);
-  });
-});
-
-describe("cacheSecondsFromEnv", () => {
-  it("defaults to 60 and parses whole seconds", () => {
-    expect(cacheSecondsFromEnv({})).toBe(60);
-    expect(cacheSecondsFromEnv({ SETTINGS_CACHE_SECONDS: "0" })).toBe(0);
-    expect(cacheSecondsFromEnv({ SETTINGS_CACHE_SECONDS: "300" })).toBe(300);
-  });
-
-  it.each(["-1", "1.5", "ten"])("rejects %j naming the variable", (raw) => {
-    expect(() => cacheSecondsFromEnv({ SETTINGS_CACHE_SECONDS: raw })).toThrow(
-      /SETTINGS_CACHE_SECONDS .* whole number/,
-    );
   });
 });

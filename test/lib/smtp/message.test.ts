@@ -2,7 +2,6 @@ import { simpleParser } from "mailparser";
 import { describe, expect, it } from "vitest";
 import {
   composeMessage,
-  htmlToText,
   InvalidMessageError,
   MESSAGE_LIMITS,
   parseOutgoingMessage,
@@ -93,20 +92,20 @@ describe("composeMessage", () => {
     expect((await simpleParser(composed.raw)).messageId).toBe("<sqs-1@example.com>");
   });
 
+  it("derives the text part from the HTML when only HTML is given", async () => {
+    const composed = await composeMessage(settings({}), {
+      to: "user@example.com",
+      subject: "Hi",
+      html: '<p>Caf&eacute; at 4&nbsp;pm &#8212; <a href="https://x.example/a">details</a></p>',
+    });
+    const parsed = await simpleParser(composed.raw);
+    expect(parsed.text?.trim()).toBe("Café at 4 pm — details (https://x.example/a)");
+    expect(parsed.html).toContain("<a href=");
+  });
+
   it("validates before composing", async () => {
     await expect(composeMessage(settings({}), { ...message, to: "x" } as never)).rejects.toBeInstanceOf(
       InvalidMessageError,
     );
-  });
-});
-
-describe("htmlToText", () => {
-  it("turns blocks into lines, keeps links, decodes entities and drops scripts", () => {
-    expect(
-      htmlToText(
-        "<html><head><title>T</title><style>p{}</style></head><body><h1>Title</h1><p>Fish &amp; chips&nbsp;&#8364;5 &lt;3</p>" +
-          '<ul><li>one</li><li>two</li></ul><a href="https://x.example/a">Open</a><br>end<script>alert(1)</script></body></html>',
-      ),
-    ).toBe("Title\n\nFish & chips €5 <3\n\n- one\n- two\nOpen (https://x.example/a)\nend");
   });
 });

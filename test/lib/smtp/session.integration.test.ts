@@ -1,41 +1,20 @@
 /**
- * The SMTP core against real SMTP servers (smtp-server) on 127.0.0.1, with real TLS from a test
- * CA. No mocked transport: every assertion is about bytes a real server saw or refused.
+ * The SMTP session against real SMTP servers (smtp-server) on 127.0.0.1, with real TLS from a test
+ * CA: plain and STARTTLS sessions, authentication, timeouts and the stage each failure is blamed
+ * on, and the bytes a server receives. No mocked transport: every assertion is about bytes a real
+ * server saw or refused. The socket layer's own cases (implicit TLS, refused ports) are in
+ * connection.integration.test.ts; pooling in mailer.integration.test.ts.
  */
 import { simpleParser } from "mailparser";
 import { describe, expect, it } from "vitest";
-import { createMailer, runConnectionCheck, SmtpStageError } from "../../../lib/smtp/index.ts";
+import { createMailer, runConnectionCheck } from "../../../lib/smtp/index.ts";
 import { type TestCertificates, testCertificates } from "../../helpers/certs.ts";
 import { perTest } from "../../helpers/per-test.ts";
-import { freePort } from "../../helpers/ports.ts";
 import { startSilentServer } from "../../helpers/smtp-server.ts";
-import { message, PASSWORD, settings } from "./fixtures.ts";
+import { expectNoSecret, message, PASSWORD, sendExpectingFailure, settings } from "./fixtures.ts";
 
 const certs: TestCertificates = testCertificates();
 const { defer, smtpServer: server } = perTest();
-
-/** Sends one message through a fresh mailer and returns the error it failed with. */
-async function sendExpectingFailure(
-  s: Parameters<typeof createMailer>[0],
-  opts: Parameters<typeof createMailer>[1] = {},
-): Promise<SmtpStageError> {
-  const mailer = createMailer(s, opts);
-  try {
-    await mailer.send(message);
-  } catch (error) {
-    expect(error).toBeInstanceOf(SmtpStageError);
-    return error as SmtpStageError;
-  } finally {
-    await mailer.close();
-  }
-  throw new Error("expected the send to fail");
-}
-
-function expectNoSecret(error: SmtpStageError) {
-  const everything = JSON.stringify({ ...error.toJSON(), response: error.response, message: error.message });
-  expect(everything).not.toContain(PASSWORD);
-  expect(everything).not.toContain(Buffer.from(PASSWORD).toString("base64"));
-}
 
 describe('ConnectionSecurity ""', () => {
   it("sends in plain text and never upgrades, even when the server offers STARTTLS", async () => {
@@ -58,85 +37,6 @@ describe('ConnectionSecurity ""', () => {
     expect(error.message).toMatch(/set ConnectionSecurity to TLS or STARTTLS/);
     expect(s.connections()).toBe(0);
     expectNoSecret(error);
-  });
-});
-
-describe("ConnectionSecurity TLS", () => {
-  it("speaks TLS from the first byte and verifies the certificate against SMTPServer", async () => {
-    const s = await server({ secure: true, tls: certs.server });
-    const mailer = createMailer(
-      settings({ SMTPPort: s.port, ConnectionSecurity: "TLS", EnableSMTPAuth: false }),
-      { ca: certs.ca },
-    );
-    await mailer.send(message);
-    await mailer.close();
-    expect(s.messages[0]?.secure).toBe(true);
-  });
-
-  it("verifies by host name too (localhost is on the certificate)", async () => {
-    const s = await server({ secure: true, tls: certs.server });
-    const mailer = createMailer(
-      settings({
-        SMTPServer: "localhost",
-        SMTPPort: s.port,
-        ConnectionSecurity: "TLS",
-        EnableSMTPAuth: false,
-      }),
-      {
-        ca: certs.ca,
-      },
-    );
-    await mailer.send(message);
-    await mailer.close();
-    expect(s.messages).toHaveLength(1);
-  });
-
-  it("rejects a self-signed certificate, permanently, saying what to change", async () => {
-    const s = await server({ secure: true, tls: certs.selfSigned });
-    const error = await sendExpectingFailure(
-      settings({ SMTPPort: s.port, ConnectionSecurity: "TLS", EnableSMTPAuth: false }),
-      {
-        ca: certs.ca,
-      },
-    );
-    expect(error).toMatchObject({ stage: "tls", code: "DEPTH_ZERO_SELF_SIGNED_CERT", transient: false });
-    expect(error.message).toMatch(/SkipServerCertificateVerification/);
-    expect(s.messages).toHaveLength(0);
-  });
-
-  it("accepts the self-signed certificate when SkipServerCertificateVerification is true", async () => {
-    const s = await server({ secure: true, tls: certs.selfSigned });
-    const mailer = createMailer(
-      settings({
-        SMTPPort: s.port,
-        ConnectionSecurity: "TLS",
-        EnableSMTPAuth: false,
-        SkipServerCertificateVerification: true,
-      }),
-    );
-    await mailer.send(message);
-    await mailer.close();
-    expect(s.messages[0]?.secure).toBe(true);
-  });
-
-  it("rejects a certificate from an authority it does not trust", async () => {
-    const s = await server({ secure: true, tls: certs.server });
-    const error = await sendExpectingFailure(
-      settings({ SMTPPort: s.port, ConnectionSecurity: "TLS", EnableSMTPAuth: false }),
-    );
-    expect(error).toMatchObject({ stage: "tls", code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE", transient: false });
-  });
-
-  it("says so when the port does not speak TLS", async () => {
-    const s = await server({ tls: certs.server });
-    const error = await sendExpectingFailure(
-      settings({ SMTPPort: s.port, ConnectionSecurity: "TLS", EnableSMTPAuth: false }),
-      {
-        ca: certs.ca,
-      },
-    );
-    expect(error.stage).toBe("tls");
-    expect(error.message).toMatch(/did not answer with TLS: set ConnectionSecurity to STARTTLS/);
   });
 });
 
@@ -298,114 +198,6 @@ describe("recipient replies", () => {
     expect(error).toMatchObject({ stage: "rcpt", responseCode: 550, transient: false });
     expect(s.messages).toHaveLength(0);
   });
-
-  it("a refused port is a transient connect failure", async () => {
-    const port = await freePort();
-    const error = await sendExpectingFailure(settings({ SMTPPort: port }));
-    expect(error).toMatchObject({ stage: "connect", code: "ECONNREFUSED", transient: true });
-    expect(error.message).toMatch(/nothing accepts connections on 127\.0\.0\.1:\d+/);
-  });
-});
-
-describe("batches", () => {
-  it("50 messages go over one connection", async () => {
-    const s = await server({ tls: certs.server, users: { mailer: PASSWORD } });
-    const mailer = createMailer(
-      settings({
-        SMTPPort: s.port,
-        ConnectionSecurity: "STARTTLS",
-        EnableSMTPAuth: true,
-        SMTPUsername: "mailer",
-        SMTPPassword: PASSWORD,
-      }),
-      { ca: certs.ca },
-    );
-    const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        mailer.send({ ...message, to: `user${i}@example.com`, subject: `n${i}` }),
-      ),
-    );
-    await mailer.close();
-    expect(results).toHaveLength(50);
-    expect(s.messages).toHaveLength(50);
-    expect(s.connections()).toBe(1);
-    expect(s.authAttempts).toHaveLength(1);
-    expect(mailer.sessionsOpened).toBe(1);
-  });
-
-  it("a failed message does not take its siblings down: the next one gets a new connection", async () => {
-    const s = await server({ rcptReplies: { "bad@example.com": { code: 550, message: "No such user" } } });
-    const mailer = createMailer(settings({ SMTPPort: s.port }));
-    await mailer.send(message);
-    await expect(mailer.send({ ...message, to: "bad@example.com" })).rejects.toMatchObject({ stage: "rcpt" });
-    await mailer.send(message);
-    await mailer.close();
-    expect(s.messages).toHaveLength(2);
-    expect(s.connections()).toBe(2);
-  });
-
-  it("once the server cannot be reached, the rest of the batch fails fast", async () => {
-    const silent = await startSilentServer();
-    defer(() => silent.close());
-    const mailer = createMailer(settings({ SMTPPort: silent.port, SMTPServerTimeout: 1 }));
-    const started = performance.now();
-    const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => mailer.send(message)));
-    await mailer.close();
-    expect(outcomes.every((o) => o.status === "rejected")).toBe(true);
-    // Five sequential greeting timeouts would take 5 s; one bound for the batch proves fail-fast.
-    expect(performance.now() - started).toBeLessThan(4_000);
-  });
-});
-
-describe("the pool", () => {
-  it("keeps serving after a failure and an idle drop (slots are never counted twice)", async () => {
-    const s = await server({ rcptReplies: { "bad@example.com": { code: 550, message: "No such user" } } });
-    const mailer = createMailer(settings({ SMTPPort: s.port, SMTPServerTimeout: 1 }));
-    const first = await Promise.allSettled([
-      mailer.send({ ...message, to: "bad@example.com" }),
-      mailer.send(message),
-    ]);
-    expect(first.map((r) => r.status)).toEqual(["rejected", "fulfilled"]);
-    await new Promise((r) => setTimeout(r, 1_300)); // the idle session times out
-    const third = await Promise.race([
-      mailer.send(message).then(() => "sent"),
-      new Promise((r) => setTimeout(() => r("hung"), 5_000)),
-    ]);
-    await mailer.close();
-    expect(third).toBe("sent");
-    expect(s.messages).toHaveLength(2);
-  });
-
-  it("close() lets sends in flight finish and starts no new connection", async () => {
-    const s = await server({ greetingDelayMs: 100 });
-    const mailer = createMailer(settings({ SMTPPort: s.port }));
-    const sends = [mailer.send(message), mailer.send(message), mailer.send(message)];
-    await new Promise((r) => setTimeout(r, 20));
-    await mailer.close();
-    const outcomes = await Promise.allSettled(sends);
-    expect(outcomes[0]?.status).toBe("fulfilled");
-    expect(outcomes.slice(1).map((o) => o.status === "rejected" && (o.reason as Error).name)).toEqual([
-      "NotStartedError",
-      "NotStartedError",
-    ]);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(s.connections()).toBe(1);
-    expect(s.closed()).toBe(1);
-  });
-
-  it("starts no send once mayStart says there is no time left", async () => {
-    const s = await server();
-    let budget = 2;
-    const mailer = createMailer(settings({ SMTPPort: s.port }), { mayStart: () => budget-- > 0 });
-    const outcomes = await Promise.allSettled([
-      mailer.send(message),
-      mailer.send(message),
-      mailer.send(message),
-    ]);
-    await mailer.close();
-    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
-    expect(s.messages).toHaveLength(2);
-  });
 });
 
 describe("received bytes", () => {
@@ -447,85 +239,5 @@ describe("received bytes", () => {
     expect(parsed.html).toContain("<b>there</b>");
     expect(parsed.text?.trim()).toBe("Hello there\n\nOpen (https://example.com/x)");
     expect(parsed.headers.get("content-type")).toMatchObject({ value: "multipart/alternative" });
-  });
-});
-
-describe("runConnectionCheck", () => {
-  it("reports every stage it passed, with timings, and quits without sending", async () => {
-    const s = await server({ tls: certs.server, users: { mailer: PASSWORD } });
-    const result = await runConnectionCheck(
-      settings({
-        SMTPPort: s.port,
-        ConnectionSecurity: "STARTTLS",
-        SMTPUsername: "mailer",
-        SMTPPassword: PASSWORD,
-      }),
-      { ca: certs.ca },
-    );
-    expect(result.ok).toBe(true);
-    expect(result.stages.map((st) => st.stage)).toEqual([
-      "config",
-      "dns",
-      "connect",
-      "greeting",
-      "starttls",
-      "auth",
-    ]);
-    for (const st of result.stages) {
-      expect(st.ok).toBe(true);
-      expect(st.ms).toBeGreaterThanOrEqual(0);
-    }
-    expect(s.messages).toHaveLength(0);
-  });
-
-  it("sends one test message when asked, and reports the transaction stages", async () => {
-    const s = await server({ secure: true, tls: certs.server });
-    const result = await runConnectionCheck(
-      settings({ SMTPPort: s.port, ConnectionSecurity: "TLS", EnableSMTPAuth: false }),
-      {
-        ca: certs.ca,
-        send: { to: "admin@example.com", subject: "Testing Email Settings", text: "It works" },
-      },
-    );
-    expect(result.ok).toBe(true);
-    expect(result.stages.map((st) => st.stage)).toEqual([
-      "config",
-      "dns",
-      "connect",
-      "tls",
-      "greeting",
-      "mail-from",
-      "rcpt",
-      "data",
-    ]);
-    expect(s.messages).toHaveLength(1);
-    expect(result.messageId).toMatch(/^<.+@example\.com>$/);
-  });
-
-  it("names the failing stage after the ones that passed", async () => {
-    const port = await freePort();
-    const result = await runConnectionCheck(settings({ SMTPPort: port }));
-    expect(result.ok).toBe(false);
-    expect(result.stages.map((st) => [st.stage, st.ok])).toEqual([
-      ["config", true],
-      ["dns", true],
-      ["connect", false],
-    ]);
-    expect(result.error).toMatchObject({ stage: "connect", code: "ECONNREFUSED", transient: true });
-  });
-
-  it("never returns the password, even when auth fails", async () => {
-    const s = await server({ tls: certs.server, users: { mailer: "different" } });
-    const result = await runConnectionCheck(
-      settings({
-        SMTPPort: s.port,
-        ConnectionSecurity: "STARTTLS",
-        SMTPUsername: "mailer",
-        SMTPPassword: PASSWORD,
-      }),
-      { ca: certs.ca },
-    );
-    expect(result.error).toMatchObject({ stage: "auth", responseCode: 535 });
-    expect(JSON.stringify(result)).not.toContain(PASSWORD);
   });
 });

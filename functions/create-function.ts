@@ -1,0 +1,112 @@
+/**
+ * One way to wire a function. What every function builds once per container (its typed
+ * environment, a JSON logger with `service`, the cached settings loader, the SMTP options that
+ * are not settings) is built here; a function's own file says only what is special about it:
+ * its extra middlewares and its handler. The pipeline is always
+ *
+ *   outer middlewares → structured logging → event parsing → email settings → handler
+ *
+ * The event is parsed before the settings are loaded, so a malformed event fails without I/O.
+ *
+ * Tests and the local run pass real servers through `FunctionDeps`.
+ */
+import middy, { type MiddlewareObj } from "@middy/core";
+import type { Context } from "aws-lambda";
+import { createJsonLogger, type JsonLogger } from "../lib/logger.ts";
+import {
+  type CachedLoader,
+  createCachedLoader,
+  type LoadedEmailSettings,
+  loadEmailSettings,
+  type SettingsStore,
+  ssmSettingsStore,
+} from "../lib/settings/index.ts";
+import type { SmtpSessionOptions } from "../lib/smtp/index.ts";
+import { type Env, type FunctionEnv, readFunctionEnv } from "./environment.ts";
+import { structuredLogging } from "./middleware/logging.ts";
+import { emailSettings, type SettingsContext } from "./middleware/settings.ts";
+
+export const FUNCTION_NAMES = ["send-notification", "security-alert-check", "connection-test"] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** What every function's createHandler takes, so tests and the local run can pass real servers. */
+export interface FunctionDeps {
+  /** Default: process.env. */
+  env?: Env;
+  /** Default: SSM under SETTINGS_PATH. `null`: defaults and environment only. */
+  store?: SettingsStore | null;
+  /** Where log lines go. Default: stdout. */
+  write?: (line: string) => void;
+  /** Merged over the SMTP options from the environment. */
+  smtp?: SmtpSessionOptions;
+}
+
+/** What a function's definition gets, built once per container. */
+export interface FunctionSetup {
+  /** The typed environment (functions/environment.ts). */
+  env: FunctionEnv;
+  /** The raw environment, for the MM_* overrides and the AWS variables. */
+  rawEnv: Env;
+  /** The container's root logger; each invocation logs through a child with its request id. */
+  logger: JsonLogger;
+  settings: CachedLoader<LoadedEmailSettings>;
+  /** EHLO name from the environment, merged with `deps.smtp`. */
+  smtp: SmtpSessionOptions;
+}
+
+type Middleware<TEvent, TResult, TContext> = MiddlewareObj<TEvent, TResult, Error, TContext>;
+
+/** A function's own parts: everything else is shared. */
+export interface FunctionDefinition<TEvent, TResult, TContext extends SettingsContext> {
+  /** Around logging (so they see its errors last): HTTP error rendering. */
+  outer?: Array<Middleware<TEvent, TResult, TContext>>;
+  /** After logging, before the settings load: body parsing, record parsing, error mapping. */
+  parse?: Array<Middleware<TEvent, TResult, TContext>>;
+  handler: (event: TEvent, context: TContext) => Promise<TResult>;
+}
+
+/**
+ * What Lambda calls. middy's type asks callers for the context fields its middlewares add
+ * (logger, settings…); Lambda passes a plain Context and the middlewares add them, so the
+ * one cast of the pipeline to this type lives here.
+ */
+export type LambdaFunction<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult>;
+
+/** EHLO name: the host of the site URL, as the reference server uses, else `localhost`. */
+function ehloNameFrom(siteUrl: string | undefined): string {
+  if (!siteUrl) return "localhost";
+  try {
+    return new URL(siteUrl).hostname || "localhost";
+  } catch {
+    return "localhost"; // not a URL: as the reference does
+  }
+}
+
+export function createFunction<TEvent, TResult, TContext extends SettingsContext = SettingsContext>(
+  service: FunctionName,
+  deps: FunctionDeps,
+  define: (setup: FunctionSetup) => FunctionDefinition<TEvent, TResult, TContext>,
+): LambdaFunction<TEvent, TResult> {
+  const rawEnv = deps.env ?? process.env;
+  const env = readFunctionEnv(rawEnv);
+  const logger = createJsonLogger({
+    fields: { service },
+    level: env.LOG_LEVEL,
+    ...(deps.write ? { write: deps.write } : {}),
+  });
+  const store = deps.store === undefined ? ssmSettingsStore({ env: rawEnv }) : deps.store;
+  const settings = createCachedLoader<LoadedEmailSettings>({
+    load: () => loadEmailSettings({ env: rawEnv, store }),
+    ttlSeconds: env.SETTINGS_CACHE_SECONDS,
+    logger,
+  });
+  const smtp = { ehloName: ehloNameFrom(env.MM_SERVICESETTINGS_SITEURL), ...deps.smtp };
+  const { outer = [], parse = [], handler } = define({ env, rawEnv, logger, settings, smtp });
+
+  const pipeline = middy<TEvent, TResult, Error, TContext>();
+  for (const m of outer) pipeline.use(m);
+  pipeline.use(structuredLogging(logger) as Middleware<TEvent, TResult, TContext>);
+  for (const m of parse) pipeline.use(m);
+  pipeline.use(emailSettings({ load: settings.get }) as Middleware<TEvent, TResult, TContext>);
+  return pipeline.handler(handler) as unknown as LambdaFunction<TEvent, TResult>;
+}

@@ -1,0 +1,85 @@
+/**
+ * The functions' environment: every variable a function reads (besides the MM_* setting
+ * overrides, lib/settings/env.ts, and AWS's own), with its rule and default, in one table. The
+ * table is the type: `FunctionEnv` is derived from it, the stack sets variables by these names
+ * (`FunctionEnvironment`), and a function reads them once per container (`readFunctionEnv`).
+ *
+ * Plain parsers rather than zod: the cold start reads two of these before the rest of the code
+ * (and zod) has loaded (functions/cold-start.ts).
+ */
+import { DEFAULT_CACHE_SECONDS } from "../lib/settings/cache.ts";
+import { settingsRootPath } from "../lib/settings/parameters.ts";
+import { parsePreconnectHint } from "../lib/smtp/preconnect.ts";
+
+type Raw = string | undefined;
+
+/** A variable's value broke its rule: the message names the variable, its value and the rule. */
+export class InvalidEnvironmentError extends Error {
+  override readonly name = "InvalidEnvironmentError";
+}
+
+const fail = (name: string, raw: string, rule: string): never => {
+  throw new InvalidEnvironmentError(`${name} ${JSON.stringify(raw)} ${rule}`);
+};
+
+const wholeNumber =
+  (min: number, max: number, fallback: number, unit = "") =>
+  (raw: Raw, name: string): number => {
+    if (raw === undefined || raw === "") return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      fail(name, raw, `must be a whole number${unit} from ${min} to ${max}`);
+    }
+    return Number(raw);
+  };
+
+const text = (raw: Raw): string | undefined => (raw === "" ? undefined : raw);
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+/** Every variable: what it means (for docs and the stack), and how its raw value is read. */
+export const FUNCTION_VARIABLES = {
+  /** SSM root of the settings, without a trailing slash. Default /mattermost. */
+  SETTINGS_PATH: (raw: Raw) => settingsRootPath({ SETTINGS_PATH: raw }),
+  /** How long a container reuses loaded settings, in seconds (0: load on every use). Default 60. */
+  SETTINGS_CACHE_SECONDS: wholeNumber(0, 86_400, DEFAULT_CACHE_SECONDS, " of seconds"),
+  /** `off` stops the cold start from reading the settings at init. */
+  SETTINGS_PREFETCH: (raw: Raw): boolean => raw !== "off",
+  /** SMTP connections one batch may use at once. Default 1. */
+  NOTIFICATION_POOL_SIZE: wholeNumber(1, 10, 1),
+  /** Seconds an idle SMTP session is kept for the next warm batch (0: closed after each). Default 30. */
+  SMTP_KEEPALIVE_SECONDS: wholeNumber(0, 300, 30, " of seconds"),
+  /** `host:port` to connect to during a cold start: a hint, the settings decide. */
+  SMTP_PRECONNECT: (raw: Raw) => parsePreconnectHint(raw),
+  /** Bulletin feed base URL (checked when alerts are on: lib/security-alerts/config.ts). */
+  SECURITY_FEED_URL: text,
+  /** The chat server's version; a bulletin applies when applies_to_version equals it. */
+  APP_VERSION: text,
+  /** Comma-separated admin addresses, over the <root>/SecurityAlerts/Recipients parameter. */
+  SECURITY_ALERT_RECIPIENTS: (raw: Raw) => raw,
+  /** Lowest log level written. Anything else than the four levels means info. */
+  LOG_LEVEL: (raw: Raw): LogLevelName => {
+    const level = raw?.toLowerCase();
+    return LOG_LEVELS.find((l) => l === level) ?? "info";
+  },
+  /** The chat server's site URL: its host is the EHLO name, as the reference server uses. */
+  MM_SERVICESETTINGS_SITEURL: text,
+} as const;
+
+export type FunctionEnvName = keyof typeof FUNCTION_VARIABLES;
+export type FunctionEnv = { [K in FunctionEnvName]: ReturnType<(typeof FUNCTION_VARIABLES)[K]> };
+/** What the stack may set on a function: these names only, as strings. */
+export type FunctionEnvironment = Partial<Record<FunctionEnvName, string>>;
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** One variable, parsed (cheap: the cold start uses it before anything else has loaded). */
+export function readVariable<K extends FunctionEnvName>(env: Env, name: K): FunctionEnv[K] {
+  return (FUNCTION_VARIABLES[name] as (raw: Raw, name: string) => FunctionEnv[K])(env[name], name);
+}
+
+/** Every variable, parsed; the first broken rule throws an error naming the variable. */
+export function readFunctionEnv(env: Env): FunctionEnv {
+  return Object.fromEntries(
+    (Object.keys(FUNCTION_VARIABLES) as FunctionEnvName[]).map((name) => [name, readVariable(env, name)]),
+  ) as FunctionEnv;
+}

@@ -1,0 +1,56 @@
+/**
+ * SQS → notification emails. Returns partial batch failures so SQS retries only the records that
+ * failed; the queue's redrive policy moves a record that keeps failing to the dead-letter queue.
+ * Special here: the records' parsing, the SMTP pool size, and sessions kept between batches.
+ */
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { deliverNotifications } from "../lib/notifications/index.ts";
+import { createMailer, createSessionKeeper } from "../lib/smtp/index.ts";
+import { createFunction, type FunctionDeps } from "./create-function.ts";
+import type { SettingsContext } from "./middleware/settings.ts";
+import { type RecordsContext, sqsNotifications } from "./middleware/sqs-notifications.ts";
+
+/**
+ * Sends may start while this much time is left: one session open and one send, each bounded by
+ * SMTPServerTimeout, plus a margin to report. Later records are left for SQS to redeliver.
+ */
+export function sendReserveMs(smtpTimeoutSeconds: number): number {
+  return 2 * smtpTimeoutSeconds * 1000 + 2000;
+}
+
+export function createHandler(deps: FunctionDeps = {}) {
+  return createFunction<SQSEvent, SQSBatchResponse, SettingsContext & RecordsContext>(
+    "send-notification",
+    deps,
+    ({ env, smtp }) => {
+      // Sessions outlive a batch only in this container, and only while fresh: see createSessionKeeper.
+      const keepAliveMs = env.SMTP_KEEPALIVE_SECONDS * 1000;
+      const keeper = keepAliveMs > 0 ? createSessionKeeper({ maxIdleMs: keepAliveMs }) : undefined;
+      const mailerOptions = { ...smtp, poolSize: env.NOTIFICATION_POOL_SIZE, ...(keeper ? { keeper } : {}) };
+      return {
+        parse: [sqsNotifications()],
+        async handler(_event, context) {
+          const { settings, records, logger } = context;
+          const reserve = sendReserveMs(settings.values.SMTPServerTimeout);
+          const report = await deliverNotifications(records, {
+            settings: settings.values,
+            logger,
+            openMailer: () =>
+              createMailer(settings.values, {
+                ...mailerOptions,
+                mayStart: () => context.getRemainingTimeInMillis() > reserve,
+              }),
+          });
+          logger.info("Batch done", {
+            records: records.length,
+            failed: report.failed.length,
+            ...report.counts,
+          });
+          return { batchItemFailures: report.failed.map((itemIdentifier) => ({ itemIdentifier })) };
+        },
+      };
+    },
+  );
+}
+
+export const handler = createHandler();

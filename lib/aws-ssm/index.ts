@@ -1,0 +1,12 @@
+export { isSsmError, type SsmApi, SsmError, type SsmOperation } from "./api.ts";
+export { type LiteSsmOptions, liteSsmApi, ssmEndpoint } from "./client.ts";
+export { ssmApiFromEnv } from "./from-env.ts";
+export {
+  getParameters,
+  getParametersByPath,
+  getParameterValue,
+  type StoredParameter,
+  TooManyParametersError,
+} from "./reads.ts";
+export { type Credentials, signRequest } from "./signer.ts";
+export { createParameter, deleteParameter, putParameter } from "./writes.ts";

@@ -1,0 +1,83 @@
+/**
+ * The SMTP dialogue over an open socket: nodemailer's SMTPConnection, configured from the
+ * settings, taken through greeting and EHLO, STARTTLS (ConnectionSecurity STARTTLS) and AUTH.
+ * nodemailer speaks the protocol; this file decides what it may do (never fall back to plain text,
+ * never authenticate unencrypted) and reports each stage as its reply is awaited (stages.ts).
+ */
+import type { Socket } from "node:net";
+import SMTPConnection from "nodemailer/lib/smtp-connection";
+import type { EmailSettings } from "../settings/index.ts";
+import { type CertificateAuthorities, tlsOptions } from "./connection.ts";
+import { SmtpStageError } from "./errors.ts";
+import { replyTracker, type StageClock } from "./stages.ts";
+
+export interface DialogueOptions {
+  /** EHLO name. */
+  ehloName: string;
+  ca: CertificateAuthorities | undefined;
+  /** What is left of SMTPServerTimeout for opening the session, in ms. */
+  remaining: () => number;
+  clock: StageClock;
+}
+
+/**
+ * An SMTPConnection over `socket`, not started yet, so the caller holds it (to abort it) before
+ * any reply is awaited. `socket` is already TLS for ConnectionSecurity TLS.
+ */
+export function smtpConnection(socket: Socket, settings: EmailSettings, options: DialogueOptions) {
+  const isTls = settings.ConnectionSecurity === "TLS";
+  return new SMTPConnection({
+    connection: socket,
+    secure: isTls,
+    secured: isTls,
+    host: settings.SMTPServer,
+    port: settings.SMTPPort,
+    name: options.ehloName,
+    requireTLS: settings.ConnectionSecurity === "STARTTLS",
+    ignoreTLS: settings.ConnectionSecurity === "",
+    tls: tlsOptions(settings, options.ca),
+    connectionTimeout: options.remaining(),
+    greetingTimeout: options.remaining(),
+    socketTimeout: settings.SMTPServerTimeout * 1000,
+    transactionLog: true,
+    logger: replyTracker((stage) => options.clock.enter(stage)),
+  });
+}
+
+/** Greeting and EHLO, the STARTTLS upgrade when the settings ask for it, then AUTH. */
+export async function startDialogue(conn: SMTPConnection, settings: EmailSettings, clock: StageClock) {
+  await settle(conn, (cb) => conn.connect(cb));
+  // Belt and braces: requireTLS already fails a refused upgrade; never go on in plain text.
+  if (settings.ConnectionSecurity === "STARTTLS" && !conn.secure) {
+    throw new SmtpStageError("the STARTTLS upgrade did not happen: refusing to continue in plain text", {
+      stage: "starttls",
+      code: "ETLS",
+      transient: false,
+    });
+  }
+
+  if (settings.EnableSMTPAuth) {
+    clock.enter("auth");
+    if (!conn.secure) throw new Error("refusing to authenticate over an unencrypted connection");
+    await settle(conn, (cb) => conn.login({ user: settings.SMTPUsername, pass: settings.SMTPPassword }, cb));
+  }
+}
+
+/**
+ * Runs one nodemailer call to completion. Some failures (a timer, a dropped socket) arrive only
+ * as an 'error' event, never through the callback, so both are listened to.
+ */
+export function settle<T = unknown>(
+  conn: SMTPConnection,
+  call: (callback: (err?: Error | null, result?: T) => void) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    conn.once("error", onError);
+    call((err, result) => {
+      conn.removeListener("error", onError);
+      if (err) reject(err);
+      else resolve(result as T);
+    });
+  });
+}

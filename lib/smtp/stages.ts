@@ -1,0 +1,113 @@
+/**
+ * Which protocol stage an SMTP session is in, and the time bound on each operation. Kept apart
+ * from the socket and the session so every failure, however it arrives, is blamed on one stage:
+ *
+ * - the stage clock: where the session is and since when (the connection check's timings);
+ * - the reply tracker: which reply the session waits for, read from nodemailer's transaction log;
+ * - `bounded`: SMTPServerTimeout for one whole operation (opening a session, sending a message),
+ *   enforced by a guard however the server behaves.
+ */
+import type { EmailSettings } from "../settings/index.ts";
+import { classifySmtpError, stageOfCommand } from "./classify.ts";
+import { type SmtpStage, SmtpStageError } from "./errors.ts";
+
+/** How far past SMTPServerTimeout the whole-operation guard fires: the stage timers fire first. */
+const GUARD_SLACK_MS = 250;
+
+/** Told when a stage completes, with its duration in ms. */
+export type StageListener = (stage: SmtpStage, ms: number) => void;
+
+/**
+ * Where the session is and since when: `enter` completes the current stage (reporting its
+ * duration) and starts the next; `restart` starts a new operation without reporting.
+ */
+export function stageClock(onStage: StageListener | undefined) {
+  let current: SmtpStage = "dns";
+  let since = performance.now();
+  return {
+    get current() {
+      return current;
+    },
+    enter(next: SmtpStage) {
+      if (next === current) return;
+      const now = performance.now();
+      onStage?.(current, now - since);
+      current = next;
+      since = now;
+    },
+    finish() {
+      onStage?.(current, performance.now() - since);
+    },
+    restart(stage: SmtpStage) {
+      current = stage;
+      since = performance.now();
+    },
+  };
+}
+export type StageClock = ReturnType<typeof stageClock>;
+
+/**
+ * Runs one bounded operation. Each stage's own timer gets what is left of SMTPServerTimeout; a
+ * guard a little past it aborts whatever is still waiting (a server trickling replies). A
+ * failure anywhere becomes an SmtpStageError for the stage the clock is in.
+ */
+export async function bounded<T>(
+  settings: EmailSettings,
+  clock: StageClock,
+  onTimeout: () => void,
+  run: (remaining: () => number) => Promise<T>,
+): Promise<T> {
+  const budgetMs = settings.SMTPServerTimeout * 1000;
+  const deadline = performance.now() + budgetMs;
+  let guard: NodeJS.Timeout | undefined;
+  const guardFired = new Promise<never>((_, reject) => {
+    guard = setTimeout(() => {
+      onTimeout();
+      reject(
+        new SmtpStageError(
+          `the SMTP exchange with ${settings.SMTPServer}:${settings.SMTPPort} took longer than SMTPServerTimeout (${settings.SMTPServerTimeout} s) during ${clock.current}`,
+          { stage: "timeout", code: "ETIMEDOUT", transient: true },
+        ),
+      );
+    }, budgetMs + GUARD_SLACK_MS);
+  });
+  try {
+    return await Promise.race([run(() => Math.max(1, Math.round(deadline - performance.now()))), guardFired]);
+  } catch (error) {
+    throw classifySmtpError(error, { stage: clock.current, settings });
+  } finally {
+    clearTimeout(guard);
+  }
+}
+
+/**
+ * Follows nodemailer's transaction log (commands, with AUTH secrets masked, and replies) to
+ * know which reply the session is waiting for, so a timeout or a dropped connection is blamed on
+ * the right stage. With PIPELINING several commands go out at once: the stage is that of the
+ * oldest command not answered yet. The result is SMTPConnection's `logger`.
+ */
+export function replyTracker(onStage: (stage: SmtpStage) => void) {
+  const pending: SmtpStage[] = ["greeting"]; // the greeting is awaited before any command
+  let last: SmtpStage = "greeting";
+  let upgraded = false;
+  const stageOf = (command: string): SmtpStage => {
+    const stage = stageOfCommand(command);
+    if (stage === "starttls") upgraded = true;
+    if (stage === "greeting" && upgraded) return "starttls";
+    return stage ?? last; // AUTH LOGIN's continuation lines, RSET, QUIT
+  };
+  const debug = (entry: { tnx?: string } | undefined, message: unknown) => {
+    if (typeof message !== "string") return;
+    if (entry?.tnx === "client") {
+      last = stageOf(message);
+      pending.push(last);
+    } else if (entry?.tnx === "server" && /^\d{3}(?: |$)/.test(message.split("\n").pop() ?? "")) {
+      pending.shift(); // the last line of a complete reply
+    } else {
+      return;
+    }
+    onStage(pending[0] ?? last);
+  };
+  const ignore = () => {};
+  return { trace: ignore, debug, info: ignore, warn: ignore, error: ignore, fatal: ignore };
+}

@@ -1,0 +1,63 @@
+/** The functions' environment: each variable's default and rule, and errors that name the variable. */
+import { describe, expect, it } from "vitest";
+import { InvalidEnvironmentError, readFunctionEnv, readVariable } from "../../functions/environment.ts";
+
+describe("the functions' environment", () => {
+  it("gives every variable its default when nothing is set", () => {
+    expect(readFunctionEnv({})).toEqual({
+      SETTINGS_PATH: "/mattermost",
+      SETTINGS_CACHE_SECONDS: 60,
+      SETTINGS_PREFETCH: true,
+      NOTIFICATION_POOL_SIZE: 1,
+      SMTP_KEEPALIVE_SECONDS: 30,
+      SMTP_PRECONNECT: undefined,
+      SECURITY_FEED_URL: undefined,
+      APP_VERSION: undefined,
+      SECURITY_ALERT_RECIPIENTS: undefined,
+      LOG_LEVEL: "info",
+      MM_SERVICESETTINGS_SITEURL: undefined,
+    });
+  });
+
+  it("parses whole seconds for SETTINGS_CACHE_SECONDS", () => {
+    expect(readVariable({ SETTINGS_CACHE_SECONDS: "0" }, "SETTINGS_CACHE_SECONDS")).toBe(0);
+    expect(readVariable({ SETTINGS_CACHE_SECONDS: "300" }, "SETTINGS_CACHE_SECONDS")).toBe(300);
+  });
+
+  it.each([
+    ["SETTINGS_CACHE_SECONDS", "-1", /SETTINGS_CACHE_SECONDS "-1" must be a whole number of seconds/],
+    ["SETTINGS_CACHE_SECONDS", "1.5", /SETTINGS_CACHE_SECONDS "1.5" must be a whole number/],
+    ["SETTINGS_CACHE_SECONDS", "ten", /SETTINGS_CACHE_SECONDS "ten" must be a whole number/],
+    ["NOTIFICATION_POOL_SIZE", "0", /NOTIFICATION_POOL_SIZE "0" must be a whole number from 1 to 10/],
+    ["NOTIFICATION_POOL_SIZE", "11", /NOTIFICATION_POOL_SIZE "11" must be a whole number from 1 to 10/],
+    [
+      "SMTP_KEEPALIVE_SECONDS",
+      "301",
+      /SMTP_KEEPALIVE_SECONDS "301" must be a whole number of seconds from 0 to 300/,
+    ],
+  ] as const)("rejects %s=%j naming the variable and the rule", (name, raw, message) => {
+    expect(() => readFunctionEnv({ [name]: raw })).toThrow(InvalidEnvironmentError);
+    expect(() => readFunctionEnv({ [name]: raw })).toThrow(message);
+  });
+
+  it("rejects a SETTINGS_PATH that is not an SSM path, naming it", () => {
+    expect(() => readVariable({ SETTINGS_PATH: "mattermost" }, "SETTINGS_PATH")).toThrow(
+      /SETTINGS_PATH "mattermost" must be an SSM path/,
+    );
+  });
+
+  it("reads the preconnect hint as host and port, and ignores one that is not host:port", () => {
+    expect(readVariable({ SMTP_PRECONNECT: "smtp.example.com:587" }, "SMTP_PRECONNECT")).toEqual({
+      host: "smtp.example.com",
+      port: 587,
+    });
+    expect(readVariable({ SMTP_PRECONNECT: "smtp.example.com" }, "SMTP_PRECONNECT")).toBeUndefined();
+  });
+
+  it("turns the SSM prefetch off only for SETTINGS_PREFETCH=off, and takes any case of a log level", () => {
+    expect(readVariable({ SETTINGS_PREFETCH: "off" }, "SETTINGS_PREFETCH")).toBe(false);
+    expect(readVariable({ SETTINGS_PREFETCH: "on" }, "SETTINGS_PREFETCH")).toBe(true);
+    expect(readVariable({ LOG_LEVEL: "DEBUG" }, "LOG_LEVEL")).toBe("debug");
+    expect(readVariable({ LOG_LEVEL: "loud" }, "LOG_LEVEL")).toBe("info");
+  });
+});

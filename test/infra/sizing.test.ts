@@ -1,0 +1,61 @@
+/** The timeout arithmetic (infra/sizing.ts), rule by rule, at its bounds. */
+import { describe, expect, it } from "vitest";
+import {
+  alertCheckTimeoutSeconds,
+  clamp,
+  connectionTestMayOutlast,
+  connectionTestTimeoutSeconds,
+  queueVisibilitySeconds,
+  sendNotificationTimeoutSeconds,
+} from "../../infra/sizing.ts";
+
+describe("clamp", () => {
+  it("keeps a value within its bounds, and raises or lowers one outside", () => {
+    expect(clamp(50, 30, 900)).toBe(50);
+    expect(clamp(5, 30, 900)).toBe(30);
+    expect(clamp(1000, 30, 900)).toBe(900);
+    expect(clamp(30, 30, 900)).toBe(30);
+    expect(clamp(900, 30, 900)).toBe(900);
+  });
+});
+
+describe("send-notification", () => {
+  it("is T × (ceil(batch / pool) + 2) + 10", () => {
+    expect(sendNotificationTimeoutSeconds(10, 10, 1)).toBe(130);
+    expect(sendNotificationTimeoutSeconds(30, 10, 1)).toBe(370);
+    // 10 messages over 3 connections: 4 each at worst.
+    expect(sendNotificationTimeoutSeconds(10, 10, 3)).toBe(70);
+  });
+
+  it("is at least 30 s and at most Lambda's 900 s", () => {
+    expect(sendNotificationTimeoutSeconds(1, 1, 1)).toBe(30);
+    expect(sendNotificationTimeoutSeconds(60, 100, 1)).toBe(900);
+  });
+});
+
+describe("security-alert-check", () => {
+  it("is 6T + 60, from 60 s to 900 s", () => {
+    expect(alertCheckTimeoutSeconds(10)).toBe(120);
+    expect(alertCheckTimeoutSeconds(0)).toBe(60);
+    expect(alertCheckTimeoutSeconds(200)).toBe(900);
+  });
+});
+
+describe("connection-test", () => {
+  it("is 29 s whatever T, within API Gateway's 30 s", () => {
+    expect(connectionTestTimeoutSeconds()).toBe(29);
+  });
+
+  it("may outlast it when two T-bounded operations and a second exceed 28 s", () => {
+    expect(connectionTestMayOutlast(13)).toBe(false);
+    expect(connectionTestMayOutlast(14)).toBe(true);
+  });
+});
+
+describe("queue visibility", () => {
+  it("is six function timeouts, at most SQS's 12 hours", () => {
+    expect(queueVisibilitySeconds(130)).toBe(780);
+    expect(queueVisibilitySeconds(900)).toBe(5400);
+    expect(queueVisibilitySeconds(10_000)).toBe(43_200);
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * The console page in a real browser: Debian's chromium driven by playwright-core (no browser
+ * download). A failing test leaves a screenshot in test-results/.
+ */
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
+import { type LocalProduct, startLocalProduct } from "../../local/product.ts";
+import { freePort } from "../helpers/ports.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+let browser: Browser;
+let product: LocalProduct;
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install chromium), as .ci/run does, or set CHROMIUM_PATH`,
+    );
+  }
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  product = await startLocalProduct({
+    env: { MM_EMAILSETTINGS_FEEDBACKEMAIL: "noreply@chat.example" },
+    settingsFile: join(mkdtempSync(join(tmpdir(), "console-")), "none.json"),
+    log: () => {},
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await product?.stop();
+});
+
+beforeEach(async (context) => {
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  onTestFailed(async () => {
+    mkdirSync("test-results", { recursive: true });
+    await page.screenshot({
+      path: join("test-results", `${context.task.name.replace(/\W+/g, "-")}.png`),
+      fullPage: true,
+    });
+  });
+  await page.goto(`${product.url}/`);
+});
+
+afterEach(async () => {
+  await page.close();
+});
+
+const field = (name: string) => page.locator(`[data-setting="${name}"]`);
+
+describe("the console", () => {
+  it("shows every setting with its value and source, environment values read-only", async () => {
+    await expect.poll(() => page.getByLabel("SMTP Server:", { exact: true }).inputValue()).toBe("127.0.0.1");
+    expect(await field("SMTPServer").textContent()).toContain("Source: local run: embedded SMTP server");
+    expect(await field("SMTPServerTimeout").textContent()).toContain("Source: default");
+    const from = page.getByLabel("Notification From Address:");
+    expect(await from.inputValue()).toBe("noreply@chat.example");
+    expect(await from.isDisabled()).toBe(true);
+    expect(await field("FeedbackEmail").textContent()).toContain("set through an environment variable");
+    expect(await page.locator("[data-setting]").count()).toBe(13);
+  });
+
+  it("tests the connection against the embedded server and shows every stage passing", async () => {
+    await page.getByRole("button", { name: "Test Connection" }).click();
+    const result = page.locator("#test-result.ok");
+    await result.waitFor();
+    expect(await result.textContent()).toContain("No errors were reported");
+    for (const stage of ["config", "dns", "connect", "greeting"]) {
+      expect(await page.locator(`li[data-stage="${stage}"][data-ok="true"]`).count()).toBe(1);
+    }
+  });
+
+  it("shows the failing stage for a dead port", async () => {
+    await page.getByLabel("SMTP Server Port:").waitFor();
+    await page.getByLabel("SMTP Server Port:").fill(String(await freePort()));
+    await page.getByRole("button", { name: "Test Connection" }).click();
+    await page.locator("#test-result.bad").waitFor();
+    expect(await page.locator('li[data-stage="connect"][data-ok="false"]').count()).toBe(1);
+    expect(await page.locator("#test-error").textContent()).toMatch(
+      /^connect: nothing accepts connections on 127\.0\.0\.1:\d+/,
+    );
+  });
+
+  it("sends a test notification and shows it, sandboxed, in the captured mail", async () => {
+    const subject = `Browser test ${Date.now()}`;
+    await page.getByLabel("Subject").fill(subject);
+    await page.getByRole("button", { name: "Queue notification" }).click();
+    await page.getByText(/^Queued as /).waitFor();
+    await page.getByRole("link", { name: "Captured mail" }).click();
+    const link = page.getByRole("link", { name: subject });
+    await link.waitFor({ timeout: 10_000 });
+    await link.click();
+    await expect.poll(() => page.locator("#mail-subject").textContent()).toBe(subject);
+    const frame = page.locator("#mail-html");
+    expect(await frame.getAttribute("sandbox")).toBe("");
+    expect(await frame.getAttribute("srcdoc")).toContain("<b>mentioned</b>");
+    expect(await page.frameLocator("#mail-html").locator("b").textContent()).toBe("mentioned");
+    expect(await page.locator("#mail-text").textContent()).toContain("You were mentioned in Town Square.");
+    expect(await page.locator("#mail-headers").textContent()).toContain("auto-generated");
+  });
+});
