@@ -34,6 +34,14 @@ const wholeNumber =
 
 const text = (raw: Raw): string | undefined => (raw === "" ? undefined : raw);
 
+/** A positive number (fractions allowed: 0.25 a second), or undefined when unset. */
+const positiveNumber = (raw: Raw, name: string): number | undefined => {
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(n > 0)) fail(name, raw, "must be a positive number, such as 0.5 or 14");
+  return n;
+};
+
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
@@ -49,6 +57,15 @@ export const FUNCTION_VARIABLES = {
   NOTIFICATION_POOL_SIZE: wholeNumber(1, 10, 1),
   /** Seconds an idle SMTP session is kept for the next warm batch (0: closed after each). Default 30. */
   SMTP_KEEPALIVE_SECONDS: wholeNumber(0, 300, 30, " of seconds"),
+  /**
+   * This container's share of the provider's send rate, messages a second (the stack divides the
+   * fleet's rate by the queue's maximum concurrency). Unset: no limit.
+   */
+  SEND_RATE_PER_SECOND: positiveNumber,
+  /** The notification queue, for changing a record's visibility (a back-off after a throttle). */
+  NOTIFICATION_QUEUE_URL: text,
+  /** The dead-letter queue, where a record that can never succeed is put at once, with its reason. */
+  DEAD_LETTER_QUEUE_URL: text,
   /** `host:port` to connect to during a cold start: a hint, the settings decide. */
   SMTP_PRECONNECT: (raw: Raw) => parsePreconnectHint(raw),
   /** Bulletin feed base URL (checked when alerts are on: lib/security-alerts/config.ts). */
