@@ -1,10 +1,13 @@
 /**
  * SQS → notification emails. Returns partial batch failures so SQS retries only the records that
  * failed; the queue's redrive policy moves a record that keeps failing to the dead-letter queue.
- * Special here: the records' parsing, the SMTP pool size, and sessions kept between batches.
+ * Special here: the records' parsing, the SMTP pool size, sessions kept between batches, the
+ * container's pace under the provider's limits, and the queue it sets back-offs on
+ * (docs/delivery.md).
  */
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { deliverNotifications } from "../lib/notifications/index.ts";
+import { sqsQueueControl } from "../lib/aws-sqs/index.ts";
+import { createSendRate, deliverNotifications, type QueueControl } from "../lib/notifications/index.ts";
 import { createMailer, createSessionKeeper } from "../lib/smtp/index.ts";
 import { createFunction, type FunctionDeps } from "./create-function.ts";
 import type { SettingsContext } from "./middleware/settings.ts";
@@ -18,15 +21,32 @@ export function sendReserveMs(smtpTimeoutSeconds: number): number {
   return 2 * smtpTimeoutSeconds * 1000 + 2000;
 }
 
-export function createHandler(deps: FunctionDeps = {}) {
+export interface SendNotificationDeps extends FunctionDeps {
+  /** Back-offs and the dead-letter queue. Default: SQS at NOTIFICATION_QUEUE_URL and DEAD_LETTER_QUEUE_URL. */
+  queue?: QueueControl;
+}
+
+export function createHandler(deps: SendNotificationDeps = {}) {
   return createFunction<SQSEvent, SQSBatchResponse, SettingsContext & RecordsContext>(
     "send-notification",
     deps,
-    ({ env, smtp }) => {
+    ({ env, rawEnv, smtp }) => {
       // Sessions outlive a batch only in this container, and only while fresh: see createSessionKeeper.
       const keepAliveMs = env.SMTP_KEEPALIVE_SECONDS * 1000;
       const keeper = keepAliveMs > 0 ? createSessionKeeper({ maxIdleMs: keepAliveMs }) : undefined;
       const mailerOptions = { ...smtp, poolSize: env.NOTIFICATION_POOL_SIZE, ...(keeper ? { keeper } : {}) };
+      // The container's pace lives as long as the container: a batch starts where the last one ended.
+      const rate = env.SEND_RATE_PER_SECOND
+        ? createSendRate({ perSecond: env.SEND_RATE_PER_SECOND })
+        : undefined;
+      const queue =
+        deps.queue ??
+        (env.NOTIFICATION_QUEUE_URL && env.DEAD_LETTER_QUEUE_URL
+          ? sqsQueueControl(
+              { queueUrl: env.NOTIFICATION_QUEUE_URL, deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL },
+              rawEnv,
+            )
+          : undefined);
       return {
         parse: [sqsNotifications()],
         async handler(_event, context) {
@@ -35,9 +55,12 @@ export function createHandler(deps: FunctionDeps = {}) {
           const report = await deliverNotifications(records, {
             settings: settings.values,
             logger,
-            openMailer: () =>
+            ...(queue ? { queue } : {}),
+            ...(rate ? { rate } : {}),
+            openMailer: (batch) =>
               createMailer(settings.values, {
                 ...mailerOptions,
+                ...batch,
                 mayStart: () => context.getRemainingTimeInMillis() > reserve,
               }),
           });

@@ -16,6 +16,8 @@ export function sqsNotifications<TContext extends object>(): MiddlewareObj<
     before(request) {
       request.context.records = request.event.Records.map((record) => ({
         id: record.messageId,
+        receiptHandle: record.receiptHandle,
+        body: record.body,
         receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
         parsed: parseNotificationBody(record.body),
       }));

@@ -15,14 +15,7 @@ export interface SsmApi {
 }
 
 /** An error SSM answered with; `name` is its code (ParameterNotFound, AccessDeniedException…). */
-export class SsmError extends Error {
-  readonly status: number;
-  constructor(name: string, message: string, status: number) {
-    super(message);
-    this.name = name;
-    this.status = status;
-  }
-}
+export { AwsServiceError as SsmError } from "../aws/json-client.ts";
 
 /** Both the SDK's errors and the lite client's carry the AWS error code as their name. */
 export const isSsmError = (error: unknown, code: string): boolean =>

@@ -8,5 +8,4 @@ export {
   type StoredParameter,
   TooManyParametersError,
 } from "./reads.ts";
-export { type Credentials, signRequest } from "./signer.ts";
 export { createParameter, deleteParameter, putParameter } from "./writes.ts";

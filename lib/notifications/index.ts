@@ -1,7 +1,12 @@
+export { minimumSurvivalSeconds, RETRY_POLICY, retryDelaySeconds } from "./backoff.ts";
 export {
+  type BatchMailerHooks,
   type DeliveryReport,
   deliverNotifications,
   messageIdFor,
   type NotificationRecord,
 } from "./deliver.ts";
+export { type Outcome, outcomeOf } from "./outcome.ts";
 export { type ParsedNotification, parseNotificationBody } from "./parse.ts";
+export type { DeadLetter, QueueControl, RetryLater } from "./queue-control.ts";
+export { createSendRate, type SendRate, type SendRateOptions } from "./send-rate.ts";

@@ -42,6 +42,29 @@ function certificateCodeIn(message: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A reply that means "this sender is over a limit, slow down": 421 at any stage (the server is
+ * closing the channel: Postfix's anvil, Gmail's "try again later"); 450, 451 or 452 with an
+ * enhanced code 4.7.x (policy, rate) or 4.3.2 (system busy, Microsoft 365's connection limit);
+ * 432 4.3.2 (Microsoft 365's concurrent connections); 454 that says throttling (Amazon SES);
+ * and the connection-count and rate refusals of common MTAs, whatever their code.
+ */
+export function isThrottleReply(responseCode: number | undefined, response: string | undefined): boolean {
+  if (responseCode === undefined || responseCode < 400 || responseCode >= 500) return false;
+  const text = response ?? "";
+  if (responseCode === 421) return true;
+  const enhanced = /\b4\.(7\.\d{1,3}|3\.2)\b/.test(text);
+  if (
+    (responseCode === 450 || responseCode === 451 || responseCode === 452 || responseCode === 432) &&
+    enhanced
+  )
+    return true;
+  if (responseCode === 454 && /throttl/i.test(text)) return true;
+  return /too many (concurrent |simultaneous )?connections|connection (count|rate) limit|too much mail from|sending rate|rate limit(ed)? exceeded/i.test(
+    text,
+  );
+}
+
 export interface ClassifyContext {
   stage: SmtpStage;
   settings: EmailSettings;
@@ -108,8 +131,9 @@ export function classifySmtpError(error: unknown, context: ClassifyContext): Smt
     ...(e.command && e.command !== "CONN" && e.command !== "API" ? { command: e.command } : {}),
     cause: error,
   };
+  const throttle = isThrottleReply(responseCode, response);
   const fail = (message: string, transient: boolean) =>
-    new SmtpStageError(scrub(message, secrets), { ...base, transient });
+    new SmtpStageError(scrub(message, secrets), { ...base, transient, throttle });
 
   if (isTimeout(e) || code === "ETIMEDOUT") {
     if (stage === "greeting" && settings.ConnectionSecurity !== "TLS" && settings.SMTPPort === 465) {
@@ -125,6 +149,12 @@ export function classifySmtpError(error: unknown, context: ClassifyContext): Smt
   }
 
   if (responseCode !== undefined) {
+    if (throttle) {
+      return fail(
+        `${target} is limiting this sender at ${stage}${reply}: sending slows down and the message is tried again later; if this persists, set the provider's limits in the deployment (docs/delivery.md)`,
+        true,
+      );
+    }
     const transient = responseCode >= 400 && responseCode < 500;
     switch (stage) {
       case "greeting":

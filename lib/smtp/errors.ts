@@ -25,6 +25,11 @@ export interface SmtpStageErrorDetails {
   code: string;
   /** Worth retrying later (4xx, timeouts, resets) as opposed to permanent (5xx, auth, TLS verification, bad message). */
   transient: boolean;
+  /**
+   * The provider is limiting this sender (a rate or connection limit, a 421): transient, and a
+   * sign to slow down rather than to try the next message at once. Default false.
+   */
+  throttle?: boolean;
   /** The SMTP reply code, when the server answered. */
   responseCode?: number;
   /** The server's reply, secrets removed. */
@@ -39,6 +44,7 @@ export class SmtpStageError extends Error {
   readonly stage: SmtpStage;
   readonly code: string;
   readonly transient: boolean;
+  readonly throttle: boolean;
   readonly responseCode?: number;
   readonly response?: string;
   readonly command?: string;
@@ -48,7 +54,8 @@ export class SmtpStageError extends Error {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.stage = details.stage;
     this.code = details.code;
-    this.transient = details.transient;
+    this.transient = details.transient || details.throttle === true;
+    this.throttle = details.throttle === true;
     if (details.responseCode !== undefined) this.responseCode = details.responseCode;
     if (details.response !== undefined) this.response = details.response;
     if (details.command !== undefined) this.command = details.command;
@@ -60,6 +67,7 @@ export class SmtpStageError extends Error {
     code: string;
     responseCode?: number;
     transient: boolean;
+    throttle?: true;
     message: string;
     command?: string;
   } {
@@ -68,6 +76,7 @@ export class SmtpStageError extends Error {
       code: this.code,
       ...(this.responseCode === undefined ? {} : { responseCode: this.responseCode }),
       transient: this.transient,
+      ...(this.throttle ? { throttle: true as const } : {}),
       message: this.message,
       ...(this.command === undefined ? {} : { command: this.command }),
     };

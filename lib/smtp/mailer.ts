@@ -19,6 +19,11 @@ export interface MailerOptions extends SmtpSessionOptions {
    * batch stops starting work it cannot finish before the Lambda's own deadline. Default: always.
    */
   mayStart?: () => boolean;
+  /**
+   * Awaited right before each send starts (after its pool slot is taken): the container's pace
+   * (lib/notifications/send-rate.ts). `mayStart` is asked again after it. Default: none.
+   */
+  pace?: () => Promise<void>;
   /** Date header clock; injectable for tests. Default: now. */
   now?: () => Date;
   /**
@@ -37,10 +42,16 @@ export interface Mailer {
   readonly sessionsOpened: number;
 }
 
-/** A send that never started: too little time left, or the mailer was closed. Always transient. */
+/** A send that never started: too little time left, a throttle, or the mailer was closed. Always transient. */
 export class NotStartedError extends Error {
   override readonly name = "NotStartedError";
   readonly transient = true;
+  /** The batch stopped starting sends because the provider throttled it. */
+  readonly afterThrottle: boolean;
+  constructor(message: string, { afterThrottle = false }: { afterThrottle?: boolean } = {}) {
+    super(message);
+    this.afterThrottle = afterThrottle;
+  }
 }
 
 export function createMailer(settings: EmailSettings, options: MailerOptions = {}): Mailer {
@@ -53,6 +64,26 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
   let closed = false;
   /** Once a session cannot be opened, the rest of the batch fails fast instead of waiting T each. */
   let openFailure: SmtpStageError | undefined;
+  /**
+   * Once the provider throttles the batch, no new send starts in it: each would only add a refusal
+   * (docs/delivery.md). Set before the failed send's slot passes on, so no waiter slips through.
+   */
+  let throttledBy: SmtpStageError | undefined;
+
+  /** Why a send may not start now, or undefined. */
+  const stopped = (): NotStartedError | undefined => {
+    if (closed) return new NotStartedError("the mailer is closed");
+    if (throttledBy) {
+      const why = `${throttledBy.stage}: ${throttledBy.response ?? throttledBy.code}`;
+      return new NotStartedError(`not started: the provider throttled this batch (${why})`, {
+        afterThrottle: true,
+      });
+    }
+    if (options.mayStart && !options.mayStart()) {
+      return new NotStartedError("not started: too little time left in this invocation");
+    }
+    return undefined;
+  };
 
   const takeSlot = (): Promise<void> => {
     if (closed) return Promise.reject(new NotStartedError("the mailer is closed"));
@@ -101,12 +132,18 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
       let session: SmtpSession | undefined;
       try {
         if (openFailure) throw openFailure;
-        if (closed) throw new NotStartedError("the mailer is closed");
-        if (options.mayStart && !options.mayStart()) {
-          throw new NotStartedError("not started: too little time left in this invocation");
+        let stop = stopped();
+        if (stop) throw stop;
+        if (options.pace) {
+          await options.pace();
+          stop = stopped();
+          if (stop) throw stop;
         }
         session = await sessionForSend();
         return await session.send(composed);
+      } catch (error) {
+        if (error instanceof SmtpStageError && error.throttle) throttledBy ??= error;
+        throw error;
       } finally {
         if (session) {
           if (session.usable && !closed) idle.push(session);

@@ -6,6 +6,7 @@
  */
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
+import { createSmtpLimits, type SmtpLimits, type SmtpLimitsOptions } from "../../local/smtp-limits.ts";
 
 export interface ReceivedMessage {
   from: string;
@@ -39,6 +40,8 @@ export interface TestSmtpServerOptions {
   size?: number;
   /** Close a connection idle this long, as servers do (smtp-server's default is 60 s). */
   socketTimeoutMs?: number;
+  /** A provider's limits: a rate (454 at MAIL FROM), a connection limit (421 at the greeting). */
+  limits?: SmtpLimitsOptions;
 }
 
 export interface TestSmtpServer {
@@ -50,6 +53,8 @@ export interface TestSmtpServer {
   closed: () => number;
   /** AUTH attempts: the mechanism used each time. */
   authAttempts: string[];
+  /** The provider limits in force (refusals counted), when `limits` was given. */
+  limits?: SmtpLimits;
   close(): Promise<void>;
 }
 
@@ -58,6 +63,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
   const authAttempts: string[] = [];
   let connections = 0;
   let closed = 0;
+  const limits = options.limits ? createSmtpLimits(options.limits) : undefined;
   const config: SMTPServerOptions = {
     secure: options.secure ?? false,
     ...(options.tls ?? {}),
@@ -119,7 +125,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
       });
     },
   };
-  const server = new SMTPServer(config);
+  const server = new SMTPServer(limits ? { ...config, ...limits.hooks(config) } : config);
   server.on("error", () => {});
   const tcp = (server as unknown as { server: Server }).server;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -131,6 +137,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
     connections: () => connections,
     closed: () => closed,
     authAttempts,
+    ...(limits ? { limits } : {}),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, describe, expect, it } from "vitest";
-import { liteSsmApi, signRequest, ssmEndpoint } from "../../../lib/aws-ssm/index.ts";
+import { signRequest } from "../../../lib/aws/signer.ts";
+import { liteSsmApi, ssmEndpoint } from "../../../lib/aws-ssm/index.ts";
 import { startSilentServer } from "../../helpers/smtp-server.ts";
 
 /** The SDK signer wants a Sha256 constructor; node:crypto makes one (HMAC when given a key). */

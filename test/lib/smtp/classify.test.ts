@@ -125,3 +125,43 @@ describe("scrub", () => {
     expect(scrub("nothing to hide", secretForms(""))).toBe("nothing to hide");
   });
 });
+
+describe("throttle replies", () => {
+  const classify = (responseCode: number, response: string, command = "MAIL FROM:<a@b.c>") =>
+    classifySmtpError(
+      err(`Message failed: ${response}`, { code: "EENVELOPE", responseCode, response, command }),
+      {
+        stage: "mail-from",
+        settings: settings({}),
+      },
+    );
+
+  it.each([
+    [421, "421 4.7.0 Error: too many connections from 10.0.0.1", "Postfix anvil, connection count"],
+    [421, "421 4.7.0 mx.example.com Error: too many connections", "421 at any stage"],
+    [450, "450 4.7.1 Error: too much mail from 10.0.0.1", "Postfix anvil, message rate"],
+    [451, "451 4.7.1 Please try again later", "4.7.x policy deferral"],
+    [452, "452 4.3.2 Too many concurrent SMTP connections; please try again later", "4.3.2 busy"],
+    [432, "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded", "Microsoft 365"],
+    [454, "454 Throttling failure: Maximum sending rate exceeded.", "Amazon SES"],
+    [450, "450 Too many connections, slow down", "a connection-count refusal without an enhanced code"],
+  ])("%i %j is a throttle (%s): transient, and said to slow down", (code, response) => {
+    const e = classify(code, response);
+    expect(e).toMatchObject({ throttle: true, transient: true, responseCode: code });
+    expect(e.toJSON()).toMatchObject({ throttle: true });
+    expect(e.message).toMatch(/is limiting this sender/);
+  });
+
+  it.each([
+    [450, "450 4.2.1 Mailbox busy, try again later"],
+    [451, "451 4.4.1 Temporary lookup failure"],
+    [452, "452 4.2.2 Mailbox full"],
+    [454, "454 4.7.0 TLS not available due to local problem"],
+    [550, "550 5.7.1 Rate limit exceeded, message rejected"],
+    [550, "550 5.1.1 No such user"],
+  ])("%i %j is not a throttle", (code, response) => {
+    const e = classify(code, response);
+    expect(e.throttle).toBe(false);
+    expect(e.toJSON()).not.toHaveProperty("throttle");
+  });
+});

@@ -1,6 +1,6 @@
 /**
- * AWS Signature Version 4 for the JSON protocol requests the SSM reader makes: POST to "/", no
- * query string. Written out (not the SDK's signer) so a cold start loads none of the SDK.
+ * AWS Signature Version 4 for the JSON protocol requests the lite clients make (SSM, SQS): POST
+ * to "/", no query string. Written out (not the SDK's signer) so a cold start loads none of the SDK.
  */
 import { createHash, createHmac } from "node:crypto";
 

@@ -1,0 +1,148 @@
+/**
+ * send-notification under a provider's limits, against real servers: moto_server's SQS (the
+ * notification queue and its dead-letter queue, as the stack makes them) and an SMTP server that
+ * answers as Amazon SES does above its rate (454 Throttling failure). docs/delivery.md says what
+ * is expected here.
+ */
+import { DeleteMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import type { SQSEvent } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import { createHandler } from "../../functions/send-notification.ts";
+import { DEAD_LETTER_ATTRIBUTES } from "../../lib/aws-sqs/index.ts";
+import { RETRY_POLICY } from "../../lib/notifications/index.ts";
+import { captureLogs, lambdaContext } from "../helpers/lambda.ts";
+import { perTest } from "../helpers/per-test.ts";
+import { sqsFixture } from "../helpers/sqs.ts";
+import { ssmFixture } from "../helpers/ssm.ts";
+
+const { smtpServer } = perTest();
+
+/** Puts bodies on the queue and receives them as Lambda's event source would hand them over. */
+async function batchOf(queue: Awaited<ReturnType<typeof sqsFixture>>, bodies: unknown[]): Promise<SQSEvent> {
+  for (const body of bodies) {
+    await queue.client.send(
+      new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: JSON.stringify(body) }),
+    );
+  }
+  const received = [];
+  for (let tries = 0; received.length < bodies.length && tries < 10; tries++) {
+    received.push(...(await queue.receive(queue.queueUrl)));
+  }
+  return {
+    Records: received.map((m) => ({
+      messageId: m.MessageId as string,
+      receiptHandle: m.ReceiptHandle as string,
+      body: m.Body as string,
+      attributes: {
+        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? "1",
+        SentTimestamp: "0",
+        SenderId: "test",
+        ApproximateFirstReceiveTimestamp: "0",
+      },
+      messageAttributes: {},
+      md5OfBody: "",
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:notifications",
+      awsRegion: "us-east-1",
+    })),
+  };
+}
+
+async function deploy(port: number, env: Record<string, string>) {
+  const ssm = ssmFixture();
+  await ssm.putSettings({
+    SMTPServer: "127.0.0.1",
+    SMTPPort: String(port),
+    FeedbackEmail: "noreply@chat.example",
+  });
+  const logs = captureLogs();
+  const handler = createHandler({
+    env: { SETTINGS_PATH: ssm.root, ...env },
+    store: ssm.store(),
+    write: logs.write,
+  });
+  return { handler, logs };
+}
+
+const note = (i: number) => ({ to: `user${i}@example.com`, subject: `Mention ${i}`, text: "Hi" });
+
+describe("send-notification under a provider's limits", () => {
+  it("stops starting sends at a throttle and sends every unsent record back after its own back-off", async () => {
+    const smtp = await smtpServer({ limits: { ratePerSecond: 0.2, burst: 1 } });
+    // A queue visibility timeout of 1 s: a record left to it would be back at once.
+    const queue = await sqsFixture({ visibilityTimeoutSeconds: 1 });
+    const { handler, logs } = await deploy(smtp.port, queue.env);
+
+    const event = await batchOf(queue, [0, 1, 2, 3, 4].map(note));
+    const result = await handler(event, lambdaContext());
+
+    expect(smtp.messages).toHaveLength(1); // the one token the provider had
+    expect(result.batchItemFailures).toHaveLength(4);
+    expect(smtp.limits?.stats.throttledMessages).toBe(1); // no send started after the throttle
+    const throttled = logs.entries().filter((e) => /throttled by the provider/.test(String(e.message)));
+    expect(throttled).toHaveLength(1);
+    expect(throttled[0]).toMatchObject({ error: { responseCode: 454, throttle: true } });
+    const notAttempted = logs.entries().filter((e) => /not attempted/.test(String(e.message)));
+    expect(notAttempted).toHaveLength(3);
+    const [low] = RETRY_POLICY.jitter;
+    for (const entry of [...throttled, ...notAttempted]) {
+      expect(entry.retryInSeconds).toBeGreaterThanOrEqual(Math.floor(RETRY_POLICY.baseSeconds * low));
+    }
+    // What Lambda's event source does with the answer: delete what succeeded, leave the failures.
+    const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+    const done = event.Records.filter((r) => !failed.has(r.messageId));
+    await queue.client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queue.queueUrl,
+        Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+      }),
+    );
+    // Past the queue's own visibility timeout, none is back: each waits out its back-off.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await queue.receive(queue.queueUrl)).toEqual([]);
+    expect(await queue.receive(queue.deadLetterQueueUrl)).toEqual([]);
+  });
+
+  it("puts a record that can never succeed on the dead-letter queue at once, with its reason, and acknowledges it", async () => {
+    const smtp = await smtpServer({
+      rcptReplies: { "gone@example.com": { code: 550, message: "5.1.1 No such user" } },
+    });
+    const queue = await sqsFixture({ visibilityTimeoutSeconds: 1 });
+    const { handler } = await deploy(smtp.port, queue.env);
+
+    const event = await batchOf(queue, [
+      note(1),
+      { to: "not-an-address", text: "x" },
+      { ...note(2), to: "gone@example.com" },
+    ]);
+    const result = await handler(event, lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(smtp.messages).toHaveLength(1);
+    const dead = await queue.receive(queue.deadLetterQueueUrl);
+    const byCode = Object.fromEntries(
+      dead.map((m) => [m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.code]?.StringValue, m]),
+    );
+    expect(Object.keys(byCode).sort()).toEqual(["EENVELOPE", "InvalidNotification"]);
+    expect(
+      byCode.InvalidNotification?.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue,
+    ).toMatch(/^Invalid notification: to: must be an email address/);
+    expect(byCode.EENVELOPE?.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue).toMatch(
+      /rejected the recipient.*550/,
+    );
+    expect(byCode.EENVELOPE?.Body).toContain("gone@example.com");
+  });
+
+  it("sends no faster than its share of the rate, so the provider never has to throttle", async () => {
+    const smtp = await smtpServer({ limits: { ratePerSecond: 5, burst: 2 } });
+    const queue = await sqsFixture();
+    const { handler } = await deploy(smtp.port, { ...queue.env, SEND_RATE_PER_SECOND: "5" });
+
+    const event = await batchOf(queue, [0, 1, 2, 3, 4, 5].map(note));
+    const result = await handler(event, lambdaContext());
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(smtp.messages).toHaveLength(6);
+    expect(smtp.limits?.stats.throttledMessages).toBe(0);
+  });
+});

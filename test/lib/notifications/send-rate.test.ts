@@ -1,0 +1,64 @@
+/** A container's pace, on a virtual clock: a token bucket that halves on a throttle and recovers. */
+import { describe, expect, it } from "vitest";
+import { createSendRate } from "../../../lib/notifications/send-rate.ts";
+
+function virtualClock() {
+  let t = 0;
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+    },
+    get t() {
+      return t;
+    },
+  };
+}
+
+describe("a container's send rate", () => {
+  it("lets sends start no faster than its share, however many ask at once", async () => {
+    const clock = virtualClock();
+    const rate = createSendRate({ perSecond: 4, ...clock });
+    const started: number[] = [];
+    await Promise.all(
+      Array.from({ length: 9 }, async () => {
+        await rate.take();
+        started.push(clock.t);
+      }),
+    );
+    // The first at once (one token saved up), then one every 250 ms.
+    expect(started).toEqual([0, 250, 500, 750, 1000, 1250, 1500, 1750, 2000]);
+  });
+
+  it("halves on a throttle, holds, and comes back to its share with sustained success", async () => {
+    const clock = virtualClock();
+    const rate = createSendRate({ perSecond: 8, holdMs: 1000, successesPerStep: 3, ...clock });
+    rate.throttled();
+    expect(rate.current).toBe(4);
+    rate.throttled();
+    expect(rate.current).toBe(2);
+    for (let i = 0; i < 5; i++) rate.succeeded();
+    expect(rate.current).toBe(2); // still holding
+    await clock.sleep(1000);
+    for (let i = 0; i < 3; i++) rate.succeeded();
+    expect(rate.current).toBe(4);
+    for (let i = 0; i < 30; i++) rate.succeeded();
+    expect(rate.current).toBe(8); // never above the share
+  });
+
+  it("never halves below its floor", () => {
+    const rate = createSendRate({ perSecond: 16, floor: 1 / 4, ...virtualClock() });
+    for (let i = 0; i < 10; i++) rate.throttled();
+    expect(rate.current).toBe(4);
+  });
+
+  it("spaces sends at the reduced rate after a throttle", async () => {
+    const clock = virtualClock();
+    const rate = createSendRate({ perSecond: 10, ...clock });
+    await rate.take();
+    rate.throttled();
+    const before = clock.t;
+    await rate.take();
+    expect(clock.t - before).toBe(200); // 5 a second now
+  });
+});
