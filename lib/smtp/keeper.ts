@@ -4,10 +4,11 @@
  *
  * A kept session is never trusted blindly: one idle longer than `maxIdleMs` (a Lambda freeze, a
  * server's idle timeout) is closed rather than reused, and any other idle for more than a moment
- * is probed with RSET before use. A kept session also ends when it has been idle for
- * SMTPServerTimeout (nodemailer's socket timeout), so the effective keep-alive is the shorter of
- * the two; such a session is found unusable and replaced, never used. A session the server dropped while the container was frozen is therefore discarded, and a
- * fresh one opened, before a message depends on it.
+ * is probed with RSET before use. A kept session is ended with QUIT when its keep-alive is over:
+ * at `maxIdleMs`, or just before SMTPServerTimeout (nodemailer's idle socket timeout would drop it
+ * without a word), whichever is shorter. A Lambda freeze stops that timer; a session the server
+ * dropped meanwhile is found unusable or fails its probe, and a fresh one is opened before a
+ * message depends on it.
  */
 import { createHash } from "node:crypto";
 import type { EmailSettings } from "../settings/index.ts";
@@ -56,12 +57,20 @@ function fingerprint(s: EmailSettings, o: SmtpSessionOptions): string {
     .digest("hex");
 }
 
+/** How long before SMTPServerTimeout (nodemailer's idle socket timeout) a kept session is ended. */
+const END_BEFORE_TIMEOUT_MS = 500;
+
 export function createSessionKeeper({
   maxIdleMs = 30_000,
   probeAfterMs = 2_000,
   now = Date.now,
 }: SessionKeeperOptions = {}): SessionKeeper {
-  let idle: Array<{ key: string; session: SmtpSession; since: number }> = [];
+  type Entry = { key: string; session: SmtpSession; since: number; timer: NodeJS.Timeout };
+  let idle: Entry[] = [];
+  const remove = (entry: Entry) => {
+    clearTimeout(entry.timer);
+    idle = idle.filter((e) => e !== entry);
+  };
   return {
     get size() {
       return idle.length;
@@ -70,9 +79,10 @@ export function createSessionKeeper({
       const key = fingerprint(settings, options);
       // Sessions for other settings (the settings changed) or idle too long are closed, not reused.
       const stale = idle.filter((e) => e.key !== key || now() - e.since > maxIdleMs || !e.session.usable);
-      idle = idle.filter((e) => !stale.includes(e));
+      for (const e of stale) remove(e);
       await Promise.all(stale.map((e) => e.session.close()));
-      for (let entry = idle.pop(); entry; entry = idle.pop()) {
+      for (let entry = idle.at(-1); entry; entry = idle.at(-1)) {
+        remove(entry);
         if (now() - entry.since < probeAfterMs || (await entry.session.probe())) return entry.session;
         await entry.session.close();
       }
@@ -83,10 +93,29 @@ export function createSessionKeeper({
         void session.close();
         return;
       }
-      idle.push({ key: fingerprint(settings, options), session, since: now() });
+      // At the end of its keep-alive the session is ended as a client should end it, with QUIT,
+      // and before the server's or nodemailer's idle timeout (SMTPServerTimeout) drops it silently.
+      const lifetime = Math.max(
+        1,
+        Math.min(maxIdleMs, settings.SMTPServerTimeout * 1000 - END_BEFORE_TIMEOUT_MS),
+      );
+      const entry: Entry = {
+        key: fingerprint(settings, options),
+        session,
+        since: now(),
+        timer: setTimeout(() => {
+          if (!idle.includes(entry)) return;
+          remove(entry);
+          void session.close();
+        }, lifetime),
+      };
+      // A kept session must not keep a process (a test, the local run) alive on its own.
+      entry.timer.unref();
+      idle.push(entry);
     },
     async closeAll() {
       const all = idle;
+      for (const e of all) clearTimeout(e.timer);
       idle = [];
       await Promise.all(all.map((e) => e.session.close()));
     },

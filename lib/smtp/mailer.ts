@@ -42,6 +42,15 @@ export interface Mailer {
   readonly sessionsOpened: number;
 }
 
+/** Opening one more session was refused while others are open: wait for theirs instead. */
+class PoolShrunk extends Error {
+  readonly refusal: SmtpStageError;
+  constructor(refusal: SmtpStageError) {
+    super(refusal.message);
+    this.refusal = refusal;
+  }
+}
+
 /** A send that never started: too little time left, a throttle, or the mailer was closed. Always transient. */
 export class NotStartedError extends Error {
   override readonly name = "NotStartedError";
@@ -85,17 +94,25 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
     return undefined;
   };
 
+  /**
+   * Sends at once: the pool size, lowered to the sessions that are open when the server refuses
+   * one more connection (a relay's connection limit) while others are healthy.
+   */
+  let capacity = poolSize;
+  /** Sessions being opened now: a refused connection waits for them before failing the batch. */
+  let opening = 0;
   const takeSlot = (): Promise<void> => {
     if (closed) return Promise.reject(new NotStartedError("the mailer is closed"));
-    if (held < poolSize) {
+    if (held < capacity) {
       held++;
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
   };
-  // A freed slot passes straight to the next waiter, so `held` counts slots, never sends twice.
+  // A freed slot passes straight to the next waiter, so `held` counts slots, never sends twice;
+  // past a lowered capacity it is given up instead.
   const giveSlot = () => {
-    const next = waiting.shift();
+    const next = held <= capacity ? waiting.shift() : undefined;
     if (next) next.resolve();
     else held--;
   };
@@ -111,13 +128,35 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
       return kept;
     }
     opened++;
+    opening++;
     try {
       const session = await openSmtpSession(settings, options);
       open.add(session);
       return session;
     } catch (error) {
+      // With other sessions of this pool open (or opening), one refused connection is the server
+      // saying "no more connections": send on those. Only when there is none does the batch fail.
+      if (error instanceof SmtpStageError && open.size + opening > 1) throw new PoolShrunk(error);
       if (error instanceof SmtpStageError) openFailure = error;
       throw error;
+    } finally {
+      opening--;
+    }
+  }
+
+  /** A session for this send: an idle one, a kept one, a new one, or (pool shrunk) a healthy one's turn. */
+  async function sessionWhenShrunk(): Promise<SmtpSession> {
+    for (let tries = 0; ; tries++) {
+      if (openFailure) throw openFailure;
+      try {
+        return await sessionForSend();
+      } catch (error) {
+        if (!(error instanceof PoolShrunk) || tries >= poolSize)
+          throw error instanceof PoolShrunk ? error.refusal : error;
+        capacity = Math.max(1, open.size + opening);
+        giveSlot();
+        await takeSlot();
+      }
     }
   }
 
@@ -139,7 +178,7 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
           stop = stopped();
           if (stop) throw stop;
         }
-        session = await sessionForSend();
+        session = await sessionWhenShrunk();
         return await session.send(composed);
       } catch (error) {
         if (error instanceof SmtpStageError && error.throttle) throttledBy ??= error;

@@ -14,7 +14,13 @@ import type { Socket } from "node:net";
 import type SMTPConnection from "nodemailer/lib/smtp-connection";
 import type { EmailSettings } from "../settings/index.ts";
 import { withTimeout } from "../timeouts.ts";
-import { type CertificateAuthorities, connectAny, resolveHost, upgradeToTls } from "./connection.ts";
+import {
+  type CertificateAuthorities,
+  connectAny,
+  type HostResolver,
+  resolveHost,
+  upgradeToTls,
+} from "./connection.ts";
 import { settle, smtpConnection, startDialogue } from "./dialogue.ts";
 import { SmtpStageError } from "./errors.ts";
 import type { ComposedMessage } from "./message.ts";
@@ -30,6 +36,8 @@ export interface SmtpSessionOptions {
   preconnected?: boolean;
   /** Told when each stage completes, with its duration in ms: the connection check's timings. */
   onStage?: StageListener;
+  /** Resolves SMTPServer. Default: the system resolver (every address it has). */
+  resolver?: HostResolver;
 }
 
 export interface SendResult {
@@ -51,6 +59,19 @@ export interface SmtpSession {
    * across invocations (and perhaps a Lambda freeze) is known to be alive before it is used.
    */
   probe(): Promise<boolean>;
+}
+
+/** How long QUIT may wait for the server's goodbye before the socket is closed anyway. */
+const QUIT_WAIT_MS = 1000;
+
+/** The server answered a transaction command with a refusal that leaves the session open. */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof SmtpStageError &&
+    error.responseCode !== undefined &&
+    error.responseCode !== 421 &&
+    (error.stage === "mail-from" || error.stage === "rcpt" || error.stage === "data")
+  );
 }
 
 /** Fails before any byte is sent when the settings cannot be honoured safely. */
@@ -113,7 +134,7 @@ async function openOnce(
 
   try {
     await bounded(settings, clock, abort, async (remaining) => {
-      const addresses = adopted ? [] : await resolveHost(settings.SMTPServer, remaining());
+      const addresses = adopted ? [] : await resolveHost(settings.SMTPServer, remaining(), options.resolver);
       clock.enter("connect");
       socket = adopted ? await adopted : await connectAny(addresses, settings.SMTPPort, remaining);
       if (settings.ConnectionSecurity === "TLS") {
@@ -146,6 +167,42 @@ async function openOnce(
   }
 
   const live = connection as SMTPConnection;
+  /** RSET, bounded by SMTPServerTimeout: true when the server answered 250. */
+  const reset = () =>
+    withTimeout(
+      settle(live, (cb) => live.reset(cb)),
+      timeoutMs,
+      "RSET",
+    ).then(
+      () => true,
+      () => false,
+    );
+  /**
+   * Ends the session as a client should: QUIT, bounded by a short wait (a server that is gone or
+   * stalled does not hold the batch), then the socket is closed. Never throws.
+   */
+  const end = async () => {
+    if (broken) {
+      abort();
+      return;
+    }
+    broken = true;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(
+        () => {
+          live.close();
+          resolve();
+        },
+        Math.min(timeoutMs, QUIT_WAIT_MS),
+      );
+      live.once("end", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      live.quit();
+    });
+    socket?.destroy();
+  };
   return {
     get usable() {
       return !broken;
@@ -173,45 +230,21 @@ async function openOnce(
           };
         });
       } catch (error) {
-        // After a failed transaction the session's state is uncertain: do not reuse it.
-        abort();
+        // A refusal the server answered (MAIL, RCPT, DATA) leaves the session usable: RSET and go
+        // on, so one bad recipient does not cost a connection. A 421 (the server is closing), a
+        // dropped connection or a timeout ends it (after a timeout the socket is already gone: a
+        // server that stopped answering would not read a QUIT).
+        if (!broken && isRefusal(error) && (await reset())) throw error;
+        await end();
         throw error;
       }
     },
     async probe() {
       if (broken) return false;
-      const alive = await withTimeout(
-        settle(live, (cb) => live.reset(cb)),
-        timeoutMs,
-        "RSET",
-      ).then(
-        () => true,
-        () => false,
-      );
-      if (!alive) abort();
+      const alive = await reset();
+      if (!alive) await end();
       return alive;
     },
-    async close() {
-      if (broken) {
-        abort();
-        return;
-      }
-      broken = true;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(
-          () => {
-            live.close();
-            resolve();
-          },
-          Math.min(timeoutMs, 1000),
-        );
-        live.once("end", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        live.quit();
-      });
-      socket?.destroy();
-    },
+    close: end,
   };
 }

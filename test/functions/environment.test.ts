@@ -1,6 +1,13 @@
 /** The functions' environment: each variable's default and rule, and errors that name the variable. */
+
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { InvalidEnvironmentError, readFunctionEnv, readVariable } from "../../functions/environment.ts";
+import {
+  FUNCTION_VARIABLES,
+  InvalidEnvironmentError,
+  readFunctionEnv,
+  readVariable,
+} from "../../functions/environment.ts";
 
 describe("the functions' environment", () => {
   it("gives every variable its default when nothing is set", () => {
@@ -62,5 +69,14 @@ describe("the functions' environment", () => {
     expect(readVariable({ SETTINGS_PREFETCH: "on" }, "SETTINGS_PREFETCH")).toBe(true);
     expect(readVariable({ LOG_LEVEL: "DEBUG" }, "LOG_LEVEL")).toBe("debug");
     expect(readVariable({ LOG_LEVEL: "loud" }, "LOG_LEVEL")).toBe("info");
+  });
+});
+
+describe("docs/functions.md", () => {
+  it("documents every variable a function reads", () => {
+    const doc = readFileSync(new URL("../../docs/functions.md", import.meta.url), "utf8");
+    for (const name of Object.keys(FUNCTION_VARIABLES)) {
+      expect(doc, `docs/functions.md has no row for ${name}`).toMatch(new RegExp(`^\\| \`${name}\` `, "m"));
+    }
   });
 });

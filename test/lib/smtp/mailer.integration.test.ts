@@ -39,14 +39,58 @@ describe("batches", () => {
     expect(mailer.sessionsOpened).toBe(1);
   });
 
-  it("a failed message does not take its siblings down: the next one gets a new connection", async () => {
-    const s = await server({ rcptReplies: { "bad@example.com": { code: 550, message: "No such user" } } });
+  it("a refused message does not take its siblings down, nor the connection: RSET, and the next goes over it", async () => {
+    const s = await server({
+      rcptReplies: { "bad@example.com": { code: 550, message: "5.1.1 No such user" } },
+    });
     const mailer = createMailer(settings({ SMTPPort: s.port }));
     await mailer.send(message);
-    await expect(mailer.send({ ...message, to: "bad@example.com" })).rejects.toMatchObject({ stage: "rcpt" });
+    await expect(mailer.send({ ...message, to: "bad@example.com" })).rejects.toMatchObject({
+      stage: "rcpt",
+      transient: false,
+    });
     await mailer.send(message);
     await mailer.close();
     expect(s.messages).toHaveLength(2);
+    expect(s.connections()).toBe(1);
+  });
+
+  it("ten records with five bad recipients use one connection, and each bad one is reported permanent", async () => {
+    const bad = Object.fromEntries(
+      [1, 3, 5, 7, 9].map((i) => [`bad${i}@example.com`, { code: 550, message: "5.1.1 No such user" }]),
+    );
+    // As a relay with a connection limit would: a second connection would be refused with 421.
+    const s = await server({ rcptReplies: bad, limits: { maxConnections: 1 } });
+    const mailer = createMailer(settings({ SMTPPort: s.port }));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        mailer.send({ ...message, to: i % 2 ? `bad${i}@example.com` : `good${i}@example.com` }),
+      ),
+    );
+    await mailer.close();
+    expect(s.messages).toHaveLength(5);
+    expect(s.connections()).toBe(1);
+    expect(s.limits?.stats.refusedConnections).toBe(0);
+    const refused = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason] : []));
+    expect(refused).toHaveLength(5);
+    for (const e of refused) expect(e).toMatchObject({ stage: "rcpt", responseCode: 550, transient: false });
+  });
+
+  it("ends a session after a 421 (the server is closing), starts nothing more in that batch, and the next batch reconnects", async () => {
+    const s = await server({
+      rcptReplies: { "closing@example.com": { code: 421, message: "4.7.0 Closing" } },
+    });
+    const first = createMailer(settings({ SMTPPort: s.port }));
+    await expect(first.send({ ...message, to: "closing@example.com" })).rejects.toMatchObject({
+      responseCode: 421,
+      throttle: true,
+    });
+    await expect(first.send(message)).rejects.toMatchObject({ name: "NotStartedError", afterThrottle: true });
+    await first.close();
+    const next = createMailer(settings({ SMTPPort: s.port }));
+    await next.send(message);
+    await next.close();
+    expect(s.messages).toHaveLength(1);
     expect(s.connections()).toBe(2);
   });
 
@@ -64,6 +108,29 @@ describe("batches", () => {
 });
 
 describe("the pool", () => {
+  it("keeps sending on its healthy session when the server refuses more connections (421 too many connections)", async () => {
+    const s = await server({ limits: { maxConnections: 1 } });
+    const mailer = createMailer(settings({ SMTPPort: s.port }), { poolSize: 3 });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => mailer.send({ ...message, to: `user${i}@example.com` })),
+    );
+    await mailer.close();
+    expect(outcomes.filter((o) => o.status === "rejected")).toEqual([]);
+    expect(s.messages).toHaveLength(6);
+    expect(s.limits?.stats.refusedConnections).toBeGreaterThan(0); // the pool did try for more
+  });
+
+  it("fails only what no session can send: with every connection refused, the batch fails", async () => {
+    const s = await server({ limits: { maxConnections: 1 } });
+    const other = createMailer(settings({ SMTPPort: s.port }));
+    await other.send(message); // holds the one connection the server allows
+    const mailer = createMailer(settings({ SMTPPort: s.port }), { poolSize: 2 });
+    const outcomes = await Promise.allSettled([mailer.send(message), mailer.send(message)]);
+    await Promise.all([mailer.close(), other.close()]);
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected"]);
+    expect(outcomes[0]).toMatchObject({ reason: { stage: "greeting", responseCode: 421, throttle: true } });
+  });
+
   it("keeps serving after a failure and an idle drop (slots are never counted twice)", async () => {
     const s = await server({ rcptReplies: { "bad@example.com": { code: 550, message: "No such user" } } });
     const mailer = createMailer(settings({ SMTPPort: s.port, SMTPServerTimeout: 1 }));
