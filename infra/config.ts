@@ -4,6 +4,7 @@
  * with the key and the rule instead of failing in Lambda.
  */
 import { z } from "zod";
+import { minimumSurvivalSeconds, RETRY_POLICY } from "../lib/notifications/backoff.ts";
 import {
   DEFAULT_SETTINGS_PATH,
   InvalidSettingsError,
@@ -12,6 +13,14 @@ import {
   type SettingName,
 } from "../lib/settings/index.ts";
 import { describeIssues } from "../lib/zod.ts";
+import {
+  DEFAULT_PROVIDER,
+  isValidMaxConnections,
+  isValidSendRate,
+  LIMIT_RULES,
+  PROVIDER_NAMES,
+  type ProviderName,
+} from "./provider-limits.ts";
 
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -35,6 +44,31 @@ const settingsContext = z
     }
   });
 
+/** A record must be retried for an hour of throttling before it can reach the dead-letter queue. */
+export const MIN_THROTTLE_SURVIVAL_SECONDS = 3600;
+
+/** The smallest receive limit whose back-off outlasts MIN_THROTTLE_SURVIVAL_SECONDS (11 with the defaults). */
+export function smallestSurvivingReceiveLimit(): number {
+  let n = 1;
+  while (minimumSurvivalSeconds(n) < MIN_THROTTLE_SURVIVAL_SECONDS) n++;
+  return n;
+}
+
+const receiveLimit = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(20)
+  .superRefine((n, ctx) => {
+    const survival = minimumSurvivalSeconds(n);
+    if (survival < MIN_THROTTLE_SURVIVAL_SECONDS) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${n} lets a throttled record reach the dead-letter queue after ${survival} s of back-off; a record must survive an hour (${MIN_THROTTLE_SURVIVAL_SECONDS} s) of throttling before it can be dead-lettered: use at least ${smallestSurvivingReceiveLimit()} (default ${RETRY_POLICY.receiveLimit}, docs/delivery.md)`,
+      });
+    }
+  });
+
 export const DeploymentConfigSchema = z.object({
   /** SSM root of the settings. */
   settingsPath: z
@@ -50,13 +84,32 @@ export const DeploymentConfigSchema = z.object({
   appVersion: z.string().default(""),
   /** EventBridge Scheduler expression for the alert check. */
   alertSchedule: z.string().default("rate(1 day)"),
-  /** Receives before a notification moves to the dead-letter queue. */
-  maxReceiveCount: z.coerce.number().int().min(1).max(20).default(3),
+  /**
+   * Receives before a notification moves to the dead-letter queue: the back-off's receive limit
+   * (lib/notifications/backoff.ts), at least what keeps a throttled record an hour.
+   */
+  maxReceiveCount: receiveLimit.default(RETRY_POLICY.receiveLimit),
   /** SQS batch size: one pooled SMTP connection serves a batch. */
   batchSize: z.coerce.number().int().min(1).max(100).default(10),
   maxBatchingWindowSeconds: seconds(0, 300).default(5),
-  /** SMTP connections one batch may use at once. */
+  /** SMTP connections one batch may use at once: an upper bound, the provider's limits may lower it. */
   notificationPoolSize: z.coerce.number().int().min(1).max(10).default(1),
+  /** The SMTP provider's limits by name (infra/provider-limits.ts); `unlimited` keeps Lambda's scaling. */
+  provider: z
+    .enum(PROVIDER_NAMES as [ProviderName, ...ProviderName[]], {
+      error: `must be one of ${PROVIDER_NAMES.join(", ")}`,
+    })
+    .default(DEFAULT_PROVIDER),
+  /** Messages a second the whole fleet may send, over the preset's. */
+  maxSendRate: z.coerce
+    .number({ error: LIMIT_RULES.maxSendRate })
+    .refine(isValidSendRate, LIMIT_RULES.maxSendRate)
+    .optional(),
+  /** SMTP connections the whole fleet may hold at once, over the preset's. */
+  maxConnections: z.coerce
+    .number({ error: LIMIT_RULES.maxConnections })
+    .refine(isValidMaxConnections, LIMIT_RULES.maxConnections)
+    .optional(),
   logRetentionDays: z.coerce.number().int().positive().default(30),
   /** Requests per second and burst for POST /email/test. */
   testEndpointRateLimit: z.coerce.number().positive().default(2),

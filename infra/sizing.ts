@@ -14,11 +14,37 @@ export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 /**
  * send-notification: a batch opens a session (T), then sends its messages over `poolSize`
  * connections, each message taking T at worst, with one T and 10 s to spare:
- * `T × (ceil(batchSize / poolSize) + 2) + 10`, from 30 s to 900 s.
+ * `T × (ceil(batchSize / poolSize) + 2) + 10`. With a share of the provider's rate
+ * (`ratePerSecond`, infra/provider-limits.ts) the container may start a message only every
+ * 1 / rate seconds, so the batch may instead take `2T + ceil(batchSize / rate) + 10` (a session,
+ * the paced starts, the last send, 10 s to spare): the longer of the two, from 30 s to 900 s.
  */
-export function sendNotificationTimeoutSeconds(T: number, batchSize: number, poolSize: number): number {
+export function sendNotificationTimeoutSeconds(
+  T: number,
+  batchSize: number,
+  poolSize: number,
+  ratePerSecond?: number,
+): number {
   const perConnection = Math.ceil(batchSize / poolSize);
-  return clamp(T * (perConnection + 2) + 10, 30, LAMBDA_MAX_TIMEOUT_SECONDS);
+  const sending = T * (perConnection + 2) + 10;
+  return clamp(
+    Math.max(sending, pacedBatchSeconds(T, batchSize, ratePerSecond)),
+    30,
+    LAMBDA_MAX_TIMEOUT_SECONDS,
+  );
+}
+
+/** A batch at `ratePerSecond`: `2T + ceil(batchSize / rate) + 10` (0 without a rate). */
+export function pacedBatchSeconds(T: number, batchSize: number, ratePerSecond?: number): number {
+  return ratePerSecond === undefined ? 0 : 2 * T + Math.ceil(batchSize / ratePerSecond) + 10;
+}
+
+/**
+ * Whether a batch at the container's rate cannot be sent within Lambda's 15 minutes; the records
+ * left are then retried (their receives count), so a smaller batch is better.
+ */
+export function pacedBatchOutlastsLambda(T: number, batchSize: number, ratePerSecond?: number): boolean {
+  return pacedBatchSeconds(T, batchSize, ratePerSecond) > LAMBDA_MAX_TIMEOUT_SECONDS;
 }
 
 /** security-alert-check: `6T + 60`, from 60 s to 900 s (docs/deploy.md). */

@@ -29,9 +29,17 @@ import { NotificationQueue } from "./constructs/notification-queue.ts";
 import { SettingsParameters } from "./constructs/settings-parameters.ts";
 import { TestEndpoint } from "./constructs/test-endpoint.ts";
 import {
+  type DerivedSendLimits,
+  deriveSendLimits,
+  formatRate,
+  resolveProviderLimits,
+} from "./provider-limits.ts";
+import {
   alertCheckTimeoutSeconds,
   connectionTestMayOutlast,
   connectionTestTimeoutSeconds,
+  LAMBDA_MAX_TIMEOUT_SECONDS,
+  pacedBatchOutlastsLambda,
   sendNotificationTimeoutSeconds,
 } from "./sizing.ts";
 
@@ -54,6 +62,8 @@ export class EmailStack extends Stack {
   readonly settingsPath: string;
   /** True when the functions run in a VPC (their roles then manage network interfaces). */
   readonly vpcPlaced: boolean;
+  /** What the provider's limits gave send-notification: containers, pool, rate per container. */
+  readonly sendLimits: DerivedSendLimits;
 
   constructor(scope: Construct, id: string, props: EmailStackProps) {
     super(scope, id, props);
@@ -69,13 +79,17 @@ export class EmailStack extends Stack {
     this.settingsPath = settings.settingsPath;
     this.vpcPlaced = config.vpc !== undefined;
 
-    this.functions = emailFunctions(this, config, settings);
+    // The provider's limits (a preset, explicit values over it) shared out over the containers.
+    this.sendLimits = deriveSendLimits(resolveProviderLimits(config), config.notificationPoolSize);
+
+    this.functions = emailFunctions(this, config, settings, this.sendLimits);
 
     const notifications = new NotificationQueue(this, {
       consumer: this.functions["send-notification"],
       batchSize: config.batchSize,
       maxBatchingWindow: Duration.seconds(config.maxBatchingWindowSeconds),
       maxReceiveCount: config.maxReceiveCount,
+      maxConcurrency: this.sendLimits.maxConcurrency,
       eventBridge: config.eventBridge,
     });
     this.queue = notifications.queue;
@@ -116,6 +130,7 @@ function emailFunctions(
   stack: Stack,
   config: DeploymentConfig,
   settings: SettingsParameters,
+  sendLimits: DerivedSendLimits,
 ): Record<FunctionName, EmailLambda> {
   const T = config.smtpTimeoutSeconds;
   const shared = {
@@ -131,16 +146,27 @@ function emailFunctions(
     typeof server === "string" && server !== ""
       ? { SMTP_PRECONNECT: `${server}:${config.emailSettings.SMTPPort ?? DEFAULT_SMTP_PORT}` }
       : {};
+  const { poolSize, perContainerRate } = sendLimits;
   const sendNotification = new EmailFunction(stack, {
     ...shared,
     name: "send-notification",
+    // The derived pool and rate, not the context's bound: a smaller pool, or a paced batch, takes longer.
     timeout: Duration.seconds(
-      sendNotificationTimeoutSeconds(T, config.batchSize, config.notificationPoolSize),
+      sendNotificationTimeoutSeconds(T, config.batchSize, poolSize, perContainerRate),
     ),
     // Only here: the alert check must make no call while alerts are off, and the connection
     // test measures a connection of its own.
-    environment: { NOTIFICATION_POOL_SIZE: String(config.notificationPoolSize), ...preconnect },
+    environment: {
+      NOTIFICATION_POOL_SIZE: String(poolSize),
+      ...(perContainerRate !== undefined ? { SEND_RATE_PER_SECOND: formatRate(perContainerRate) } : {}),
+      ...preconnect,
+    },
   });
+  if (pacedBatchOutlastsLambda(T, config.batchSize, perContainerRate)) {
+    Annotations.of(sendNotification.fn).addWarning(
+      `A batch of ${config.batchSize} at ${formatRate(perContainerRate ?? 0)} messages a second per container cannot be sent within Lambda's ${LAMBDA_MAX_TIMEOUT_SECONDS} s: what is left is retried, spending receives; lower batchSize`,
+    );
+  }
 
   const alertCheck = new EmailFunction(stack, {
     ...shared,

@@ -46,6 +46,21 @@ export function importVpcPlacement(scope: Construct, v: NonNullable<DeploymentCo
   };
 }
 
+/** The variables that are set, as Lambda takes them (an undefined one is left out). */
+function definedVariables(variables: FunctionEnvironment): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const [key, value] of Object.entries(variables)) if (value !== undefined) environment[key] = value;
+  return environment;
+}
+
+/**
+ * Sets variables on a function after it was made, by the names functions/environment.ts reads:
+ * for values that exist only once the function does (the URL of the queue it consumes).
+ */
+export function addFunctionEnvironment(fn: lambda.Function, variables: FunctionEnvironment): void {
+  for (const [key, value] of Object.entries(definedVariables(variables))) fn.addEnvironment(key, value);
+}
+
 export interface EmailFunctionProps {
   /** Which function: its code is functions/<name>.ts, and its ids derive from the name. */
   readonly name: FunctionName;
@@ -126,9 +141,7 @@ export class EmailFunction {
         }),
       );
     }
-    const variables: FunctionEnvironment = { SETTINGS_PATH: props.settingsPath, ...props.environment };
-    const environment: Record<string, string> = {};
-    for (const [key, value] of Object.entries(variables)) if (value !== undefined) environment[key] = value;
+    const environment = definedVariables({ SETTINGS_PATH: props.settingsPath, ...props.environment });
     const placement = props.vpcPlacement;
     this.fn = new lambda.Function(scope, name, {
       code: functionCode(name),

@@ -1,10 +1,20 @@
 /**
  * The notification path: a queue the chat server (or, optionally, an EventBridge rule) sends to,
  * read by send-notification in batches with partial batch responses, and a dead-letter queue for
- * what failed every receive. Both queues are encrypted (SQS-managed keys) and refuse plain HTTP.
+ * what failed every receive. Both queues are encrypted (SQS-managed keys, so the consumer needs
+ * no KMS grant) and refuse plain HTTP.
  *
  * The visibility timeout follows the consumer's timeout (infra/sizing.ts), so a batch still being
- * sent is never handed to a second invocation.
+ * sent is never handed to a second invocation. The consumer sets a throttled record's own
+ * visibility (its back-off, lib/notifications/backoff.ts) and puts a record that can never
+ * succeed on the dead-letter queue at once: it gets both queues' URLs (NOTIFICATION_QUEUE_URL,
+ * DEAD_LETTER_QUEUE_URL) and may do exactly that, `sqs:ChangeMessageVisibility` on the queue and
+ * `sqs:SendMessage` on the dead-letter queue (the batch APIs take the same permissions). The
+ * consumer's environment naming the queue while the queue's event source names the consumer is
+ * no cycle: the queue itself depends on nothing of the function.
+ *
+ * The event source's maximum concurrency (the containers sending at once) comes from the
+ * provider's limits (infra/provider-limits.ts).
  *
  * Adds its resources to `scope` itself, under the ids they have always had (infra/stack.ts says
  * why): a new logical id would be a new, empty queue.
@@ -12,11 +22,13 @@
 import { Duration } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as eventTargets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { queueVisibilitySeconds } from "../sizing.ts";
+import { addFunctionEnvironment } from "./email-function.ts";
 
 /** Events that become notifications: an EventBridge rule targeting the queue. */
 export interface NotificationRuleProps {
@@ -42,6 +54,14 @@ export interface NotificationQueueProps {
 
   /** Receives before a message moves to the dead-letter queue (context maxReceiveCount). */
   readonly maxReceiveCount: number;
+
+  /**
+   * Containers of the consumer the queue may keep busy at once (the event source mapping's
+   * MaximumConcurrency, 2 to 1000), derived from the provider's limits.
+   *
+   * @default - no limit of the event source's own: Lambda scales with the queue
+   */
+  readonly maxConcurrency?: number;
 
   /**
    * An EventBridge rule sending matching events to the queue (undeliverable ones go to the
@@ -77,6 +97,26 @@ export class NotificationQueue {
         batchSize: props.batchSize,
         maxBatchingWindow: props.maxBatchingWindow,
         reportBatchItemFailures: true,
+        ...(props.maxConcurrency !== undefined ? { maxConcurrency: props.maxConcurrency } : {}),
+      }),
+    );
+    // What the consumer asks of its queues beyond consuming (lib/notifications/queue-control.ts).
+    addFunctionEnvironment(consumer, {
+      NOTIFICATION_QUEUE_URL: this.queue.queueUrl,
+      DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
+    });
+    consumer.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: "BackOffThrottledRecords",
+        actions: ["sqs:ChangeMessageVisibility"],
+        resources: [this.queue.queueArn],
+      }),
+    );
+    consumer.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: "DeadLetterUnsendableRecords",
+        actions: ["sqs:SendMessage"],
+        resources: [this.deadLetterQueue.queueArn],
       }),
     );
     if (props.eventBridge) {

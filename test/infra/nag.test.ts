@@ -33,6 +33,7 @@ describe("cdk-nag AwsSolutions", () => {
         passwordKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
       },
     ],
+    ["provider limits", { provider: "microsoft-365", maxConnections: 6 }],
   ])("has no unacknowledged findings (%s)", (_name, context) => {
     expect(synthFindings(context)).toBe("");
   });

@@ -5,6 +5,8 @@ import {
   clamp,
   connectionTestMayOutlast,
   connectionTestTimeoutSeconds,
+  pacedBatchOutlastsLambda,
+  pacedBatchSeconds,
   queueVisibilitySeconds,
   sendNotificationTimeoutSeconds,
 } from "../../infra/sizing.ts";
@@ -30,6 +32,23 @@ describe("send-notification", () => {
   it("is at least 30 s and at most Lambda's 900 s", () => {
     expect(sendNotificationTimeoutSeconds(1, 1, 1)).toBe(30);
     expect(sendNotificationTimeoutSeconds(60, 100, 1)).toBe(900);
+  });
+
+  it("is 2T + ceil(batch / rate) + 10 when the container's rate paces the batch for longer", () => {
+    expect(pacedBatchSeconds(10, 10)).toBe(0);
+    expect(pacedBatchSeconds(10, 10, 0.25)).toBe(70);
+    // Microsoft 365's share: 70 s paced, under the 130 s the sends take at worst.
+    expect(sendNotificationTimeoutSeconds(10, 10, 1, 0.25)).toBe(130);
+    expect(sendNotificationTimeoutSeconds(10, 10, 1)).toBe(130);
+    // 0.05 a second: 200 s of starts outlast 2 × 12 + 10.
+    expect(sendNotificationTimeoutSeconds(2, 10, 1, 0.05)).toBe(214);
+    expect(sendNotificationTimeoutSeconds(10, 10, 1, 0.005)).toBe(900);
+  });
+
+  it("says when a paced batch cannot fit Lambda's 900 s", () => {
+    expect(pacedBatchOutlastsLambda(10, 10)).toBe(false);
+    expect(pacedBatchOutlastsLambda(10, 10, 0.25)).toBe(false);
+    expect(pacedBatchOutlastsLambda(10, 10, 0.005)).toBe(true);
   });
 });
 

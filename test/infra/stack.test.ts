@@ -2,9 +2,11 @@
  * The synthesized template, resource by resource: what the stack deploys, how it is wired and
  * exactly what each function's role may do.
  */
-import { Match, Template } from "aws-cdk-lib/assertions";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { DeploymentConfigError } from "../../infra/config.ts";
+import { deriveSendLimits, formatRate, PROVIDER_PRESETS } from "../../infra/provider-limits.ts";
+import { RETRY_POLICY } from "../../lib/notifications/backoff.ts";
 import { buildStack } from "./synth.ts";
 
 type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -81,10 +83,11 @@ describe("functions", () => {
 describe("notification queue", () => {
   const { t } = template();
 
-  it("redrives to a dead-letter queue after 3 receives, with a visibility of six function timeouts", () => {
+  it("redrives to a dead-letter queue after the back-off's 12 receives, with a visibility of six function timeouts", () => {
+    expect(RETRY_POLICY.receiveLimit).toBe(12);
     t.hasResourceProperties("AWS::SQS::Queue", {
       VisibilityTimeout: 780,
-      RedrivePolicy: { maxReceiveCount: 3, deadLetterTargetArn: Match.anyValue() },
+      RedrivePolicy: { maxReceiveCount: RETRY_POLICY.receiveLimit, deadLetterTargetArn: Match.anyValue() },
       SqsManagedSseEnabled: true,
     });
     t.resourceCountIs("AWS::SQS::Queue", 3); // queue, its DLQ, the alert failure queue
@@ -131,6 +134,129 @@ describe("notification queue", () => {
       EventPattern: { source: ["chat.server"], "detail-type": ["Notification Requested"] },
       Targets: [Match.objectLike({ Arn: Match.anyValue(), DeadLetterConfig: Match.anyValue() })],
     });
+  });
+});
+
+describe("send-notification and its queues", () => {
+  const { t, stack } = template();
+  const logicalId = (q: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(q.node.defaultChild as never);
+  const queueId = logicalId(stack.queue);
+  const dlqId = logicalId(stack.deadLetterQueue);
+  const variablesOf = (prefix: string) =>
+    Object.entries(t.findResources("AWS::Lambda::Function")).find(([id]) => id.startsWith(prefix))?.[1]
+      ?.Properties.Environment.Variables as Record<string, unknown>;
+
+  it("gets both queues' URLs, and no other function does", () => {
+    expect(variablesOf("sendnotification")).toMatchObject({
+      NOTIFICATION_QUEUE_URL: { Ref: queueId },
+      DEAD_LETTER_QUEUE_URL: { Ref: dlqId },
+    });
+    for (const fn of ["securityalertcheck", "connectiontest"]) {
+      expect(variablesOf(fn).NOTIFICATION_QUEUE_URL).toBeUndefined();
+      expect(variablesOf(fn).DEAD_LETTER_QUEUE_URL).toBeUndefined();
+    }
+  });
+
+  it("may change visibility on the queue and send to the dead-letter queue, nothing more", () => {
+    const sqsStatements = statementsOf(t, "sendnotification").filter((s) =>
+      actions(s).some((a) => a.startsWith("sqs:")),
+    );
+    const on = (id: string) => sqsStatements.filter((s) => resourceText(s).includes(id));
+    // every SQS statement names one of the two queues, by its ARN
+    for (const s of sqsStatements) {
+      expect(s.Resource, JSON.stringify(s)).toEqual({
+        "Fn::GetAtt": [expect.stringMatching(/^(NotificationQueue|NotificationDLQ)/), "Arn"],
+      });
+    }
+    expect(on(queueId).flatMap(actions)).toContain("sqs:ChangeMessageVisibility");
+    expect(on(queueId).flatMap(actions)).not.toContain("sqs:SendMessage");
+    expect(on(dlqId).flatMap(actions)).toEqual(["sqs:SendMessage"]);
+  });
+
+  it("synthesizes whole: the environment naming the queue and the event source naming the function make no cycle", () => {
+    const { app } = buildStack();
+    expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe("provider limits", () => {
+  const sendFunction = (t: Template) =>
+    Object.entries(t.findResources("AWS::Lambda::Function")).find(([id]) =>
+      id.startsWith("sendnotification"),
+    )?.[1]?.Properties as { Timeout: number; Environment: { Variables: Record<string, unknown> } };
+  const scaling = (t: Template) =>
+    Object.values(t.findResources("AWS::Lambda::EventSourceMapping"))[0]?.Properties.ScalingConfig;
+
+  it("microsoft-365: 2 containers, one connection each, a quarter message a second each", () => {
+    const { t } = template({ provider: "microsoft-365" });
+    t.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      ScalingConfig: { MaximumConcurrency: 2 },
+      BatchSize: 10,
+    });
+    expect(sendFunction(t).Environment.Variables).toMatchObject({
+      NOTIFICATION_POOL_SIZE: "1",
+      SEND_RATE_PER_SECOND: "0.25",
+    });
+  });
+
+  it.each(Object.keys(PROVIDER_PRESETS).filter((name) => name !== "unlimited"))(
+    "%s: the template carries the derived figures",
+    (provider) => {
+      const expected = deriveSendLimits(PROVIDER_PRESETS[provider as keyof typeof PROVIDER_PRESETS], 1);
+      const { t } = template({ provider });
+      expect(scaling(t)).toEqual({ MaximumConcurrency: expected.maxConcurrency });
+      const variables = sendFunction(t).Environment.Variables;
+      expect(variables.NOTIFICATION_POOL_SIZE).toBe(String(expected.poolSize));
+      expect(variables.SEND_RATE_PER_SECOND).toBe(
+        expected.perContainerRate === undefined ? undefined : formatRate(expected.perContainerRate),
+      );
+    },
+  );
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ["by default", {}, "1"],
+    ["when named", { provider: "unlimited", notificationPoolSize: 3 }, "3"],
+  ])(
+    "unlimited (%s) leaves MaximumConcurrency out and SEND_RATE_PER_SECOND unset",
+    (_name, context, pool) => {
+      const { t } = template(context);
+      expect(scaling(t)).toBeUndefined();
+      t.hasResourceProperties("AWS::Lambda::EventSourceMapping", { ScalingConfig: Match.absent() });
+      const variables = sendFunction(t).Environment.Variables;
+      expect(variables.SEND_RATE_PER_SECOND).toBeUndefined();
+      expect(variables.NOTIFICATION_POOL_SIZE).toBe(pool);
+    },
+  );
+
+  it("takes explicit values over the preset's, as -c passes them (strings)", () => {
+    const { t } = template({ provider: "ses-production", maxSendRate: "50" });
+    expect(scaling(t)).toEqual({ MaximumConcurrency: 5 });
+    expect(sendFunction(t).Environment.Variables).toMatchObject({
+      NOTIFICATION_POOL_SIZE: "1",
+      SEND_RATE_PER_SECOND: "10",
+    });
+  });
+
+  it("sizes the timeout by the derived pool, and by the paced batch when that is longer", () => {
+    // postfix with 10 connections a container: 4 containers; 10 records over 10 connections.
+    const { t: pooled } = template({ provider: "postfix", notificationPoolSize: 10 });
+    expect(scaling(pooled)).toEqual({ MaximumConcurrency: 4 });
+    expect(sendFunction(pooled).Environment.Variables.NOTIFICATION_POOL_SIZE).toBe("10");
+    expect(sendFunction(pooled).Timeout).toBe(40); // 10 × (1 + 2) + 10
+    // 0.1 a second over 2 containers: 0.05 each, 10 records paced over 200 s.
+    const { t: paced } = template({ maxSendRate: 0.1, emailSettings: { SMTPServerTimeout: 2 } });
+    expect(sendFunction(paced).Timeout).toBe(214); // 2 × 2 + 200 + 10, over 2 × 12 + 10
+  });
+
+  it("warns when a paced batch cannot fit Lambda's 15 minutes", () => {
+    const { stack } = template({ maxSendRate: 0.01 });
+    Annotations.fromStack(stack).hasWarning(
+      "*",
+      Match.stringLikeRegexp("A batch of 10 at 0.005 messages a second per container cannot be sent within"),
+    );
+    const { stack: quick } = template({ provider: "microsoft-365" });
+    expect(Annotations.fromStack(quick).findWarning("*", Match.stringLikeRegexp("A batch of"))).toEqual([]);
   });
 });
 
@@ -227,6 +353,13 @@ describe("settings parameters", () => {
     [{ emailSettings: { SMTPHost: "x" } }, /unknown setting SMTPHost/],
     [{ settingsPath: "mattermost" }, /settingsPath: must be an SSM path/],
     [{ maxReceiveCount: 0 }, /maxReceiveCount/],
+    [
+      { maxReceiveCount: 3 },
+      /maxReceiveCount: 3 lets a throttled record reach the dead-letter queue after 68 s .* must survive an hour .* use at least 11/,
+    ],
+    [{ provider: "sendgrid" }, /provider: must be one of ses-sandbox, ses-production, microsoft-365/],
+    [{ maxConnections: 1 }, /maxConnections: must be a whole number of connections, at least 2/],
+    [{ maxSendRate: 0 }, /maxSendRate: must be messages a second, above 0/],
   ])("rejects bad context %j at synth, naming the key", (context, message) => {
     expect(() => buildStack({ context })).toThrow(DeploymentConfigError);
     expect(() => buildStack({ context })).toThrow(message);
@@ -253,7 +386,11 @@ describe("IAM, role by role", () => {
           // the SQS event source: consume the notification queue, and only it
           (fn === "sendnotification" &&
             actions(s).every((a) => a.startsWith("sqs:")) &&
-            resourceText(s).includes("NotificationQueue"));
+            resourceText(s).includes("NotificationQueue")) ||
+          // a record that can never succeed: to the dead-letter queue, send only
+          (fn === "sendnotification" &&
+            actions(s).join() === "sqs:SendMessage" &&
+            resourceText(s).includes("NotificationDLQ"));
         expect(ok, JSON.stringify(s)).toBe(true);
         expect(resourceText(s)).not.toBe('"*"');
       }

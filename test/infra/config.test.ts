@@ -1,0 +1,76 @@
+/**
+ * The context (infra/config.ts) beyond what the template shows: the receive limit's rule, tied to
+ * the back-off (lib/notifications/backoff.ts), and the docs that state both.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  CONTEXT_KEYS,
+  DeploymentConfigError,
+  deploymentConfig,
+  MIN_THROTTLE_SURVIVAL_SECONDS,
+  smallestSurvivingReceiveLimit,
+} from "../../infra/config.ts";
+import { minimumSurvivalSeconds, RETRY_POLICY, retryDelaySeconds } from "../../lib/notifications/backoff.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+const read = (file: string) => readFileSync(join(root, file), "utf8");
+const config = (context: Record<string, unknown>) => deploymentConfig((key) => context[key]);
+
+describe("maxReceiveCount", () => {
+  it("defaults to the back-off's receive limit", () => {
+    expect(config({}).maxReceiveCount).toBe(RETRY_POLICY.receiveLimit);
+    expect(JSON.parse(read("cdk.json")).context.maxReceiveCount).toBeUndefined();
+  });
+
+  it("keeps a throttled record at least an hour: 4,748 s before the 12th receive", () => {
+    expect(minimumSurvivalSeconds(RETRY_POLICY.receiveLimit)).toBe(4748);
+    expect(MIN_THROTTLE_SURVIVAL_SECONDS).toBe(3600);
+    expect(smallestSurvivingReceiveLimit()).toBe(11);
+    expect(minimumSurvivalSeconds(10)).toBeLessThan(3600);
+    expect(minimumSurvivalSeconds(11)).toBeGreaterThanOrEqual(3600);
+  });
+
+  it.each([11, 12, 20])("accepts %i", (n) => {
+    expect(config({ maxReceiveCount: n }).maxReceiveCount).toBe(n);
+    expect(config({ maxReceiveCount: String(n) }).maxReceiveCount).toBe(n);
+  });
+
+  it.each([1, 3, 10])("refuses %i, saying why and the smallest that works", (n) => {
+    expect(() => config({ maxReceiveCount: n })).toThrow(DeploymentConfigError);
+    expect(() => config({ maxReceiveCount: n })).toThrow(
+      `maxReceiveCount: ${n} lets a throttled record reach the dead-letter queue after ${minimumSurvivalSeconds(n)} s of back-off; a record must survive an hour (3600 s) of throttling before it can be dead-lettered: use at least 11`,
+    );
+  });
+
+  it("still refuses what SQS or the schema would", () => {
+    expect(() => config({ maxReceiveCount: 0 })).toThrow(/maxReceiveCount/);
+    expect(() => config({ maxReceiveCount: 21 })).toThrow(/maxReceiveCount/);
+    expect(() => config({ maxReceiveCount: 11.5 })).toThrow(/maxReceiveCount/);
+  });
+});
+
+describe("the docs", () => {
+  it("docs/delivery.md writes out the shortest back-off total the code computes", () => {
+    const terms = Array.from({ length: RETRY_POLICY.receiveLimit - 1 }, (_, i) =>
+      retryDelaySeconds(i + 1, () => 0),
+    );
+    const total = minimumSurvivalSeconds().toLocaleString("en-US");
+    expect(read("docs/delivery.md")).toContain(`${terms.join(" + ")} = ${total} s`);
+  });
+
+  it("docs/deploy.md's context table has a row for every context key", () => {
+    const firstCells = read("docs/deploy.md")
+      .split("\n")
+      .map((line) => line.split("|").map((cell) => cell.trim()))
+      .filter((cells) => cells[0] === "" && cells.length > 2)
+      .map((cells) => cells[1] ?? "");
+    for (const key of CONTEXT_KEYS) {
+      expect(
+        firstCells.some((cell) => cell.split(" / ").includes(`\`${key}\``)),
+        `docs/deploy.md has no row for ${key}`,
+      ).toBe(true);
+    }
+  });
+});
