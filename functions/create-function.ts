@@ -50,7 +50,7 @@ export interface FunctionSetup {
   /** The container's root logger; each invocation logs through a child with its request id. */
   logger: JsonLogger;
   settings: CachedLoader<LoadedEmailSettings>;
-  /** EHLO name from the environment, merged with `deps.smtp`. */
+  /** The EHLO name from the site URL (when set), merged with `deps.smtp`. */
   smtp: SmtpSessionOptions;
 }
 
@@ -72,13 +72,17 @@ export interface FunctionDefinition<TEvent, TResult, TContext extends SettingsCo
  */
 export type LambdaFunction<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult>;
 
-/** EHLO name: the host of the site URL, as the reference server uses, else `localhost`. */
-function ehloNameFrom(siteUrl: string | undefined): string {
-  if (!siteUrl) return "localhost";
+/**
+ * The EHLO name from the site URL's host, as the reference server uses; without a usable site
+ * URL the session's default applies (FeedbackEmail's domain: lib/smtp/ehlo.ts).
+ */
+function ehloNameFrom(siteUrl: string | undefined): { ehloName?: string } {
+  if (!siteUrl) return {};
   try {
-    return new URL(siteUrl).hostname || "localhost";
+    const host = new URL(siteUrl).hostname;
+    return host ? { ehloName: host } : {};
   } catch {
-    return "localhost"; // not a URL: as the reference does
+    return {}; // not a URL
   }
 }
 
@@ -100,7 +104,7 @@ export function createFunction<TEvent, TResult, TContext extends SettingsContext
     ttlSeconds: env.SETTINGS_CACHE_SECONDS,
     logger,
   });
-  const smtp = { ehloName: ehloNameFrom(env.MM_SERVICESETTINGS_SITEURL), ...deps.smtp };
+  const smtp = { ...ehloNameFrom(env.MM_SERVICESETTINGS_SITEURL), ...deps.smtp };
   const { outer = [], parse = [], handler } = define({ env, rawEnv, logger, settings, smtp });
 
   const pipeline = middy<TEvent, TResult, Error, TContext>();

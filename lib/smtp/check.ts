@@ -1,9 +1,12 @@
 /**
  * The connection check behind the connection-test endpoint: open a session stage by stage
- * (config, dns, connect, tls, greeting, starttls, auth), then QUIT or send one test message,
- * and report every stage with whether it passed and how long it took.
+ * (config, dns, connect, tls, greeting, starttls, auth), then go as far as a real send goes
+ * (MAIL FROM the sender and RCPT TO it, then RSET: "ok" means the server accepts the envelope)
+ * or send one test message, and report every stage with whether it passed (on its own reply)
+ * and how long it took, plus warnings about settings that work but will hurt in production.
  */
 import type { EmailSettings } from "../settings/index.ts";
+import { defaultEhloName, isFullyQualified } from "./ehlo.ts";
 import { type SmtpStage, SmtpStageError } from "./errors.ts";
 import { composeMessage, type OutgoingMessage } from "./message.ts";
 import { checkSessionConfig, openSmtpSession, type SmtpSession, type SmtpSessionOptions } from "./session.ts";
@@ -18,15 +21,48 @@ export interface StageResult {
 export interface ConnectionCheckResult {
   ok: boolean;
   stages: StageResult[];
+  /** Settings that work but will hurt in production; empty when there is nothing to say. */
+  warnings: string[];
   error?: ReturnType<SmtpStageError["toJSON"]>;
   /** Set when a test message was sent. */
   messageId?: string;
 }
 
 export interface ConnectionCheckOptions extends SmtpSessionOptions {
-  /** Send this message after authenticating; without it the check ends with QUIT. */
+  /** Send this message after authenticating; without it the check stops after RCPT (and RSET). */
   send?: OutgoingMessage;
 }
+
+/** A greeting slower than this share of SMTPServerTimeout leaves too little margin for a slow day. */
+const GREETING_MARGIN = 0.5;
+
+/** What works but will hurt: the reference's placeholder addresses, no certificate checks, a bare EHLO name. */
+export function settingsWarnings(settings: EmailSettings, ehloName: string): string[] {
+  const warnings: string[] = [];
+  if (settings.FeedbackEmail === REFERENCE_PLACEHOLDER) {
+    warnings.push(
+      `FeedbackEmail is the reference default ${REFERENCE_PLACEHOLDER}: most relays refuse a sender they do not host; set it to an address of your domain`,
+    );
+  }
+  if (settings.ReplyToAddress === REFERENCE_PLACEHOLDER) {
+    warnings.push(
+      `ReplyToAddress is the reference default ${REFERENCE_PLACEHOLDER}: replies would go to a stranger; set it to your address, or to "" for no Reply-To`,
+    );
+  }
+  if (settings.SkipServerCertificateVerification) {
+    warnings.push(
+      "SkipServerCertificateVerification is true: the server's certificate is not checked, so anyone on the network path can pose as it and read the password; install a certificate a CA signed, and set it to false",
+    );
+  }
+  if (!isFullyQualified(ehloName)) {
+    warnings.push(
+      `the EHLO name ${JSON.stringify(ehloName)} is not a fully qualified domain name: relays with reject_non_fqdn_helo_hostname refuse every message (504 5.5.2); set MM_SERVICESETTINGS_SITEURL, or a FeedbackEmail of your domain`,
+    );
+  }
+  return warnings;
+}
+
+const REFERENCE_PLACEHOLDER = "test@example.com";
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
@@ -36,6 +72,16 @@ export async function runConnectionCheck(
 ): Promise<ConnectionCheckResult> {
   const stages: StageResult[] = [];
   let stageStart = performance.now();
+  const warnings = () => {
+    const found = settingsWarnings(settings, options.ehloName ?? defaultEhloName(settings));
+    const greeting = stages.find((s) => s.stage === "greeting" && s.ok);
+    if (greeting && greeting.ms > settings.SMTPServerTimeout * 1000 * GREETING_MARGIN) {
+      found.push(
+        `the server took ${Math.round(greeting.ms)} ms to greet, over half of SMTPServerTimeout (${settings.SMTPServerTimeout} s): a slower day will time out; raise SMTPServerTimeout`,
+      );
+    }
+    return found;
+  };
   let session: SmtpSession | undefined;
   try {
     checkSessionConfig(settings);
@@ -53,9 +99,10 @@ export async function runConnectionCheck(
     });
     if (composed) {
       const sent = await session.send(composed);
-      return { ok: true, stages, messageId: sent.messageId };
+      return { ok: true, stages, warnings: warnings(), messageId: sent.messageId };
     }
-    return { ok: true, stages };
+    await session.checkEnvelope(settings.FeedbackEmail, settings.FeedbackEmail);
+    return { ok: true, stages, warnings: warnings() };
   } catch (error) {
     const failure =
       error instanceof SmtpStageError
@@ -66,7 +113,7 @@ export async function runConnectionCheck(
             transient: false,
           });
     stages.push({ stage: failure.stage, ok: false, ms: round(performance.now() - stageStart) });
-    return { ok: false, stages, error: failure.toJSON() };
+    return { ok: false, stages, warnings: warnings(), error: failure.toJSON() };
   } finally {
     await session?.close();
   }

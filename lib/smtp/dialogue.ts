@@ -81,3 +81,45 @@ export function settle<T = unknown>(
     });
   });
 }
+
+/**
+ * nodemailer's command primitives, which its own `reset()` and `quit()` are built on. They are
+ * not public API, and used only here: SMTPConnection offers no way to give MAIL and RCPT without
+ * DATA, which is what a connection check needs (test/lib/smtp/check.integration.test.ts fails if
+ * a nodemailer update changes them).
+ */
+interface CommandChannel {
+  _sendCommand(command: string): void;
+  _responseActions: Array<(reply: string) => void>;
+}
+
+/** One command and its reply: resolves on 2xx/3xx, rejects like nodemailer does otherwise. */
+function command(conn: SMTPConnection, line: string, name: string): Promise<string> {
+  const channel = conn as unknown as CommandChannel;
+  return settle<string>(conn, (cb) => {
+    channel._sendCommand(line);
+    channel._responseActions.push((reply) => {
+      if (/^[23]/.test(reply)) return cb(null, reply);
+      const code = Number(reply.slice(0, 3));
+      cb(
+        Object.assign(new Error(`${name} failed: ${reply}`), {
+          code: "EENVELOPE",
+          response: reply,
+          responseCode: Number.isFinite(code) ? code : undefined,
+          command: name,
+        }),
+      );
+    });
+  });
+}
+
+/**
+ * What a real send does up to DATA, without sending: MAIL FROM the sender, RCPT TO the recipient,
+ * then RSET, so "the server accepts this envelope" is known without a message being delivered.
+ * One command at a time (no pipelining), so each stage is marked on its own reply.
+ */
+export async function checkEnvelope(conn: SMTPConnection, from: string, to: string): Promise<void> {
+  await command(conn, `MAIL FROM:<${from}>`, "MAIL FROM");
+  await command(conn, `RCPT TO:<${to}>`, "RCPT TO");
+  await command(conn, "RSET", "RSET");
+}

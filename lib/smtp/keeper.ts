@@ -12,6 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import type { EmailSettings } from "../settings/index.ts";
+import { defaultEhloName } from "./ehlo.ts";
 import type { SmtpSession, SmtpSessionOptions } from "./session.ts";
 
 export interface SessionKeeperOptions {
@@ -50,7 +51,7 @@ function fingerprint(s: EmailSettings, o: SmtpSessionOptions): string {
         s.SMTPUsername,
         s.SMTPPassword,
         s.SMTPServerTimeout,
-        o.ehloName ?? "",
+        o.ehloName ?? defaultEhloName(s),
         o.ca === undefined ? "" : String(o.ca),
       ]),
     )

@@ -21,14 +21,15 @@ import {
   resolveHost,
   upgradeToTls,
 } from "./connection.ts";
-import { settle, smtpConnection, startDialogue } from "./dialogue.ts";
+import { checkEnvelope, settle, smtpConnection, startDialogue } from "./dialogue.ts";
+import { defaultEhloName } from "./ehlo.ts";
 import { SmtpStageError } from "./errors.ts";
 import type { ComposedMessage } from "./message.ts";
 import { takePreconnected } from "./preconnect.ts";
 import { bounded, type StageListener, stageClock } from "./stages.ts";
 
 export interface SmtpSessionOptions {
-  /** EHLO name. Default `localhost`, as the reference uses without a site URL. */
+  /** EHLO name. Default: FeedbackEmail's domain (ehlo.ts says why not `localhost`). */
   ehloName?: string;
   /** Extra certificate authorities to trust (a private CA; the tests' CA). Default: Node's roots. */
   ca?: CertificateAuthorities;
@@ -50,6 +51,8 @@ export interface SendResult {
 
 export interface SmtpSession {
   send(message: ComposedMessage): Promise<SendResult>;
+  /** MAIL FROM and RCPT TO, then RSET: the server's verdict on an envelope, nothing sent. Bounded. */
+  checkEnvelope(from: string, to: string): Promise<void>;
   /** QUIT, then close the socket; bounded, never throws. */
   close(): Promise<void>;
   /** False once the connection failed, timed out or was closed: open a new session. */
@@ -144,7 +147,7 @@ async function openOnce(
 
       clock.enter("greeting");
       const conn = smtpConnection(socket, settings, {
-        ehloName: options.ehloName ?? "localhost",
+        ehloName: options.ehloName ?? defaultEhloName(settings),
         ca: options.ca,
         remaining,
         clock,
@@ -203,42 +206,53 @@ async function openOnce(
     });
     socket?.destroy();
   };
+  /** One transaction (MAIL… to its end), bounded by SMTPServerTimeout. */
+  const transaction = async <T>(run: () => Promise<T>): Promise<T> => {
+    if (broken) {
+      throw new SmtpStageError("the SMTP connection was closed: open a new session", {
+        stage: "connect",
+        code: "ECONNECTION",
+        transient: true,
+      });
+    }
+    clock.restart("mail-from");
+    try {
+      return await bounded(settings, clock, abort, async () => {
+        const result = await run();
+        clock.finish();
+        return result;
+      });
+    } catch (error) {
+      // A refusal the server answered (MAIL, RCPT, DATA) leaves the session usable: RSET and go
+      // on, so one bad recipient does not cost a connection. A 421 (the server is closing), a
+      // dropped connection or a timeout ends it (after a timeout the socket is already gone: a
+      // server that stopped answering would not read a QUIT).
+      if (!broken && isRefusal(error) && (await reset())) throw error;
+      await end();
+      throw error;
+    }
+  };
   return {
     get usable() {
       return !broken;
     },
     async send(message) {
-      if (broken) {
-        throw new SmtpStageError("the SMTP connection was closed: open a new session", {
-          stage: "connect",
-          code: "ECONNECTION",
-          transient: true,
-        });
-      }
-      clock.restart("mail-from");
-      try {
-        return await bounded(settings, clock, abort, async () => {
-          const info = await settle<SMTPConnection.SentMessageInfo>(live, (cb) =>
-            live.send(message.envelope, message.raw, cb),
-          );
-          clock.finish();
-          return {
-            messageId: message.messageId,
-            response: info.response ?? "",
-            accepted: (info.accepted ?? []).map(String),
-            rejected: (info.rejected ?? []).map(String),
-          };
-        });
-      } catch (error) {
-        // A refusal the server answered (MAIL, RCPT, DATA) leaves the session usable: RSET and go
-        // on, so one bad recipient does not cost a connection. A 421 (the server is closing), a
-        // dropped connection or a timeout ends it (after a timeout the socket is already gone: a
-        // server that stopped answering would not read a QUIT).
-        if (!broken && isRefusal(error) && (await reset())) throw error;
-        await end();
-        throw error;
-      }
+      return transaction(async () => {
+        const info = await settle<SMTPConnection.SentMessageInfo>(live, (cb) =>
+          live.send(message.envelope, message.raw, cb),
+        );
+        return {
+          messageId: message.messageId,
+          response: info.response ?? "",
+          accepted: (info.accepted ?? []).map(String),
+          rejected: (info.rejected ?? []).map(String),
+        };
+      });
     },
+    checkEnvelope(from, to) {
+      return transaction(() => checkEnvelope(live, from, to));
+    },
+
     async probe() {
       if (broken) return false;
       const alive = await reset();

@@ -87,26 +87,47 @@ export async function bounded<T>(
  * oldest command not answered yet. The result is SMTPConnection's `logger`.
  */
 export function replyTracker(onStage: (stage: SmtpStage) => void) {
-  const pending: SmtpStage[] = ["greeting"]; // the greeting is awaited before any command
+  /** RSET, QUIT and NOOP belong to no stage: their replies never move the clock. */
+  const HOUSEKEEPING = "housekeeping" as const;
+  const pending: Array<SmtpStage | typeof HOUSEKEEPING> = ["greeting"]; // awaited before any command
   let last: SmtpStage = "greeting";
   let upgraded = false;
   const stageOf = (command: string): SmtpStage => {
     const stage = stageOfCommand(command);
     if (stage === "starttls") upgraded = true;
     if (stage === "greeting" && upgraded) return "starttls";
-    return stage ?? last; // AUTH LOGIN's continuation lines, RSET, QUIT
+    return stage ?? last; // AUTH LOGIN's continuation lines
   };
+  /**
+   * A refusal (4xx, 5xx) ends the exchange's progress: its stage is the one that failed, and the
+   * replies to commands pipelined after it (503 "need MAIL first") must not mark it passed. The
+   * next exchange (the client speaking after every reply is in) starts afresh.
+   */
+  let refused = false;
+  const current = () => pending.find((p): p is SmtpStage => p !== HOUSEKEEPING) ?? last;
   const debug = (entry: { tnx?: string } | undefined, message: unknown) => {
     if (typeof message !== "string") return;
     if (entry?.tnx === "client") {
+      if (/^(RSET|QUIT|NOOP)\b/i.test(message)) {
+        pending.push(HOUSEKEEPING);
+        return;
+      }
+      if (pending.length === 0) refused = false;
       last = stageOf(message);
       pending.push(last);
-    } else if (entry?.tnx === "server" && /^\d{3}(?: |$)/.test(message.split("\n").pop() ?? "")) {
-      pending.shift(); // the last line of a complete reply
-    } else {
+      if (!refused) onStage(current());
       return;
     }
-    onStage(pending[0] ?? last);
+    if (entry?.tnx !== "server") return;
+    const status = /^(\d)\d{2}(?: |$)/.exec(message.split("\n").pop() ?? "");
+    if (!status) return; // not the last line of a complete reply
+    const answered = pending.shift();
+    if (answered === HOUSEKEEPING || refused) return;
+    if (status[1] === "4" || status[1] === "5") {
+      refused = true;
+      return;
+    }
+    onStage(current());
   };
   const ignore = () => {};
   return { trace: ignore, debug, info: ignore, warn: ignore, error: ignore, fatal: ignore };

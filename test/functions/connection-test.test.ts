@@ -68,6 +68,8 @@ describe("POST /email/test", () => {
       "greeting",
       "starttls",
       "auth",
+      "mail-from",
+      "rcpt",
     ]);
     expect(json.settings.SMTPPassword).toEqual({
       value: PASSWORD_MASK,

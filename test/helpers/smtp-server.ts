@@ -40,6 +40,13 @@ export interface TestSmtpServerOptions {
   size?: number;
   /** Close a connection idle this long, as servers do (smtp-server's default is 60 s). */
   socketTimeoutMs?: number;
+  /** Refuse MAIL FROM before STARTTLS, as a submission port does: `530 5.7.0 Must issue a STARTTLS command first`. */
+  requireTlsForMail?: boolean;
+  /**
+   * Refuse RCPT when the EHLO name is not fully qualified, as Postfix's
+   * reject_non_fqdn_helo_hostname does (checked at RCPT, with smtpd_delay_reject).
+   */
+  strictHelo?: boolean;
   /** A provider's limits: a rate (454 at MAIL FROM), a connection limit (421 at the greeting). */
   limits?: SmtpLimitsOptions;
 }
@@ -102,10 +109,23 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
         Object.assign(new Error(`Invalid username or password${quoted}`), { responseCode: 535 }),
       );
     },
-    onMailFrom(_address, _session, callback) {
+    onMailFrom(_address, session, callback) {
+      if (options.requireTlsForMail && !session.secure) {
+        return callback(
+          Object.assign(new Error("5.7.0 Must issue a STARTTLS command first"), { responseCode: 530 }),
+        );
+      }
       if (!options.stallAtMailFrom) callback();
     },
-    onRcptTo(address, _session, callback) {
+    onRcptTo(address, session, callback) {
+      const helo = session.hostNameAppearsAs;
+      if (options.strictHelo && !/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(helo)) {
+        return callback(
+          Object.assign(new Error(`5.5.2 <${helo}>: Helo command rejected: need fully-qualified hostname`), {
+            responseCode: 504,
+          }),
+        );
+      }
       const reply = options.rcptReplies?.[address.address];
       if (reply) return callback(Object.assign(new Error(reply.message), { responseCode: reply.code }));
       callback();
