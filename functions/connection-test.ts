@@ -19,6 +19,15 @@ import type { SettingsContext } from "./middleware/settings.ts";
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
+/** The caller as API Gateway's IAM authorizer saw it; "unauthenticated" when there is none (the local run). */
+function callerOf(event: Event): { userArn: string; accountId?: string } {
+  const iam = (event.requestContext as { authorizer?: { iam?: { userArn?: string; accountId?: string } } })
+    .authorizer?.iam;
+  return iam?.userArn
+    ? { userArn: iam.userArn, ...(iam.accountId ? { accountId: iam.accountId } : {}) }
+    : { userArn: "unauthenticated" };
+}
+
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
 
@@ -26,7 +35,7 @@ export function createHandler(deps: FunctionDeps = {}) {
   return createFunction<Event, Result, SettingsContext & BodyContext<ConnectionTestRequest>>(
     "connection-test",
     deps,
-    ({ smtp }) => ({
+    ({ env, smtp }) => ({
       outer: [
         httpErrorHandler({ logger: false, fallbackMessage: JSON.stringify({ error: "Internal error" }) }),
       ],
@@ -35,18 +44,28 @@ export function createHandler(deps: FunctionDeps = {}) {
         httpJsonBody({ schema: ConnectionTestRequestSchema, maxBytes: MAX_BODY_BYTES }),
         httpProblems(),
       ],
-      async handler(_event, { body, settings, logger }) {
+      async handler(event, context) {
+        const { body, settings } = context;
+        // Who asked, on every line of this test: the IAM identity the gateway authorised.
+        const logger = context.logger.child({ caller: callerOf(event) });
         // A password typed into the test is as secret as the saved one.
         const typed = body.settings?.SMTPPassword;
         if (typeof typed === "string") {
           const user = String(body.settings?.SMTPUsername ?? settings.values.SMTPUsername);
           for (const form of secretForms(typed, user)) logger.addSecret(form);
         }
-        const result = await testConnection(body, { effective: settings, smtp });
+        const result = await testConnection(body, {
+          effective: settings,
+          smtp,
+          timeLeftMs: context.getRemainingTimeInMillis(),
+          ...(env.TEST_ALLOWED_SMTP_HOSTS ? { allowedHosts: env.TEST_ALLOWED_SMTP_HOSTS } : {}),
+        });
         logger.info("Connection test done", {
           ok: result.ok,
+          server: `${result.settings.SMTPServer.value}:${result.settings.SMTPPort.value}`,
           failedStage: result.error?.stage,
           sentTestMessage: Boolean(body.to),
+          warnings: result.warnings.length,
         });
         return {
           statusCode: 200,

@@ -21,7 +21,7 @@ import {
   type SettingsStore,
   ssmSettingsStore,
 } from "../lib/settings/index.ts";
-import type { SmtpSessionOptions } from "../lib/smtp/index.ts";
+import { type SmtpSessionOptions, secretForms } from "../lib/smtp/index.ts";
 import { type Env, type FunctionEnv, readFunctionEnv } from "./environment.ts";
 import { structuredLogging } from "./middleware/logging.ts";
 import { emailSettings, type SettingsContext } from "./middleware/settings.ts";
@@ -100,7 +100,15 @@ export function createFunction<TEvent, TResult, TContext extends SettingsContext
   });
   const store = deps.store === undefined ? ssmSettingsStore({ env: rawEnv }) : deps.store;
   const settings = createCachedLoader<LoadedEmailSettings>({
-    load: () => loadEmailSettings({ env: rawEnv, store }),
+    load: async () => {
+      const loaded = await loadEmailSettings({ env: rawEnv, store });
+      // The stored password is scrubbed from every line the container writes; a password typed
+      // into one request is scrubbed by that request's logger alone (connection-test.ts).
+      for (const form of secretForms(loaded.values.SMTPPassword, loaded.values.SMTPUsername)) {
+        logger.addSecret(form);
+      }
+      return loaded;
+    },
     ttlSeconds: env.SETTINGS_CACHE_SECONDS,
     logger,
   });

@@ -68,6 +68,17 @@ export const FUNCTION_VARIABLES = {
   DEAD_LETTER_QUEUE_URL: text,
   /** `host:port` to connect to during a cold start: a hint, the settings decide. */
   SMTP_PRECONNECT: (raw: Raw) => parsePreconnectHint(raw),
+  /**
+   * SMTP servers the connection test may reach, comma-separated (`smtp.example.com,*.example.net`).
+   * Unset: any. Set by the stack from the testEndpointAllowedHosts context.
+   */
+  TEST_ALLOWED_SMTP_HOSTS: (raw: Raw): string[] | undefined => {
+    const hosts = raw
+      ?.split(",")
+      .map((h) => h.trim())
+      .filter(Boolean);
+    return hosts?.length ? hosts : undefined;
+  },
   /** Bulletin feed base URL (checked when alerts are on: lib/security-alerts/config.ts). */
   SECURITY_FEED_URL: text,
   /** The chat server's version; a bulletin applies when applies_to_version equals it. */

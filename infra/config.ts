@@ -114,6 +114,14 @@ export const DeploymentConfigSchema = z.object({
   /** Requests per second and burst for POST /email/test. */
   testEndpointRateLimit: z.coerce.number().positive().default(2),
   testEndpointBurstLimit: z.coerce.number().int().positive().default(5),
+  /**
+   * Optional: the SMTP servers the connection test may reach (exact names, or `*.example.com`).
+   * Unset: any, as the reference server allows; a security-conscious account lists its relays.
+   */
+  testEndpointAllowedHosts: z
+    .array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/, "must be a host name, or *. and a domain"))
+    .min(1)
+    .optional(),
   /** Optional: an EventBridge rule on this bus (default bus when omitted) targets the queue. */
   eventBridge: z
     .object({

@@ -185,6 +185,9 @@ function emailFunctions(
     ...shared,
     name: "connection-test",
     timeout: Duration.seconds(connectionTestTimeoutSeconds()),
+    environment: config.testEndpointAllowedHosts
+      ? { TEST_ALLOWED_SMTP_HOSTS: config.testEndpointAllowedHosts.join(",") }
+      : {},
   });
   if (connectionTestMayOutlast(T)) {
     Annotations.of(connectionTest.fn).addWarning(

@@ -21,9 +21,9 @@ export const silentLogger: Logger = {
 };
 
 export interface JsonLogger extends Logger {
-  /** A logger with more fixed fields, sharing this one's secrets and output. */
+  /** A logger with more fixed fields and this one's output, scrubbing this one's secrets and its own. */
   child(fields: LogFields): JsonLogger;
-  /** Never let this exact string reach the output (each form of the SMTP password, once loaded). */
+  /** Never let this exact string reach this logger's output (nor its children's). */
   addSecret(secret: string): void;
 }
 
@@ -51,19 +51,27 @@ function serialise(value: unknown): unknown {
 }
 
 export function createJsonLogger(options: JsonLoggerOptions = {}): JsonLogger {
-  const secrets = new Set<string>();
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const now = options.now ?? Date.now;
   const envLevel = process.env.LOG_LEVEL?.toLowerCase();
   const threshold = ORDER[options.level ?? (envLevel && envLevel in ORDER ? (envLevel as LogLevel) : "info")];
 
-  const make = (fixed: LogFields): JsonLogger => {
+  /**
+   * Each logger scrubs its own secrets and its ancestors'. A secret added to a child (a password
+   * typed into one connection test) lives as long as that child, one request, so the set a
+   * container scrubs does not grow with every request.
+   */
+  const make = (fixed: LogFields, inherited: ReadonlyArray<Set<string>>): JsonLogger => {
+    const own = new Set<string>();
+    const chain = [...inherited, own];
     const emit = (level: LogLevel, message: string, fields?: LogFields) => {
       if (ORDER[level] < threshold) return;
       const entry: LogFields = { level, timestamp: new Date(now()).toISOString(), ...fixed, message };
       for (const [key, value] of Object.entries(fields ?? {})) entry[key] = serialise(value);
       let line = JSON.stringify(entry);
-      for (const secret of secrets) line = line.split(JSON.stringify(secret).slice(1, -1)).join(MASK);
+      for (const secrets of chain) {
+        for (const secret of secrets) line = line.split(JSON.stringify(secret).slice(1, -1)).join(MASK);
+      }
       write(line);
     };
     return {
@@ -71,11 +79,14 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): JsonLogger {
       info: (m, f) => emit("info", m, f),
       warn: (m, f) => emit("warn", m, f),
       error: (m, f) => emit("error", m, f),
-      child: (fields) => make({ ...fixed, ...fields }),
+      child: (fields) => make({ ...fixed, ...fields }, chain),
+      // Shorter secrets would mangle every line they happen to occur in; the places a short
+      // password can appear (server replies, error messages) scrub it as a whole word instead
+      // (lib/smtp/secrets.ts).
       addSecret: (secret) => {
-        if (secret.length >= 3) secrets.add(secret);
+        if (secret.length >= 3) own.add(secret);
       },
     };
   };
-  return make(options.fields ?? {});
+  return make(options.fields ?? {}, []);
 }

@@ -4,7 +4,6 @@
  */
 import type { MiddlewareObj } from "@middy/core";
 import type { LoadedEmailSettings } from "../../lib/settings/index.ts";
-import { secretForms } from "../../lib/smtp/index.ts";
 import type { LoggingContext } from "./logging.ts";
 
 export type SettingsContext = LoggingContext & { settings: LoadedEmailSettings };
@@ -22,9 +21,6 @@ export function emailSettings<TEvent, TResult>({
     name: "emailSettings",
     async before(request) {
       const loaded = await load();
-      for (const form of secretForms(loaded.values.SMTPPassword, loaded.values.SMTPUsername)) {
-        request.context.logger.addSecret(form);
-      }
       request.context.settings = loaded;
       if (warned !== loaded) {
         warned = loaded;

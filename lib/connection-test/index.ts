@@ -1,8 +1,10 @@
 export {
+  type AllowedHosts,
   type ConnectionTestRequest,
   ConnectionTestRequestError,
   ConnectionTestRequestSchema,
   type ConnectionTestResponse,
+  isHostAllowed,
   TEST_MESSAGE,
   type TestConnectionOptions,
   testConnection,

@@ -119,20 +119,61 @@ function resolveForTest(
   }
 }
 
+/** Host names the test may connect to: exact names, or `*.example.com` for any name under it. */
+export type AllowedHosts = readonly string[];
+
+export function isHostAllowed(host: string, allowed: AllowedHosts): boolean {
+  const name = host.toLowerCase().replace(/\.$/, "");
+  return allowed.some((entry) => {
+    const rule = entry.toLowerCase();
+    return rule.startsWith("*.") ? name.endsWith(rule.slice(1)) : name === rule;
+  });
+}
+
 export interface TestConnectionOptions {
   /** The effective settings (defaults, SSM, environment). */
   effective: ResolvedEmailSettings;
   smtp?: SmtpSessionOptions;
+  /**
+   * The SMTP servers this deployment lets the test reach; a request for another is refused (403).
+   * Default: any, as the reference server allows.
+   */
+  allowedHosts?: AllowedHosts;
+  /** What is left of the invocation, in ms: every stage is bounded to fit in it. Default: no bound. */
+  timeLeftMs?: number;
 }
+
+/** A check is two bounded operations (open the session, then the envelope or the message), each with a little slack. */
+const OPERATIONS = 2;
+const SLACK_MS = 2_000;
 
 export async function testConnection(
   request: ConnectionTestRequest,
-  { effective, smtp = {} }: TestConnectionOptions,
+  { effective, smtp = {}, allowedHosts, timeLeftMs }: TestConnectionOptions,
 ): Promise<ConnectionTestResponse> {
   const resolved = resolveForTest(effective, request.settings);
-  const result = await runConnectionCheck(resolved.values, {
+  const server = resolved.values.SMTPServer;
+  if (allowedHosts && !isHostAllowed(server, allowedHosts)) {
+    throw new ConnectionTestRequestError(
+      403,
+      `SMTP server ${JSON.stringify(server)} is not one this deployment may test (allowed: ${allowedHosts.join(", ")}); an operator adds it with the testEndpointAllowedHosts context`,
+    );
+  }
+  // A request may set SMTPServerTimeout up to an hour; the endpoint answers within 29 s.
+  const notes: string[] = [];
+  let tested = resolved.values;
+  if (timeLeftMs !== undefined) {
+    const fits = Math.max(1, Math.floor((timeLeftMs - SLACK_MS) / OPERATIONS / 1000));
+    if (tested.SMTPServerTimeout > fits) {
+      notes.push(
+        `SMTPServerTimeout ${tested.SMTPServerTimeout} s is longer than this test may wait: each stage was bounded at ${fits} s, the time the test had left`,
+      );
+      tested = { ...tested, SMTPServerTimeout: fits };
+    }
+  }
+  const result = await runConnectionCheck(tested, {
     ...smtp,
     ...(request.to ? { send: { to: request.to, ...TEST_MESSAGE } } : {}),
   });
-  return { ...result, settings: redactSettings(resolved) };
+  return { ...result, warnings: [...notes, ...result.warnings], settings: redactSettings(resolved) };
 }

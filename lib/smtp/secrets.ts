@@ -15,11 +15,20 @@ export function secretForms(password: string, username = ""): string[] {
     b64(`\0${username}\0${password}`),
     b64(`${username}\0${username}\0${password}`),
   ];
-  return [...new Set(forms)].filter((s) => s.length >= 3);
+  return [...new Set(forms)];
 }
+
+/** Below this length a secret is scrubbed as a whole word only: as a substring it is everywhere. */
+const WHOLE_WORD_BELOW = 3;
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 export function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) out = out.split(secret).join(MASK);
+  for (const secret of secrets) {
+    out =
+      secret.length >= WHOLE_WORD_BELOW
+        ? out.split(secret).join(MASK)
+        : out.replace(new RegExp(`(?<![\\p{L}\\p{N}])${escape(secret)}(?![\\p{L}\\p{N}])`, "gu"), MASK);
+  }
   return out;
 }

@@ -9,7 +9,7 @@ import { PASSWORD_MASK } from "../../lib/settings/index.ts";
 import { testCertificates } from "../helpers/certs.ts";
 import { captureLogs, httpEvent, lambdaContext } from "../helpers/lambda.ts";
 import { freePort } from "../helpers/ports.ts";
-import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server.ts";
+import { startSilentServer, startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server.ts";
 import { ssmFixture } from "../helpers/ssm.ts";
 
 const PASSWORD = "c0nn-T3st-pa55-77a1";
@@ -245,5 +245,63 @@ describe("POST /email/test", () => {
     expect(JSON.stringify(json)).not.toContain(wrong);
     expect(logs.text()).not.toContain(PASSWORD);
     expect(logs.text()).not.toContain(wrong);
+  });
+});
+
+describe("what a security-conscious account expects of the endpoint", () => {
+  it("refuses a server outside the deployment's allowed hosts with 403, naming it, before any connection", async () => {
+    const s = await startSmtpServer();
+    const logs = captureLogs();
+    const handler = createHandler({
+      env: { TEST_ALLOWED_SMTP_HOSTS: "smtp.example.com,*.relay.example.net" },
+      store: null,
+      write: logs.write,
+    });
+    const res = await handler(
+      httpEvent(JSON.stringify({ settings: { SMTPServer: "127.0.0.1", SMTPPort: s.port } })),
+      lambdaContext(),
+    );
+    await s.close();
+    expect(res.statusCode).toBe(403);
+    expect(JSON.parse(res.body ?? "{}").error).toMatch(
+      /^SMTP server "127\.0\.0\.1" is not one this deployment may test/,
+    );
+    expect(s.connections()).toBe(0);
+  });
+
+  it("names the caller's IAM identity on its log line", async () => {
+    const s = await startSmtpServer();
+    const logs = captureLogs();
+    const handler = createHandler({ env: {}, store: null, write: logs.write });
+    const event = httpEvent(JSON.stringify({ settings: { SMTPServer: "127.0.0.1", SMTPPort: s.port } }));
+    (event.requestContext as unknown as Record<string, unknown>).authorizer = {
+      iam: { userArn: "arn:aws:iam::123456789012:user/operator", accountId: "123456789012" },
+    };
+    await handler(event, lambdaContext());
+    await s.close();
+    expect(logs.entries().find((e) => e.message === "Connection test done")).toMatchObject({
+      caller: { userArn: "arn:aws:iam::123456789012:user/operator", accountId: "123456789012" },
+    });
+  });
+
+  it("bounds every stage by the time the invocation has left, and says so", async () => {
+    const silent = await startSilentServer();
+    const handler = createHandler({ env: {}, store: null, write: () => {} });
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 6_000 };
+    const res = await handler(
+      httpEvent(
+        JSON.stringify({
+          settings: { SMTPServer: "127.0.0.1", SMTPPort: silent.port, SMTPServerTimeout: 3600 },
+        }),
+      ),
+      context,
+    );
+    await silent.close();
+    const json = JSON.parse(res.body ?? "{}");
+    expect(json.ok).toBe(false);
+    expect(json.error.stage).toBe("greeting");
+    expect(json.warnings).toContain(
+      "SMTPServerTimeout 3600 s is longer than this test may wait: each stage was bounded at 2 s, the time the test had left",
+    );
   });
 });

@@ -278,3 +278,35 @@ describe("the exported handler", () => {
     }
   });
 });
+
+describe("a malformed direct invocation", () => {
+  it.each([
+    [
+      "{}",
+      {},
+      /^Invalid event: expected an SQS batch, an object with a Records array; got an object with keys \(none\)/,
+    ],
+    ["null", null, /^Invalid event: expected an SQS batch.*got null/],
+    [
+      "a record without messageId",
+      { Records: [{ body: "{}" }] },
+      /^Invalid event: Records\[0\]: messageId must be a non-empty string/,
+    ],
+    [
+      "a record without a body",
+      { Records: [{ messageId: "m-1" }] },
+      /^Invalid event: Records\[0\]: body must be a string/,
+    ],
+  ])("%s fails with a named InvalidEventError, sending nothing", async (_what, event, message) => {
+    const s = await smtp();
+    const { handler, logs } = await deploy({ SMTPServer: "127.0.0.1", SMTPPort: String(s.port) });
+    await expect(handler(event as never, lambdaContext())).rejects.toMatchObject({
+      name: "InvalidEventError",
+      message: expect.stringMatching(message),
+    });
+    expect(s.messages).toHaveLength(0);
+    expect(logs.entries().find((e) => e.message === "Invocation failed")).toMatchObject({
+      error: { name: "InvalidEventError" },
+    });
+  });
+});

@@ -467,3 +467,29 @@ describe("alarms", () => {
     }
   });
 });
+
+describe("the connection test's allowed hosts", () => {
+  it("reach the connection-test function as TEST_ALLOWED_SMTP_HOSTS, and no other function", () => {
+    const { stack } = buildStack({
+      context: { testEndpointAllowedHosts: ["smtp.example.com", "*.relay.example.net"] },
+    });
+    const t = Template.fromStack(stack);
+    const fns = t.findResources("AWS::Lambda::Function");
+    const withHosts = Object.entries(fns).filter(
+      ([, fn]) => fn.Properties.Environment?.Variables?.TEST_ALLOWED_SMTP_HOSTS !== undefined,
+    );
+    expect(withHosts).toHaveLength(1);
+    expect(withHosts[0]?.[1].Properties.Environment.Variables.TEST_ALLOWED_SMTP_HOSTS).toBe(
+      "smtp.example.com,*.relay.example.net",
+    );
+    expect(withHosts[0]?.[0]).toBe(
+      stack.getLogicalId(stack.functions["connection-test"].node.defaultChild as never),
+    );
+  });
+
+  it("are refused at synth when an entry is not a host name", () => {
+    expect(() => buildStack({ context: { testEndpointAllowedHosts: ["smtp example"] } })).toThrow(
+      /testEndpointAllowedHosts\.0: must be a host name/,
+    );
+  });
+});

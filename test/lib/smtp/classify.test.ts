@@ -165,3 +165,27 @@ describe("throttle replies", () => {
     expect(e.toJSON()).not.toHaveProperty("throttle");
   });
 });
+
+describe("a short password", () => {
+  it("is scrubbed from a server's reply as a whole word, without mangling the words around it", () => {
+    const e = classifySmtpError(
+      err("Invalid login", {
+        code: "EAUTH",
+        responseCode: 535,
+        response: "535 5.7.8 Zq is not the password for Zqx",
+        command: "AUTH PLAIN",
+      }),
+      {
+        stage: "auth",
+        settings: settings({
+          SMTPPassword: "Zq",
+          SMTPUsername: "Zqx",
+          EnableSMTPAuth: true,
+          ConnectionSecurity: "TLS",
+        }),
+      },
+    );
+    expect(e.response).toBe("535 5.7.8 [redacted] is not the password for Zqx");
+    expect(e.message).not.toMatch(/\bZq\b/);
+  });
+});
