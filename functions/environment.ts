@@ -7,6 +7,7 @@
  * Plain parsers rather than zod: the cold start reads two of these before the rest of the code
  * (and zod) has loaded (functions/cold-start.ts).
  */
+import { DEFAULT_MAX_BULLETINS_PER_RUN } from "../lib/security-alerts/defaults.ts";
 import { DEFAULT_CACHE_SECONDS } from "../lib/settings/cache.ts";
 import { settingsRootPath } from "../lib/settings/parameters.ts";
 import { parsePreconnectHint } from "../lib/smtp/preconnect.ts";
@@ -85,6 +86,8 @@ export const FUNCTION_VARIABLES = {
   APP_VERSION: text,
   /** Comma-separated admin addresses, over the <root>/SecurityAlerts/Recipients parameter. */
   SECURITY_ALERT_RECIPIENTS: (raw: Raw) => raw,
+  /** Bulletins one run may mail at most; past it the run fails (its alarm). Default 5. */
+  SECURITY_ALERT_MAX_PER_RUN: wholeNumber(1, 100, DEFAULT_MAX_BULLETINS_PER_RUN),
   /** Lowest log level written. Anything else than the four levels means info. */
   LOG_LEVEL: (raw: Raw): LogLevelName => {
     const level = raw?.toLowerCase();

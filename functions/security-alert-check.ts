@@ -35,6 +35,7 @@ export function createHandler(deps: SecurityAlertDeps = {}) {
             store: sentStore,
             mailer: () => createMailer(settings.values, smtp),
             logger,
+            maxPerRun: env.SECURITY_ALERT_MAX_PER_RUN,
             ...(deps.limits ? { limits: deps.limits } : {}),
           });
           logger.info("Security alert check done", { ...report });

@@ -8,6 +8,7 @@ import type { Logger } from "../logger.ts";
 import type { EmailSettings } from "../settings/index.ts";
 import type { Mailer } from "../smtp/index.ts";
 import type { SecurityAlertConfig } from "./config.ts";
+import { DEFAULT_MAX_BULLETINS_PER_RUN } from "./defaults.ts";
 import { BULLETIN_ID, type FeedLimits, fetchBulletinHtml, fetchBulletinList } from "./feed.ts";
 import type { SentStore } from "./sent-store.ts";
 
@@ -25,6 +26,13 @@ export interface SecurityAlertCheckOptions {
   mailer: () => Mailer;
   logger: Logger;
   limits?: FeedLimits;
+  /**
+   * Bulletins one run may claim and mail at most (each claim creates one or two parameters).
+   * A wrong or compromised feed cannot then mail hundreds of bulletins to every admin, nor fill
+   * the account's parameter quota; past it the run fails, so its alarm says so. Default 5
+   * (DEFAULT_MAX_BULLETINS_PER_RUN).
+   */
+  maxPerRun?: number;
 }
 
 export interface SecurityAlertReport {
@@ -32,6 +40,8 @@ export interface SecurityAlertReport {
   sent: string[];
   skipped: Array<{ id: string; reason: string }>;
   failed: Array<{ id: string; error: string }>;
+  /** Set when more bulletins applied than one run may mail: how many were left for later runs. */
+  capped?: { limit: number; left: number };
 }
 
 /** Some bulletins could not be sent; they stay unsent and the next run tries them again. */
@@ -39,9 +49,13 @@ export class SecurityAlertRunError extends Error {
   override readonly name = "SecurityAlertRunError";
   readonly report: SecurityAlertReport;
   constructor(report: SecurityAlertReport) {
-    super(
-      `${report.failed.length} security bulletin(s) not sent: ${report.failed.map((f) => `${f.id}: ${f.error}`).join("; ")}`,
-    );
+    const failed = report.failed.length
+      ? `${report.failed.length} security bulletin(s) not sent: ${report.failed.map((f) => `${f.id}: ${f.error}`).join("; ")}`
+      : "";
+    const capped = report.capped
+      ? `${report.capped.left} more applicable bulletin(s) than the ${report.capped.limit} one run may mail: check the feed (SECURITY_FEED_URL), then raise SECURITY_ALERT_MAX_PER_RUN if they are genuine`
+      : "";
+    super([failed, capped].filter(Boolean).join("; "));
     this.report = report;
   }
 }
@@ -76,6 +90,9 @@ export async function runSecurityAlertCheck(
   const applicable = bulletins.filter((b) => b.applies_to_version === appVersion);
   logger.info("Security bulletin feed read", { bulletins: bulletins.length, applicable: applicable.length });
 
+  const maxPerRun = options.maxPerRun ?? DEFAULT_MAX_BULLETINS_PER_RUN;
+  let claimed = 0;
+  let left = 0;
   let mailer: Mailer | undefined;
   try {
     for (const { id } of applicable) {
@@ -84,7 +101,20 @@ export async function runSecurityAlertCheck(
         logger.warn("Security bulletin skipped: unusable id", { id: id.slice(0, 200) });
         continue;
       }
-      const claim = await store.claim(id);
+      if (claimed >= maxPerRun) {
+        left++;
+        continue;
+      }
+      let claim: Awaited<ReturnType<SentStore["claim"]>>;
+      try {
+        claim = await store.claim(id);
+      } catch (error) {
+        // One bulletin's trouble (SSM throttling its claim) must not cost the others their turn.
+        report.failed.push({ id, error: error instanceof Error ? error.message : String(error) });
+        logger.error("Could not claim a security bulletin; the next run tries again", { id, error });
+        continue;
+      }
+      if (claim.claimed) claimed++;
       if (!claim.claimed) {
         report.skipped.push({ id, reason: claim.reason });
         logger.info("Security bulletin skipped", { id, reason: claim.reason, since: claim.since });
@@ -137,6 +167,13 @@ export async function runSecurityAlertCheck(
   } finally {
     await mailer?.close();
   }
-  if (report.failed.length > 0) throw new SecurityAlertRunError(report);
+  if (left > 0) {
+    report.capped = { limit: maxPerRun, left };
+    logger.error("More security bulletins applied than one run may mail: the rest wait for later runs", {
+      limit: maxPerRun,
+      left,
+    });
+  }
+  if (report.failed.length > 0 || report.capped) throw new SecurityAlertRunError(report);
   return report;
 }

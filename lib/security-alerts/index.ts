@@ -6,6 +6,7 @@ export {
   SecurityAlertRunError,
 } from "./check.ts";
 export { type SecurityAlertConfig, SecurityAlertConfigError, securityAlertConfig } from "./config.ts";
+export { DEFAULT_MAX_BULLETINS_PER_RUN } from "./defaults.ts";
 export { type Bulletin, FeedError, type FeedLimits, fetchBulletinHtml, fetchBulletinList } from "./feed.ts";
 export { memorySentStore } from "./memory-sent-store.ts";
 export { type ClaimResult, SENT_MARKER_FOLDERS, type SentStore, ssmSentStore } from "./sent-store.ts";

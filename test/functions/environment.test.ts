@@ -24,6 +24,7 @@ describe("the functions' environment", () => {
       SECURITY_FEED_URL: undefined,
       APP_VERSION: undefined,
       SECURITY_ALERT_RECIPIENTS: undefined,
+      SECURITY_ALERT_MAX_PER_RUN: 5,
       LOG_LEVEL: "info",
       MM_SERVICESETTINGS_SITEURL: undefined,
     });

@@ -229,3 +229,30 @@ describe("ssmSentStore", () => {
     expect((await store.claim("B-2")).claimed).toBe(true);
   });
 });
+
+describe("what one run may do", () => {
+  it("mails at most SECURITY_ALERT_MAX_PER_RUN bulletins, then fails the run so its alarm fires", async () => {
+    const w = await world({ env: { SECURITY_ALERT_MAX_PER_RUN: "2" } });
+    for (const n of [3, 4, 5]) {
+      w.feed.bulletins.push({ id: `MMSA-2026-00${n}`, applies_to_version: VERSION });
+      w.feed.html[`MMSA-2026-00${n}`] = `<p>Bulletin ${n}</p>`;
+    }
+    const run = w.make()(scheduled, lambdaContext());
+    await expect(run).rejects.toMatchObject({
+      name: "SecurityAlertRunError",
+      message: expect.stringMatching(/2 more applicable bulletin\(s\) than the 2 one run may mail/),
+    });
+    expect((await w.sentMarkers()).filter((m) => m.state === "sent")).toHaveLength(2);
+    expect(w.smtp.messages).toHaveLength(2 * 2); // two bulletins, two admins each
+  });
+
+  it("isolates one bulletin's failure: the others are still mailed in the same run", async () => {
+    const w = await world();
+    w.feed.bulletins.unshift({ id: "MMSA-2026-000", applies_to_version: VERSION });
+    // Its page fails, so it is not sent; the bulletin after it is.
+    const run = w.make()(scheduled, lambdaContext());
+    await expect(run).rejects.toMatchObject({ name: "SecurityAlertRunError" });
+    const sent = (await w.sentMarkers()).filter((m) => m.state === "sent").map((m) => m.name);
+    expect(sent).toEqual(["MMSA-2026-001"]);
+  });
+});

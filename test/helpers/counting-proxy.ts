@@ -13,6 +13,11 @@ export interface CountingProxy {
   reset(): void;
   /** While down, requests fail with a dropped connection, like an unreachable endpoint. */
   setDown(down: boolean): void;
+  /**
+   * Answers the `nth` request (1 for the next) whose X-Amz-Target is `target` with a 400
+   * ThrottlingException, as SSM does under load, instead of forwarding it. Counted from now.
+   */
+  throttleNth(target: string, nth: number): void;
   close(): Promise<void>;
 }
 
@@ -20,10 +25,19 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
   const up = new URL(upstream);
   const seen: string[] = [];
   let down = false;
+  let throttle: { target: string; left: number } | undefined;
   const server = createServer((req, res) => {
-    seen.push(String(req.headers["x-amz-target"] ?? `${req.method} ${req.url}`));
+    const target = String(req.headers["x-amz-target"] ?? `${req.method} ${req.url}`);
+    seen.push(target);
     if (down) {
       req.socket.destroy();
+      return;
+    }
+    if (throttle && throttle.target === target && --throttle.left === 0) {
+      throttle = undefined;
+      req.resume();
+      res.writeHead(400, { "content-type": "application/x-amz-json-1.1" });
+      res.end(JSON.stringify({ __type: "com.amazonaws.ssm#ThrottlingException", message: "Rate exceeded" }));
       return;
     }
     const forward = request(
@@ -46,6 +60,9 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
     },
     setDown: (value) => {
       down = value;
+    },
+    throttleNth: (target, nth) => {
+      throttle = { target, left: nth };
     },
     close: () =>
       new Promise<void>((resolve) => {
