@@ -1,10 +1,14 @@
 /**
  * The local run's embedded SMTP server: accepts every message on 127.0.0.1 and keeps it, parsed,
  * for the console's mail view. Plain SMTP, no auth: it stands in for a real server.
+ *
+ * It can also play a provider that limits its senders (local/smtp-limits.ts: a send rate, a
+ * connection limit, an outage), off by default and changeable while it runs.
  */
 import type { AddressInfo } from "node:net";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
+import { createSmtpLimits } from "./smtp-limits.ts";
 
 export interface CapturedMail {
   id: number;
@@ -18,21 +22,76 @@ export interface CapturedMail {
   size: number;
 }
 
+/** The embedded server's provider limits; null: no limit. */
+export interface MailboxLimits {
+  /** Messages a second it accepts (a token bucket). */
+  ratePerSecond: number | null;
+  /** Messages it accepts at once after a quiet spell; null: one second's worth. */
+  burst: number | null;
+  /** Connections open at once. */
+  maxConnections: number | null;
+  /** An outage: open connections are closed with 421 and new ones refused. */
+  down: boolean;
+}
+
+export interface MailboxStatus {
+  limits: MailboxLimits;
+  /** Connections refused (connection limit or outage), messages refused by the rate, connections open now. */
+  stats: { refusedConnections: number; throttledMessages: number; openConnections: number };
+  /** Messages accepted since the start (only the newest are kept in `messages`). */
+  captured: number;
+}
+
+export const NO_LIMITS: MailboxLimits = {
+  ratePerSecond: null,
+  burst: null,
+  maxConnections: null,
+  down: false,
+};
+
 export interface Mailbox {
   port: number;
+  /** Newest first, at most 500. */
   messages: CapturedMail[];
+  status(): MailboxStatus;
+  /** Changes the limits named in `change` (the others stay); returns them all. */
+  setLimits(change: Partial<MailboxLimits>): MailboxLimits;
   /** Called with each message as it arrives. */
   onMessage(listener: (mail: CapturedMail) => void): void;
   close(): Promise<void>;
 }
 
 const MAX_KEPT = 500;
+const OUTAGE_REPLY = "4.3.2 Service not available, closing transmission channel";
 
-export async function startMailbox({ port = 0 }: { port?: number } = {}): Promise<Mailbox> {
+/** What smtp-server keeps of each open connection (not in its type declarations). */
+interface OpenConnection {
+  send(code: number, message: string, context?: string | false): void;
+}
+
+export async function startMailbox({
+  port = 0,
+  limits: initialLimits = {},
+}: {
+  port?: number;
+  limits?: Partial<MailboxLimits>;
+} = {}): Promise<Mailbox> {
   const messages: CapturedMail[] = [];
   const listeners: Array<(mail: CapturedMail) => void> = [];
   let nextId = 1;
+  let limits: MailboxLimits = { ...NO_LIMITS, ...initialLimits };
+  const limiter = createSmtpLimits();
+  const apply = () => {
+    limiter.set({
+      ...(limits.ratePerSecond !== null ? { ratePerSecond: limits.ratePerSecond } : {}),
+      ...(limits.burst !== null ? { burst: limits.burst } : {}),
+      ...(limits.maxConnections !== null ? { maxConnections: limits.maxConnections } : {}),
+    });
+    limiter.setDown(limits.down);
+  };
+  apply();
   const server = new SMTPServer({
+    ...limiter.hooks(),
     logger: false,
     // No reverse DNS per connection: nothing leaves the machine, and greetings come at once.
     disableReverseLookup: true,
@@ -73,9 +132,19 @@ export async function startMailbox({ port = 0 }: { port?: number } = {}): Promis
   server.on("error", () => {});
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const address = (server as unknown as { server: { address(): AddressInfo } }).server.address();
+  const connections = (server as unknown as { connections: Set<OpenConnection> }).connections;
   return {
     port: address.port,
     messages,
+    status: () => ({ limits: { ...limits }, stats: { ...limiter.stats }, captured: nextId - 1 }),
+    setLimits(change) {
+      const wasDown = limits.down;
+      limits = { ...limits, ...change };
+      apply();
+      // A provider going down drops its open sessions too, as RFC 5321 allows at any time.
+      if (limits.down && !wasDown) for (const c of connections) c.send(421, OUTAGE_REPLY, false);
+      return { ...limits };
+    },
     onMessage: (l) => listeners.push(l),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

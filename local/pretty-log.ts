@@ -1,4 +1,7 @@
-/** Turns the functions' JSON log lines into one readable terminal line each. */
+/**
+ * Readable terminal lines: each of the functions' JSON log lines turned into one line, and the local
+ * run's own lines in the same columns.
+ */
 const QUIET = new Set(["level", "timestamp", "service", "message", "requestId"]);
 
 export function prettyLogLine(line: string): string {
@@ -15,4 +18,9 @@ export function prettyLogLine(line: string): string {
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
     .join(" ");
   return `${time} ${String(entry.service ?? "").padEnd(20)}${level} ${String(entry.message ?? "")}${fields ? `  ${fields}` : ""}`;
+}
+
+/** One of the local run's own terminal lines, lined up with the functions' lines: time, service, text. */
+export function localLogLine(service: string, text: string, at = new Date().toISOString()): string {
+  return `${at.slice(11, 19)} ${service.padEnd(20)} ${text}`;
 }

@@ -1,140 +1,292 @@
 /**
- * An in-process stand-in for the notification queue: it invokes the send-notification handler
- * with real SQS-shaped batches, honours its partial batch failures by making the failed records
- * visible again after a delay, and moves a record that reached the receive limit to a local
- * dead-letter list, as the deployed queue's redrive policy does.
+ * An in-process stand-in for the notification queue and its event source mapping, with the SQS
+ * semantics send-notification depends on:
+ *
+ * - Each receive makes a record invisible for the visibility timeout, counts a receive
+ *   (ApproximateReceiveCount) and issues a new receipt handle; an earlier receive's handle no
+ *   longer changes anything (a stale handle's visibility change is refused, as SQS refuses it).
+ * - A record the handler acknowledges (absent from batchItemFailures) is deleted. One it reports
+ *   as failed, or every record of a batch whose invocation threw, stays invisible until its
+ *   visibility timeout ends, and is then received again.
+ * - QueueControl.retryLater is ChangeMessageVisibility: the record returns after `delaySeconds`
+ *   instead (multiplied by `delayScale`, so a local demo can compress an hour of back-off).
+ * - A visible record that was already received `maxReceiveCount` times moves to the dead-letter
+ *   list (the redrive policy), and QueueControl.deadLetter puts a record there at once with the
+ *   function's reason and code.
+ * - Batches of up to `batchSize` records, gathered for `batchWindowMs` after a send, and at most
+ *   `maxConcurrency` invocations at once, each a separate call of the same handler.
+ *
+ * One file over 250 lines because what is left is one state machine over the queued records
+ * (receive, acknowledge, visibility change, redrive, the wake-up timer), each step reading the
+ * others' state. Its parts live beside it: the record's shape and receipt handles in
+ * queue-record.ts, the dead-letter list in dead-letter-list.ts, the options in queue-options.ts.
  */
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { SQSRecord } from "aws-lambda";
+import type {
+  QueueControl,
+  DeadLetter as QueueDeadLetter,
+  RetryLater,
+} from "../lib/notifications/queue-control.ts";
+import { addDeadLetter, type DeadLetterEntry } from "./dead-letter-list.ts";
+import { type LocalQueueConfig, type LocalQueueOptions, queueConfig } from "./queue-options.ts";
+import { newMessage, newReceiptHandle, type QueuedMessage, toSqsRecord } from "./queue-record.ts";
 
-export interface LocalQueueOptions {
-  handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
-  context: () => Context;
-  maxReceiveCount?: number;
-  batchSize?: number;
-  /** How long a failed record stays invisible before it is retried. */
-  retryDelayMs?: number;
-  /** Told about each record that moves to the dead-letter list. */
-  onDeadLetter?: (letter: DeadLetter) => void;
+export type { DeadLetterEntry } from "./dead-letter-list.ts";
+export type { LocalQueueConfig, LocalQueueOptions } from "./queue-options.ts";
+
+export interface LocalQueueStats {
+  /** Visible: waiting for a batch. */
+  visible: number;
+  /** Invisible and not being handled: back in the queue after a failure, waiting out a back-off or the visibility timeout. */
+  delayed: number;
+  /** When the soonest delayed record becomes visible again (epoch ms), or null. */
+  soonestReturnAt: number | null;
+  /** Being handled by an invocation now. */
+  inFlight: number;
+  /** Invocations running now. */
+  batchesInFlight: number;
+  /** Records acknowledged by the function (deleted), other than those it dead-lettered itself. */
+  sent: number;
+  /** Records moved to the dead-letter list so far (the newest 5000 are kept). */
+  deadLettered: number;
+  /** Receives so far (a record received three times counts three). */
+  receives: number;
+  /** Invocations so far. */
+  invocations: number;
+  /** Visibility changes accepted (retryLater), and those refused (stale handle, record not in flight). */
+  retriedLater: number;
+  refusedVisibilityChanges: number;
 }
 
-export interface DeadLetter {
-  messageId: string;
-  body: string;
-  receiveCount: number;
-  deadAt: string;
-}
-
-interface Message {
-  messageId: string;
-  body: string;
-  receiveCount: number;
-  visibleAt: number;
-  sentAt: number;
-}
-
-export interface LocalQueue {
+export interface LocalQueue extends QueueControl {
+  /** SendMessage: returns the message id. */
   send(body: string): string;
-  readonly deadLetters: DeadLetter[];
-  /** Messages waiting or in flight. */
+  /** Newest first, at most 5000. */
+  readonly deadLetters: readonly DeadLetterEntry[];
+  readonly config: Readonly<LocalQueueConfig>;
+  stats(): LocalQueueStats;
+  /** Records not yet deleted or dead-lettered. */
   size(): number;
-  /** Resolves once nothing is waiting or in flight (bounded by `timeoutMs`). */
+  /** Resolves once every record is deleted or dead-lettered and no invocation runs (bounded by `timeoutMs`). */
   drain(timeoutMs?: number): Promise<void>;
-  stop(): void;
+  /** No new invocations; resolves when those running have ended (at most `timeoutMs`). */
+  stop(timeoutMs?: number): Promise<void>;
 }
+
+interface Batch {
+  records: Array<{ messageId: string; receiptHandle: string }>;
+}
+
+/** SQS allows a visibility timeout of 0 to 12 hours. */
+const MAX_VISIBILITY_SECONDS = 43_200;
 
 export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
-  const { maxReceiveCount = 3, batchSize = 10, retryDelayMs = 1000 } = options;
-  const waiting: Message[] = [];
-  const deadLetters: DeadLetter[] = [];
-  let inFlight = 0;
+  const config = queueConfig(options);
+
+  /** Every record not yet deleted or dead-lettered, in the order sent. */
+  const messages = new Map<string, QueuedMessage>();
+  const deadLetters: DeadLetterEntry[] = [];
+  /** Records the function dead-lettered itself: their acknowledgement is not a send. */
+  const deadLetteredByFunction = new Set<string>();
+  const running = new Set<Promise<void>>();
+  const counters = {
+    sent: 0,
+    deadLettered: 0,
+    receives: 0,
+    invocations: 0,
+    retriedLater: 0,
+    refusedVisibilityChanges: 0,
+  };
   let timer: NodeJS.Timeout | undefined;
+  let timerDue = Number.POSITIVE_INFINITY;
   let stopped = false;
 
-  const toRecord = (m: Message): SQSRecord => ({
-    messageId: m.messageId,
-    receiptHandle: `local-${m.messageId}-${m.receiveCount}`,
-    body: m.body,
-    attributes: {
-      ApproximateReceiveCount: String(m.receiveCount),
-      SentTimestamp: String(m.sentAt),
-      SenderId: "local",
-      ApproximateFirstReceiveTimestamp: String(m.sentAt),
-    },
-    messageAttributes: {},
-    md5OfBody: "",
-    eventSource: "aws:sqs",
-    eventSourceARN: "arn:aws:sqs:local:000000000000:notifications",
-    awsRegion: "local",
-  });
-
-  function schedule(delayMs = 0) {
-    if (stopped || timer) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void pump();
-    }, delayMs);
+  /** Runs pump at `at` (epoch ms) unless it is already due to run sooner. */
+  function wakeAt(at: number) {
+    if (stopped || at >= timerDue) return;
+    clearTimeout(timer);
+    timerDue = at;
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        timerDue = Number.POSITIVE_INFINITY;
+        pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 
-  async function pump() {
-    if (stopped || inFlight > 0) return;
+  function moveToDeadLetters(letter: DeadLetterEntry) {
+    counters.deadLettered++;
+    addDeadLetter(deadLetters, letter);
+    options.onDeadLetter?.(letter);
+  }
+
+  /** The redrive policy, then as many batches as the concurrency allows. */
+  function pump() {
+    if (stopped) return;
     const now = Date.now();
-    const batch = waiting.filter((m) => m.visibleAt <= now).slice(0, batchSize);
-    if (batch.length === 0) {
-      const next = Math.min(...waiting.map((m) => m.visibleAt));
-      if (Number.isFinite(next)) schedule(Math.max(next - now, 10));
-      return;
-    }
-    for (const m of batch) {
-      waiting.splice(waiting.indexOf(m), 1);
-      m.receiveCount++;
-    }
-    inFlight = batch.length;
-    let failed: Set<string>;
-    try {
-      const result = await options.handler({ Records: batch.map(toRecord) }, options.context());
-      failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
-    } catch {
-      failed = new Set(batch.map((m) => m.messageId)); // the whole batch is retried, as SQS does
-    }
-    inFlight = 0;
-    for (const m of batch) {
-      if (!failed.has(m.messageId)) continue;
-      if (m.receiveCount >= maxReceiveCount) {
-        const letter = {
+    for (const m of messages.values()) {
+      if (m.visibleAt <= now && m.receiveCount >= config.maxReceiveCount) {
+        messages.delete(m.messageId);
+        moveToDeadLetters({
           messageId: m.messageId,
           body: m.body,
           receiveCount: m.receiveCount,
-          deadAt: new Date().toISOString(),
-        };
-        deadLetters.unshift(letter);
-        options.onDeadLetter?.(letter);
-      } else {
-        m.visibleAt = Date.now() + retryDelayMs;
-        waiting.push(m);
+          reason: `received ${m.receiveCount} times without being acknowledged (maxReceiveCount ${config.maxReceiveCount})`,
+          code: "MaxReceiveCountExceeded",
+          by: "receive-limit",
+          deadAt: new Date(now).toISOString(),
+        });
       }
     }
-    schedule();
+    while (running.size < config.maxConcurrency) {
+      const batch: QueuedMessage[] = [];
+      for (const m of messages.values()) {
+        if (m.visibleAt <= now) batch.push(m);
+        if (batch.length === config.batchSize) break;
+      }
+      if (batch.length === 0) break;
+      const records = batch.map((m) => {
+        m.receiveCount++;
+        m.firstReceiveAt ??= now;
+        m.visibleAt = now + config.visibilityTimeoutMs;
+        m.handling = true;
+        m.receiptHandle = newReceiptHandle(m);
+        return toSqsRecord(m, m.receiptHandle);
+      });
+      counters.receives += records.length;
+      invoke(
+        { records: records.map(({ messageId, receiptHandle }) => ({ messageId, receiptHandle })) },
+        records,
+      );
+    }
+    let next = Number.POSITIVE_INFINITY;
+    for (const m of messages.values()) if (m.visibleAt > now) next = Math.min(next, m.visibleAt);
+    if (Number.isFinite(next)) wakeAt(next + 1);
   }
 
-  return {
-    send(body) {
-      const messageId = crypto.randomUUID();
-      waiting.push({ messageId, body, receiveCount: 0, visibleAt: Date.now(), sentAt: Date.now() });
-      schedule(20); // a short batching window
-      return messageId;
-    },
+  function invoke(batch: Batch, records: SQSRecord[]) {
+    counters.invocations++;
+    const ids = new Set(batch.records.map((r) => r.messageId));
+    const run = (async () => {
+      let failed: Set<string>;
+      try {
+        const result = await options.handler({ Records: records }, options.context());
+        const reported = (result?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
+        // An identifier that is not in the batch fails the whole batch, as the event source mapping does.
+        failed = reported.every((id) => ids.has(id)) ? new Set(reported) : ids;
+      } catch (error) {
+        options.onInvocationError?.(error);
+        failed = ids;
+      }
+      for (const { messageId, receiptHandle } of batch.records) {
+        const m = messages.get(messageId);
+        // Gone (dead-lettered), or received again since: this receive's outcome no longer counts.
+        if (!m || m.receiptHandle !== receiptHandle) continue;
+        m.handling = false;
+        if (failed.has(messageId)) continue; // invisible until its visibility timeout or retryLater delay ends
+        messages.delete(messageId);
+        if (!deadLetteredByFunction.delete(messageId)) counters.sent++;
+      }
+    })();
+    running.add(run);
+    void run.finally(() => {
+      running.delete(run);
+      pump();
+    });
+  }
+
+  const inFlight = (m: QueuedMessage | undefined, receiptHandle: string, now: number): m is QueuedMessage =>
+    m !== undefined && m.receiptHandle === receiptHandle && m.visibleAt > now;
+
+  const queue: LocalQueue = {
+    config,
     deadLetters,
-    size: () => waiting.length + inFlight,
+    send(body) {
+      const now = Date.now();
+      const m = newMessage(body, now);
+      messages.set(m.messageId, m);
+      wakeAt(now + config.batchWindowMs);
+      return m.messageId;
+    },
+
+    async retryLater(items: readonly RetryLater[]) {
+      const now = Date.now();
+      const failed: string[] = [];
+      for (const item of items) {
+        const m = messages.get(item.id);
+        const delay = item.delaySeconds;
+        if (
+          !inFlight(m, item.receiptHandle, now) ||
+          !Number.isFinite(delay) ||
+          delay < 0 ||
+          delay > MAX_VISIBILITY_SECONDS
+        ) {
+          counters.refusedVisibilityChanges++;
+          failed.push(item.id);
+          continue;
+        }
+        m.visibleAt = now + delay * 1000 * config.delayScale;
+        counters.retriedLater++;
+        wakeAt(m.visibleAt + 1);
+      }
+      return { failed };
+    },
+
+    async deadLetter(item: QueueDeadLetter) {
+      if (messages.has(item.id)) deadLetteredByFunction.add(item.id);
+      moveToDeadLetters({
+        messageId: item.id,
+        body: item.body,
+        receiveCount: item.receiveCount,
+        reason: item.reason,
+        code: item.code,
+        by: "function",
+        deadAt: new Date().toISOString(),
+      });
+    },
+
+    stats() {
+      const now = Date.now();
+      const s = { visible: 0, delayed: 0, inFlight: 0, soonestReturnAt: null as number | null };
+      for (const m of messages.values()) {
+        if (m.visibleAt <= now) s.visible++;
+        else if (m.handling) s.inFlight++;
+        else {
+          s.delayed++;
+          s.soonestReturnAt = Math.min(s.soonestReturnAt ?? m.visibleAt, m.visibleAt);
+        }
+      }
+      return { ...s, ...counters, batchesInFlight: running.size };
+    },
+
+    size: () => messages.size,
+
     async drain(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
-      while (waiting.length + inFlight > 0) {
-        if (Date.now() > deadline) throw new Error(`queue not drained within ${timeoutMs} ms`);
+      while (messages.size > 0 || running.size > 0) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `queue not drained within ${timeoutMs} ms: ${JSON.stringify(queue.stats())} (config ${JSON.stringify(config)})`,
+          );
+        }
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    stop() {
+
+    async stop(timeoutMs = 5_000) {
       stopped = true;
       clearTimeout(timer);
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...running]),
+        new Promise((r) => {
+          bound = setTimeout(r, timeoutMs);
+        }),
+      ]);
+      clearTimeout(bound);
     },
   };
+  return queue;
 }

@@ -112,4 +112,70 @@ describe("the console", () => {
     expect(await page.locator("#mail-text").textContent()).toContain("You were mentioned in Town Square.");
     expect(await page.locator("#mail-headers").textContent()).toContain("auto-generated");
   });
+
+  it("shows the Queue panel: a burst draining, the SMTP limits form, and dead letters with their reason", async () => {
+    const violations: string[] = [];
+    page.on("console", (m) => {
+      if (/Content.Security.Policy/i.test(m.text())) violations.push(m.text());
+    });
+    await page.getByRole("link", { name: "Queue" }).click();
+    await expect
+      .poll(() => page.locator("#queue-config").textContent(), { timeout: 5000 })
+      .toContain("Visibility timeout 30 s");
+    expect(await page.locator("#queue-config").textContent()).toContain("dead letter after 12 receives");
+    const counter = async (name: string) =>
+      Number(await page.locator(`[data-counter="${name}"]`).first().textContent());
+    await expect
+      .poll(() => page.locator('[data-counter="sent"]').textContent(), { timeout: 5000 })
+      .toMatch(/^\d+$/);
+    const sentBefore = await counter("sent");
+
+    await page.getByLabel("Notifications in the burst:").fill("5");
+    await page.getByRole("button", { name: "Queue burst" }).click();
+    await expect
+      .poll(() => page.locator("#burst-result").textContent(), { timeout: 5000 })
+      .toContain("Queued 5 notifications");
+    await expect.poll(() => counter("sent"), { timeout: 10_000 }).toBe(sentBefore + 5);
+    expect(await counter("captured")).toBeGreaterThanOrEqual(5);
+    expect(await page.locator("#q-history .bar").count()).toBeGreaterThan(0);
+
+    // A bad value is refused with the field named, and the field marked.
+    await page.getByLabel("Send rate (messages a second):").fill("-1");
+    await page.getByRole("button", { name: "Apply limits" }).click();
+    await expect
+      .poll(() => page.locator("#limits-result.bad").textContent(), { timeout: 5000 })
+      .toContain("ratePerSecond");
+    expect(await page.locator("#l-rate").getAttribute("aria-invalid")).toBe("true");
+    await page.getByLabel("Send rate (messages a second):").fill("50");
+    await page.getByLabel("Connections at once:").fill("4");
+    await page.getByRole("button", { name: "Apply limits" }).click();
+    await expect
+      .poll(() => page.locator("#limits-result.ok").textContent(), { timeout: 5000 })
+      .toContain("50 messages a second");
+    expect(await page.locator("#limits-result").textContent()).toContain("4 connections");
+    await expect
+      .poll(() => page.locator("#limits-now").textContent(), { timeout: 5000 })
+      .toContain("4 connections");
+    await page.getByLabel("Send rate (messages a second):").fill("");
+    await page.getByLabel("Connections at once:").fill("");
+    await page.getByRole("button", { name: "Apply limits" }).click();
+    await expect
+      .poll(() => page.locator("#limits-now").textContent(), { timeout: 5000 })
+      .toContain("no rate limit, no connection limit, up");
+
+    // A record that can never be sent: send-notification dead-letters it with its reason.
+    const queued = await page.evaluate(async () => {
+      const res = await fetch("/notifications", {
+        method: "POST",
+        body: '{"subject":"<b>no recipient</b>"}',
+      });
+      return ((await res.json()) as { messageId: string }).messageId;
+    });
+    const row = page.locator(`tr[data-dead-letter="${queued}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.getAttribute("data-by")).toBe("function");
+    expect(await row.locator("code").textContent()).toBe("InvalidNotification");
+    expect(await row.textContent()).toContain("moved by send-notification");
+    expect(violations).toEqual([]);
+  });
 });

@@ -1,8 +1,10 @@
 /**
  * The local run as a person uses it: started on free ports with no AWS account, driven over its
- * HTTP API. Real embedded SMTP, real handlers, real queue semantics.
+ * HTTP API. Real embedded SMTP, real handlers, real queue semantics. Back-offs are scaled down
+ * (delayScale) so retries take milliseconds; every wait is bounded, and no duration is asserted.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -25,7 +27,10 @@ async function start(options: Partial<LocalProductOptions> = {}) {
   const product = await startLocalProduct({
     env: {},
     settingsFile: join(dir, "local-settings.json"),
-    retryDelayMs: 30,
+    // A record the function leaves unacknowledged without a back-off returns after 1 s; the
+    // function's own back-offs (30 s, 60 s…) take a thousandth of that.
+    visibilityTimeoutMs: 1000,
+    delayScale: 0.001,
     log: (l) => lines.push(l),
     ...options,
   });
@@ -40,7 +45,19 @@ async function start(options: Partial<LocalProductOptions> = {}) {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
     });
-  return { product, lines, api, post, dir };
+  /** Polls GET /api/queue until `done` holds for it, at most `timeoutMs`; returns the last view. */
+  const queueUntil = async (what: string, done: (view: Json) => boolean, timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { json } = await api("/api/queue");
+      if (done(json)) return json;
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${what}; the queue shows ${JSON.stringify(json.queue)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { product, lines, api, post, dir, queueUntil };
 }
 
 describe("the local run", () => {
@@ -71,13 +88,150 @@ describe("the local run", () => {
     const deadPort = await freePort();
     const { product, api, post, lines } = await start({
       env: { MM_EMAILSETTINGS_SMTPPORT: String(deadPort) },
+      maxReceiveCount: 3,
     });
     const { json } = await post("/notifications", { to: "you@example.com", subject: "Lost?", text: "No" });
     await product.queue.drain();
     const dead = await api("/api/dead-letters");
-    expect(dead.json).toEqual([expect.objectContaining({ messageId: json.messageId, receiveCount: 3 })]);
-    expect(lines.filter((l) => /failed transiently: SQS will retry/.test(l))).toHaveLength(3);
+    expect(dead.json).toEqual([
+      expect.objectContaining({
+        messageId: json.messageId,
+        receiveCount: 3,
+        by: "receive-limit",
+        code: "MaxReceiveCountExceeded",
+      }),
+    ]);
+    const view = (await api("/api/queue")).json;
+    expect(view.queue).toMatchObject({ receives: 3, sent: 0, deadLettered: 1 });
+    expect(view.deadLetters[0].reason).toContain("received 3 times");
+    expect(
+      lines.some((l) => /local-queue\s+DEAD LETTER .* after 3 receives: MaxReceiveCountExceeded/.test(l)),
+    ).toBe(true);
     expect((await api("/api/mail")).json).toEqual([]);
+  });
+
+  it("drains a burst under the embedded server's rate limit: every message captured once, none dead-lettered", async () => {
+    // The deployed visibility timeout's role: without the function's back-offs (retryLater), a
+    // throttled record would not return within this test's wait.
+    const { post, queueUntil, product } = await start({
+      smtpLimits: { ratePerSecond: 5 },
+      visibilityTimeoutMs: 30_000,
+      delayScale: 0.002,
+    });
+    const count = 20;
+    const burst = await post("/notifications/burst", { count, to: "burst@example.com" });
+    expect(burst.status).toBe(202);
+    expect(burst.json.messageIds).toHaveLength(count);
+    const view = await queueUntil(
+      `all ${count} records sent or dead-lettered`,
+      (v) => v.queue.sent + v.queue.deadLettered >= count,
+      25_000,
+    );
+    expect(view.deadLetters).toEqual([]);
+    expect(view.queue).toMatchObject({ sent: count, visible: 0, delayed: 0, inFlight: 0, deadLettered: 0 });
+    // The limit did bite, and the function answered it with back-offs, not the visibility timeout.
+    expect(view.smtp.stats.throttledMessages).toBeGreaterThan(0);
+    expect(view.queue.retriedLater).toBeGreaterThan(0);
+    const subjects = product.mailbox.messages.map((m) => m.subject);
+    expect(subjects).toHaveLength(count);
+    expect(new Set(subjects)).toEqual(
+      new Set(Array.from({ length: count }, (_, i) => `Burst test ${i + 1}/${count}`)),
+    );
+  }, 40_000);
+
+  it("holds mail through an outage of the embedded server and sends it once the server is back", async () => {
+    const { post, queueUntil, product } = await start({ maxReceiveCount: 100 });
+    const down = await post("/api/smtp-limits", { down: true });
+    expect(down).toMatchObject({ status: 200, json: { limits: { down: true } } });
+    await post("/notifications", { to: "you@example.com", subject: "After the outage", text: "Held" });
+    await queueUntil("a refused connection", (v) => v.smtp.stats.refusedConnections > 0);
+    expect(product.mailbox.messages).toEqual([]);
+    await post("/api/smtp-limits", { down: false });
+    const view = await queueUntil("the record to be sent", (v) => v.queue.sent === 1);
+    expect(view.deadLetters).toEqual([]);
+    expect(product.mailbox.messages.map((m) => m.subject)).toEqual(["After the outage"]);
+  });
+
+  it("refuses a connection past the embedded server's connection limit with Postfix's 421", async () => {
+    const { post, api, product } = await start({ smtpLimits: { maxConnections: 1 } });
+    const holder: Socket = connect(product.mailbox.port, "127.0.0.1");
+    cleanups.push(async () => {
+      holder.destroy();
+    });
+    await new Promise<void>((resolve) => holder.once("data", () => resolve())); // its 220 greeting
+    const test = await post("/email/test", {});
+    expect(test.json).toMatchObject({ ok: false, error: { stage: "greeting" } });
+    expect(test.json.error.message).toContain("421 4.7.0 Error: too many connections");
+    const { json } = await api("/api/queue");
+    expect(json.smtp).toMatchObject({
+      limits: { maxConnections: 1, ratePerSecond: null, down: false },
+      stats: { refusedConnections: 1, openConnections: 1 },
+    });
+  });
+
+  it("shows a record the function dead-letters itself with its reason, after one receive", async () => {
+    const { post, queueUntil } = await start();
+    const { json } = await post("/notifications", { subject: "Nobody to send it to", text: "No" });
+    const view = await queueUntil("the record to be dead-lettered", (v) => v.queue.deadLettered === 1);
+    expect(view.deadLetters).toEqual([
+      expect.objectContaining({
+        messageId: json.messageId,
+        receiveCount: 1,
+        by: "function",
+        code: "InvalidNotification",
+        reason: expect.stringMatching(/\S/),
+      }),
+    ]);
+    expect(view.queue).toMatchObject({ sent: 0, receives: 1 });
+  });
+
+  it("changes the embedded server's limits at run time, refusing bad values with the field named", async () => {
+    const { post, api } = await start();
+    const set = await post("/api/smtp-limits", { ratePerSecond: 2.5, maxConnections: 3 });
+    expect(set).toMatchObject({
+      status: 200,
+      json: { limits: { ratePerSecond: 2.5, maxConnections: 3, burst: null, down: false } },
+    });
+    const lifted = await post("/api/smtp-limits", { ratePerSecond: null });
+    expect(lifted.json.limits).toMatchObject({ ratePerSecond: null, maxConnections: 3 });
+    for (const [body, field] of [
+      [{ ratePerSecond: -1 }, "ratePerSecond"],
+      [{ ratePerSecond: "fast" }, "ratePerSecond"],
+      [{ maxConnections: 1.5 }, "maxConnections"],
+      [{ maxConnections: 0 }, "maxConnections"],
+      [{ burst: 0 }, "burst"],
+      [{ down: "yes" }, "down"],
+      [{ speed: 1 }, "speed"],
+    ] as const) {
+      const refused = await post("/api/smtp-limits", body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(refused.json.field).toBe(field);
+      expect(refused.json.error).toContain(field);
+    }
+    const notJson = await api("/api/smtp-limits", { method: "POST", body: "rate=2" });
+    expect(notJson.status).toBe(400);
+    expect(notJson.json.error).toMatch(/JSON/);
+    expect((await api("/api/smtp-limits")).json.limits).toMatchObject({
+      ratePerSecond: null,
+      maxConnections: 3,
+    });
+  });
+
+  it("refuses a burst that is too large, empty, or has no valid recipient", async () => {
+    const { post, product } = await start();
+    for (const [body, field] of [
+      [{ count: 1001, to: "you@example.com" }, "count"],
+      [{ count: 0, to: "you@example.com" }, "count"],
+      [{ count: 2.5, to: "you@example.com" }, "count"],
+      [{ to: "you@example.com" }, "count"],
+      [{ count: 3, to: "not an address" }, "to"],
+    ] as const) {
+      const refused = await post("/notifications/burst", body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(refused.json.field).toBe(field);
+      expect(refused.json.error).toContain(field);
+    }
+    expect(product.queue.size()).toBe(0);
   });
 
   it("shows every setting with its source: default, embedded server, settings file, environment (read-only)", async () => {

@@ -1,0 +1,65 @@
+/**
+ * The SMTP page's routes: GET /api/settings (every setting with its value, source and whether the
+ * environment locks it) and POST /email/test (Test Connection, through the connection-test handler).
+ */
+import type { createHandler as createConnectionTest } from "../../functions/connection-test.ts";
+import type { Env } from "../../functions/environment.ts";
+import {
+  environmentVariableFor,
+  loadEmailSettings,
+  redactSettings,
+  SETTING_NAMES,
+  type SettingsStore,
+} from "../../lib/settings/index.ts";
+import { readBody, send } from "../http.ts";
+import { httpApiPostEvent, localContext } from "../lambda.ts";
+import type { Route } from "./route.ts";
+
+export interface SettingsRoutesDeps {
+  env: Env;
+  store: SettingsStore;
+  /** The connection-test function, as deployed. */
+  connectionTest: ReturnType<typeof createConnectionTest>;
+}
+
+export function settingsRoutes({ env, store, connectionTest }: SettingsRoutesDeps): Route[] {
+  return [
+    {
+      method: "GET",
+      path: "/api/settings",
+      async handle({ res }) {
+        try {
+          const loaded = await loadEmailSettings({ env, store });
+          const redacted = redactSettings(loaded);
+          const settings = Object.fromEntries(
+            SETTING_NAMES.map((name) => [
+              name,
+              {
+                ...redacted[name],
+                variable: environmentVariableFor(name),
+                readOnly: redacted[name].source.layer === "environment",
+              },
+            ]),
+          );
+          return send(res, 200, { settings, store: store.description, warnings: loaded.warnings });
+        } catch (error) {
+          return send(res, 500, { error: (error as Error).message });
+        }
+      },
+    },
+    {
+      method: "POST",
+      path: "/email/test",
+      async handle({ req, res, path }) {
+        const event = httpApiPostEvent(req, path, await readBody(req));
+        const result = await connectionTest(event, localContext("connection-test", 29_000));
+        return send(
+          res,
+          result.statusCode ?? 200,
+          result.body ?? "",
+          String(result.headers?.["content-type"] ?? "application/json"),
+        );
+      },
+    },
+  ];
+}

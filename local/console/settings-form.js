@@ -1,0 +1,164 @@
+// The SMTP settings form: each setting's control, label, help and source (environment values
+// read-only), as the reference System Console shows them, and the values as edited.
+
+import { $, el } from "./dom.js";
+
+const FIELDS = [
+  ["SMTPServer", "SMTP Server:", "text", "Location of SMTP email server."],
+  ["SMTPPort", "SMTP Server Port:", "number", "Port of SMTP email server."],
+  [
+    "EnableSMTPAuth",
+    "Enable SMTP Authentication:",
+    "bool",
+    "When true, SMTP Server Username and Password are used to authenticate.",
+  ],
+  ["SMTPUsername", "SMTP Server Username:", "text", "The username for authenticating to the SMTP server."],
+  ["SMTPPassword", "SMTP Server Password:", "password", "The password associated with the SMTP username."],
+  [
+    "ConnectionSecurity",
+    "Connection Security:",
+    "security",
+    "None: send over an unsecure connection. TLS: encrypted from the first byte. STARTTLS: upgrade to TLS, required.",
+  ],
+  [
+    "SkipServerCertificateVerification",
+    "Skip Server Certificate Verification:",
+    "bool",
+    "When true, the email server certificate is not verified.",
+  ],
+  [
+    "EnableSecurityFixAlert",
+    "Enable Security Alerts:",
+    "bool",
+    "When true, System Admins are notified by email of relevant security fix alerts.",
+  ],
+  ["SMTPServerTimeout", "SMTP Server Timeout:", "number", "Seconds any SMTP stage may take."],
+  ["SendEmailNotifications", "Enable Email Notifications:", "bool", "Master switch for notification email."],
+  [
+    "FeedbackName",
+    "Notification Display Name:",
+    "text",
+    "Display name on email account used when sending notification emails.",
+  ],
+  [
+    "FeedbackEmail",
+    "Notification From Address:",
+    "email",
+    "Email address displayed on email account used when sending notification emails.",
+  ],
+  [
+    "ReplyToAddress",
+    "Notification Reply-To Address:",
+    "email",
+    "Email address used in the Reply-To header; empty for none.",
+  ],
+];
+const ENV_LOCKED =
+  "This setting has been set through an environment variable. It cannot be changed through the System Console.";
+
+function describeSource(source) {
+  switch (source.layer) {
+    case "default":
+      return "default";
+    case "ssm":
+      return `SSM parameter ${source.name}`;
+    case "file":
+      return `settings file ${source.name}`;
+    case "environment":
+      return `environment variable ${source.name}`;
+    case "local":
+      return `local run: ${source.name}`;
+    default:
+      return `${source.layer} ${source.name ?? ""}`;
+  }
+}
+
+function control(name, kind, setting) {
+  const disabled = setting.readOnly;
+  const id = `f-${name}`;
+  if (kind === "bool") {
+    const group = el("div", {
+      className: "radios",
+      attrs: { role: "radiogroup", "aria-labelledby": `${id}-label` },
+    });
+    for (const [label, value] of [
+      ["true", true],
+      ["false", false],
+    ]) {
+      const input = el("input", {
+        type: "radio",
+        name,
+        value: String(value),
+        checked: setting.value === value,
+        disabled,
+        id: `${id}-${label}`,
+      });
+      group.append(el("label", { htmlFor: input.id }, input, ` ${label}`));
+    }
+    return group;
+  }
+  if (kind === "security") {
+    const select = el("select", { id, name, disabled });
+    for (const [label, value] of [
+      ["None", ""],
+      ["TLS", "TLS"],
+      ["STARTTLS", "STARTTLS"],
+    ]) {
+      select.append(el("option", { value, textContent: label, selected: setting.value === value }));
+    }
+    return select;
+  }
+  return el("input", {
+    id,
+    name,
+    type: kind,
+    value: String(setting.value ?? ""),
+    disabled,
+    autocomplete: kind === "password" ? "new-password" : "off",
+  });
+}
+
+export function renderSettings({ settings, store }) {
+  $("store").textContent =
+    `Settings from: defaults, then ${store}, then MM_EMAILSETTINGS_* environment variables.`;
+  const fields = $("fields");
+  fields.replaceChildren();
+  for (const [name, label, kind, help] of FIELDS) {
+    const setting = settings[name];
+    const labelNode =
+      kind === "bool"
+        ? el("span", { className: "label", id: `f-${name}-label`, textContent: label })
+        : el("label", { htmlFor: `f-${name}`, textContent: label });
+    const source = el(
+      "p",
+      { className: "source" },
+      "Source: ",
+      el("b", { textContent: describeSource(setting.source) }),
+    );
+    const box = el(
+      "div",
+      { className: "control" },
+      control(name, kind, setting),
+      el("p", { className: "help", textContent: help }),
+      source,
+    );
+    if (setting.readOnly) box.append(el("p", { className: "help locked", textContent: ENV_LOCKED }));
+    fields.append(el("div", { className: "field", dataset: { setting: name } }, labelNode, box));
+  }
+}
+
+export function editedSettings() {
+  const form = $("smtp-form");
+  const out = {};
+  for (const [name, , kind] of FIELDS) {
+    if (kind === "bool") {
+      const checked = form.querySelector(`input[name="${name}"]:checked`);
+      if (checked) out[name] = checked.value === "true";
+    } else {
+      const input = form.elements.namedItem(name);
+      if (!input) continue;
+      out[name] = kind === "number" && input.value !== "" ? Number(input.value) : input.value;
+    }
+  }
+  return out;
+}
