@@ -7,7 +7,10 @@
  */
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 import { timeoutError } from "../timeouts.ts";
+import { serviceEndpoint } from "./endpoints.ts";
 import { signRequest } from "./signer.ts";
+
+export { serviceEndpoint } from "./endpoints.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -55,21 +58,48 @@ export interface LiteClientOptions {
   /** Per request. Defaults 2 s to connect, 5 s in all. */
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
-  /** Attempts for network errors, 5xx and throttling. Default 3. */
+  /** Attempts for network errors, 5xx and throttling. Default 3, as the SDK's standard mode. */
   maxAttempts?: number;
   now?: () => Date;
+  /** For the retry's jitter and its wait; injectable for tests. */
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface JsonClient {
   call<T = Record<string, unknown>>(operation: string, input: Record<string, unknown>): Promise<T>;
 }
 
-const RETRYABLE = /Throttling|TooManyRequests|RequestLimitExceeded|InternalServerError|ServiceUnavailable/;
+/**
+ * The AWS SDK's standard retry mode: throttling errors, transient ones (5xx, timeouts, network
+ * errors) are retried, up to 3 attempts in all, each after a random delay of up to
+ * 2^attempt × the base (100 ms, 500 ms for throttling), never over 20 s ("full jitter").
+ */
+const THROTTLING =
+  /^(Throttling|ThrottlingException|ThrottledException|RequestThrottledException|TooManyRequestsException|ProvisionedThroughputExceededException|TransactionInProgressException|RequestLimitExceeded|BandwidthLimitExceeded|LimitExceededException|RequestThrottled|SlowDown|PriorRequestNotComplete|EC2ThrottledException)$/;
+const TRANSIENT_CODES =
+  /^(TimeoutError|RequestTimeout|RequestTimeoutException|InternalError|InternalServerError|ServiceUnavailable)$/;
+const BASE_MS = 100;
+const THROTTLING_BASE_MS = 500;
+const MAX_DELAY_MS = 20_000;
 
-export function serviceEndpoint(env: Env, service: string, region: string): URL {
-  const explicit = env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] || env.AWS_ENDPOINT_URL;
-  if (explicit) return new URL(explicit);
-  return new URL(`https://${service}.${region}.amazonaws.${region.startsWith("cn-") ? "com.cn" : "com"}`);
+/** The error code an AWS JSON service answered with: the x-amzn-errortype header, else `__type`. */
+export function errorCodeOf(
+  header: string | undefined,
+  body: { __type?: string } | undefined,
+): string | undefined {
+  const raw = header || body?.__type;
+  if (!raw) return undefined;
+  return raw.split(":")[0]?.split("#").pop() || undefined;
+}
+
+export function retryDelayMs(
+  attempt: number,
+  throttled: boolean,
+  random: () => number = Math.random,
+): number {
+  const base = throttled ? THROTTLING_BASE_MS : BASE_MS;
+  return Math.floor(Math.min(MAX_DELAY_MS, random() * 2 ** attempt * base));
 }
 
 /** The lite client when the environment holds credentials and a region, else undefined. */
@@ -95,13 +125,15 @@ export function liteJsonClient(
     requestTimeoutMs = 5_000,
     maxAttempts = 3,
     now = () => new Date(),
+    random = Math.random,
+    sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
   } = options;
   const contentType = `application/x-amz-json-${service.jsonVersion}`;
 
   const once = async (operation: string, body: string) => {
     transport ??= loadTransport(secure);
     const { agent, request } = await transport;
-    return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    return new Promise<{ status: number; text: string; errorType: string | undefined }>((resolve, reject) => {
       const headers = signRequest({
         credentials,
         region,
@@ -118,7 +150,11 @@ export function liteJsonClient(
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () =>
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+            resolve({
+              status: res.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString("utf8"),
+              errorType: [res.headers["x-amzn-errortype"]].flat()[0],
+            }),
           );
           res.on("error", reject);
         },
@@ -141,34 +177,35 @@ export function liteJsonClient(
     });
   };
 
-  const retryable = (error: AwsServiceError) => error.status >= 500 || RETRYABLE.test(error.name);
+  const throttling = (error: Error) => error instanceof AwsServiceError && THROTTLING.test(error.name);
+  /** Throttling, a 5xx or a transient code, or no answer at all (a network error, a timeout). */
+  const retryable = (error: Error) =>
+    !(error instanceof AwsServiceError) ||
+    error.status >= 500 ||
+    THROTTLING.test(error.name) ||
+    TRANSIENT_CODES.test(error.name);
 
   return {
     async call<T>(operation: string, input: Record<string, unknown>): Promise<T> {
       const body = JSON.stringify(input);
       for (let attempt = 1; ; attempt++) {
-        let retry: Error;
+        let failure: Error;
         try {
-          const { status, text } = await once(operation, body);
+          const { status, text, errorType } = await once(operation, body);
           if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
-          let code = `HTTP${status}`;
-          let message = text.slice(0, 300);
+          let json: { __type?: string; message?: string; Message?: string } | undefined;
           try {
-            const json = JSON.parse(text) as { __type?: string; message?: string; Message?: string };
-            code = json.__type?.split("#").pop() ?? code;
-            message = json.message ?? json.Message ?? message;
+            json = JSON.parse(text);
           } catch {
             // not JSON: keep the status and the start of the body
           }
-          const error = new AwsServiceError(code, message, status);
-          if (!retryable(error)) throw error;
-          retry = error;
+          const code = errorCodeOf(errorType, json) ?? `HTTP${status}`;
+          failure = new AwsServiceError(code, json?.message ?? json?.Message ?? text.slice(0, 300), status);
         } catch (error) {
-          if (error instanceof AwsServiceError && !retryable(error)) throw error;
-          retry = error as Error;
+          failure = error as Error;
         }
-        if (attempt >= maxAttempts) throw retry;
-        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt + Math.random() * 50));
+        if (!retryable(failure) || attempt >= maxAttempts) throw failure;
+        await sleep(retryDelayMs(attempt, throttling(failure), random));
       }
     },
   };

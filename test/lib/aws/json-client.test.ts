@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, describe, expect, it } from "vitest";
+import { regionalEndpoint } from "../../../lib/aws/endpoints.ts";
 import { signRequest } from "../../../lib/aws/signer.ts";
 import { liteSsmApi, ssmEndpoint } from "../../../lib/aws-ssm/index.ts";
 import { startSilentServer } from "../../helpers/smtp-server.ts";
@@ -26,10 +27,22 @@ class NodeSha256 {
 }
 
 describe("signRequest", () => {
-  it.each([
-    ["with a session token", "IQoJb3JpZ2luX2VjEXAMPLE"],
-    ["without a session token", undefined],
-  ])("matches the AWS SDK's SigV4 signer (%s)", async (_name, sessionToken) => {
+  const cases: Array<[name: string, sessionToken: string | undefined, region: string]> = [
+    ["with a session token", "IQoJb3JpZ2luX2VjEXAMPLE", "eu-west-1"],
+    ["without a session token", undefined, "eu-west-1"],
+    // A region of every other partition, at its FIPS endpoint.
+    ...[
+      "cn-north-1",
+      "us-gov-west-1",
+      "us-iso-east-1",
+      "us-isob-east-1",
+      "eu-isoe-west-1",
+      "us-isof-south-1",
+      "eusc-de-east-1",
+    ].map((region): [string, string, string] => [`in ${region}`, "IQoJb3JpZ2luX2VjEXAMPLE", region]),
+  ];
+  it.each(cases)("matches the AWS SDK's SigV4 signer (%s)", async (_name, sessionToken, region) => {
+    const host = regionalEndpoint("ssm", region, { fips: region !== "eu-west-1" }).host;
     const credentials = {
       accessKeyId: "AKIDEXAMPLE",
       secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
@@ -43,9 +56,9 @@ describe("signRequest", () => {
     };
     const ours = signRequest({
       credentials,
-      region: "eu-west-1",
+      region,
       service: "ssm",
-      host: "ssm.eu-west-1.amazonaws.com",
+      host,
       headers,
       body,
       now,
@@ -53,7 +66,7 @@ describe("signRequest", () => {
 
     const signer = new SignatureV4({
       credentials,
-      region: "eu-west-1",
+      region,
       service: "ssm",
       sha256: NodeSha256 as never,
       applyChecksum: false, // as the SSM client signs: no x-amz-content-sha256
@@ -62,9 +75,9 @@ describe("signRequest", () => {
       {
         method: "POST",
         protocol: "https:",
-        hostname: "ssm.eu-west-1.amazonaws.com",
+        hostname: host,
         path: "/",
-        headers: { ...headers, host: "ssm.eu-west-1.amazonaws.com" },
+        headers: { ...headers, host },
         body,
       } as never,
       { signingDate: now },
