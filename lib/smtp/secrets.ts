@@ -20,7 +20,7 @@ export function secretForms(password: string, username = ""): string[] {
 
 /** Below this length a secret is scrubbed as a whole word only: as a substring it is everywhere. */
 const WHOLE_WORD_BELOW = 3;
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 export function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
@@ -28,7 +28,7 @@ export function scrub(text: string, secrets: readonly string[]): string {
     out =
       secret.length >= WHOLE_WORD_BELOW
         ? out.split(secret).join(MASK)
-        : out.replace(new RegExp(`(?<![\\p{L}\\p{N}])${escape(secret)}(?![\\p{L}\\p{N}])`, "gu"), MASK);
+        : out.replace(new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(secret)}(?![\\p{L}\\p{N}])`, "gu"), MASK);
   }
   return out;
 }
