@@ -28,6 +28,7 @@ import { EmailFunction, importVpcPlacement } from "./constructs/email-function.t
 import { NotificationQueue } from "./constructs/notification-queue.ts";
 import { SettingsParameters } from "./constructs/settings-parameters.ts";
 import { TestEndpoint } from "./constructs/test-endpoint.ts";
+import { STACK_OUTPUTS } from "./outputs.ts";
 import {
   type DerivedSendLimits,
   deriveSendLimits,
@@ -116,12 +117,12 @@ export class EmailStack extends Stack {
       email: config.alarmEmail,
     });
 
-    new CfnOutput(this, "NotificationQueueUrl", { value: this.queue.queueUrl });
-    new CfnOutput(this, "NotificationQueueArn", { value: this.queue.queueArn });
-    new CfnOutput(this, "DeadLetterQueueUrl", { value: this.deadLetterQueue.queueUrl });
-    new CfnOutput(this, "TestEndpointUrl", { value: endpoint.url });
-    new CfnOutput(this, "PasswordParameterName", { value: settings.passwordParameterName });
-    if (alarms.topic) new CfnOutput(this, "AlarmTopicArn", { value: alarms.topic.topicArn });
+    new CfnOutput(this, STACK_OUTPUTS.notificationQueueUrl, { value: this.queue.queueUrl });
+    new CfnOutput(this, STACK_OUTPUTS.notificationQueueArn, { value: this.queue.queueArn });
+    new CfnOutput(this, STACK_OUTPUTS.deadLetterQueueUrl, { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, STACK_OUTPUTS.testEndpointUrl, { value: endpoint.url });
+    new CfnOutput(this, STACK_OUTPUTS.passwordParameterName, { value: settings.passwordParameterName });
+    if (alarms.topic) new CfnOutput(this, STACK_OUTPUTS.alarmTopicArn, { value: alarms.topic.topicArn });
   }
 }
 

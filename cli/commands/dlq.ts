@@ -1,0 +1,139 @@
+/**
+ * `dlq list | show | redrive | purge`: the dead-letter queue, each record with why it failed;
+ * a redrive sends a record back to the notification queue, then deletes it from the DLQ.
+ */
+import { DeleteMessageCommand, PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { STACK_OUTPUTS } from "../../infra/outputs.ts";
+import { awsCall } from "../aws.ts";
+import type { CliContext } from "../context.ts";
+import { type DeadLetter, RECEIVE_LIMIT_REASON, receiveDeadLetters } from "../dead-letters.ts";
+import { localError, notLocal } from "../local.ts";
+import { CliError, EXIT, printJson, table, usageError } from "../output.ts";
+import { confirm } from "../prompt.ts";
+
+interface LocalDeadLetter {
+  messageId: string;
+  body: string;
+  receiveCount: number;
+  reason: string;
+  code: string;
+  by: "function" | "receive-limit";
+  deadAt: string;
+}
+
+const publicLetter = ({ receiptHandle: _, ...rest }: DeadLetter) => rest;
+
+async function listLetters(ctx: CliContext): Promise<DeadLetter[]> {
+  if (ctx.local) {
+    const a = await ctx.local.get("/api/dead-letters");
+    if (a.status !== 200) throw localError(a, "GET /api/dead-letters");
+    return (a.body as LocalDeadLetter[]).map((d) => ({
+      messageId: d.messageId,
+      sourceMessageId: d.messageId,
+      by: d.by,
+      reason: d.by === "receive-limit" ? RECEIVE_LIMIT_REASON : d.reason,
+      code: d.code,
+      receiveCount: d.receiveCount,
+      sentAt: d.deadAt,
+      body: d.body,
+    }));
+  }
+  const dlq = (await ctx.stack()).output(STACK_OUTPUTS.deadLetterQueueUrl);
+  const listing = await receiveDeadLetters(ctx, dlq, { holdSeconds: 10 });
+  await listing.release();
+  return listing.letters;
+}
+
+export async function dlqList(ctx: CliContext, { json = false }: { json?: boolean } = {}): Promise<number> {
+  const letters = await listLetters(ctx);
+  if (json) {
+    printJson(ctx, letters.map(publicLetter));
+    return EXIT.ok;
+  }
+  if (letters.length === 0) {
+    ctx.stdout.write("The dead-letter queue is empty.\n");
+    return EXIT.ok;
+  }
+  ctx.stdout.write(
+    table([
+      ["MESSAGE ID", "TO", "SUBJECT", "RECEIVES", "CODE", "WHY"],
+      ...letters.map((l) => [
+        l.messageId,
+        l.to ?? "-",
+        l.subject ?? "(not a notification)",
+        l.receiveCount === undefined ? "-" : String(l.receiveCount),
+        l.code,
+        l.reason,
+      ]),
+    ]),
+  );
+  ctx.stdout.write(`${letters.length} dead letter(s).\n`);
+  return EXIT.ok;
+}
+
+export async function dlqShow(
+  ctx: CliContext,
+  id: string,
+  { json = false }: { json?: boolean } = {},
+): Promise<number> {
+  const letter = (await listLetters(ctx)).find((l) => l.messageId === id || l.sourceMessageId === id);
+  if (!letter) throw new CliError(EXIT.failed, `No dead letter ${id} (mm-email dlq list shows their ids)`);
+  if (json) printJson(ctx, publicLetter(letter));
+  else {
+    const { body, ...rest } = publicLetter(letter);
+    ctx.stdout.write(table(Object.entries(rest).map(([k, v]) => [k, String(v)])));
+    ctx.stdout.write(`body:\n${body}\n`);
+  }
+  return EXIT.ok;
+}
+
+export async function dlqRedrive(
+  ctx: CliContext,
+  ids: string[],
+  { all = false }: { all?: boolean } = {},
+): Promise<number> {
+  if (ctx.local) throw notLocal("dlq redrive");
+  if (all === ids.length > 0)
+    throw usageError("Name the dead letters to redrive (their ids from mm-email dlq list), or pass --all");
+  const stack = await ctx.stack();
+  const dlq = stack.output(STACK_OUTPUTS.deadLetterQueueUrl);
+  const queue = stack.output(STACK_OUTPUTS.notificationQueueUrl);
+  const listing = await receiveDeadLetters(ctx, dlq, { holdSeconds: 60 });
+  const chosen = all
+    ? listing.letters
+    : listing.letters.filter((l) => ids.includes(l.messageId) || ids.includes(l.sourceMessageId));
+  const missing = ids.filter(
+    (id) => !listing.letters.some((l) => l.messageId === id || l.sourceMessageId === id),
+  );
+  const moved = new Set<string>();
+  try {
+    for (const l of chosen) {
+      const out = await awsCall(`send ${l.messageId} back to ${queue}`, () =>
+        ctx.aws().sqs.send(new SendMessageCommand({ QueueUrl: queue, MessageBody: l.body })),
+      );
+      await awsCall(`delete ${l.messageId} from ${dlq}`, () =>
+        ctx.aws().sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: l.receiptHandle })),
+      );
+      moved.add(l.messageId);
+      ctx.stdout.write(`redriven ${l.messageId} → ${out.MessageId}\n`);
+    }
+  } finally {
+    await listing.release(moved);
+  }
+  if (moved.size === 0 && missing.length === 0)
+    ctx.stdout.write("The dead-letter queue is empty: nothing to redrive.\n");
+  if (missing.length) throw new CliError(EXIT.failed, `Not in the dead-letter queue: ${missing.join(", ")}`);
+  return EXIT.ok;
+}
+
+export async function dlqPurge(ctx: CliContext): Promise<number> {
+  if (ctx.local) throw notLocal("dlq purge");
+  const dlq = (await ctx.stack()).output(STACK_OUTPUTS.deadLetterQueueUrl);
+  if (!(await confirm(ctx, `Delete every message in the dead-letter queue ${dlq}?`, ctx.options.yes))) {
+    ctx.stderr.write("Nothing deleted.\n");
+    return EXIT.usage;
+  }
+  await awsCall(`purge ${dlq}`, () => ctx.aws().sqs.send(new PurgeQueueCommand({ QueueUrl: dlq })));
+  ctx.stdout.write(`Purged ${dlq} (SQS takes up to 60 s to finish).\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,146 @@
+/**
+ * `settings import FILE` and `settings export`: a chat server's config.json (its EmailSettings,
+ * and ServiceSettings.EnableSecurityFixAlert) into SSM, only what changes, after the product's
+ * own check; and the stored settings back in config.json's shape, without the password.
+ */
+import { writeFile } from "node:fs/promises";
+import {
+  fileSettingsStore,
+  InvalidSettingsError,
+  PASSWORD_MASK,
+  parameterNameFor,
+  resolveEmailSettings,
+  SETTING_NAMES,
+  type SettingName,
+  SettingsLoadError,
+} from "../../lib/settings/index.ts";
+import { sectionsOf } from "../../lib/settings/schema.ts";
+import type { CliContext } from "../context.ts";
+import { loadDeployedSettings } from "../deployed-settings.ts";
+import { CliError, EXIT, printJson, shownValue, table, usageError } from "../output.ts";
+import { confirm } from "../prompt.ts";
+import { PASSWORD } from "./settings.ts";
+import { warnOverridden, writeSetting } from "./settings-write.ts";
+
+/** The reference server's config.json keeps SMTPPort as text; every other number and boolean is typed. */
+const TEXT_IN_CONFIG_JSON: ReadonlySet<SettingName> = new Set(["SMTPPort"]);
+
+interface Change {
+  setting: SettingName;
+  parameter: string;
+  stored: string | undefined;
+  /** "" deletes the parameter (SSM cannot hold ""). */
+  next: string;
+}
+
+const asStored = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value));
+const shownFor = (setting: SettingName, value: string | undefined) =>
+  value === undefined || value === "" ? "(unset)" : setting === PASSWORD ? PASSWORD_MASK : shownValue(value);
+
+export async function settingsImport(
+  ctx: CliContext,
+  file: string,
+  { dryRun = false, keyId }: { dryRun?: boolean; keyId?: string } = {},
+): Promise<number> {
+  if (ctx.local)
+    throw usageError(
+      "settings import works on a deployed stack; the local run reads local-settings.json, which has config.json's shape already",
+    );
+  let read: Awaited<ReturnType<ReturnType<typeof fileSettingsStore>["read"]>>;
+  try {
+    read = await fileSettingsStore({ path: file, optional: false }).read();
+  } catch (error) {
+    if (error instanceof SettingsLoadError) throw usageError(error.message);
+    throw error;
+  }
+  for (const w of read.warnings) ctx.stderr.write(`warning: ${w}\n`);
+  if (read.layer.length === 0) throw usageError(`${file} holds no EmailSettings this product knows`);
+  // The product's own check of the file's values, every broken rule at once.
+  try {
+    resolveEmailSettings([read.layer]);
+  } catch (error) {
+    if (!(error instanceof InvalidSettingsError)) throw error;
+    ctx.stderr.write(`mm-email: ${error.message}\nNothing was written.\n`);
+    return EXIT.failed;
+  }
+  const deployed = await loadDeployedSettings(ctx);
+  const storedBy = new Map(deployed.parameters.map((p) => [p.name, p.value]));
+  const changes: Change[] = [];
+  for (const r of read.layer) {
+    // The file store names each value `<file> <Section>.<Setting>`: the parameter mirrors that path.
+    const section =
+      r.source.layer === "file"
+        ? (r.source.name.slice(r.source.name.lastIndexOf(" ") + 1).split(".")[0] ?? "")
+        : "";
+    if (!sectionsOf(r.setting).includes(section)) continue;
+    if (r.setting === PASSWORD && r.value === PASSWORD_MASK) continue; // a console's mask, not a password
+    const parameter = parameterNameFor(deployed.root, r.setting, section);
+    const next = asStored(r.value);
+    const stored = storedBy.get(parameter);
+    if ((stored ?? "") !== next) changes.push({ setting: r.setting, parameter, stored, next });
+  }
+  if (changes.length === 0) {
+    ctx.stdout.write(
+      `Nothing to change: SSM under ${deployed.root || "/"} already holds ${file}'s settings.\n`,
+    );
+    return EXIT.ok;
+  }
+  ctx.stdout.write(
+    table([
+      ["SETTING", "STORED", "", "NEW", "PARAMETER"],
+      ...changes.map((c) => [
+        c.setting,
+        shownFor(c.setting, c.stored),
+        "→",
+        shownFor(c.setting, c.next),
+        c.parameter,
+      ]),
+    ]),
+  );
+  if (dryRun) {
+    ctx.stdout.write(`${changes.length} change(s); --dry-run: nothing written.\n`);
+    return EXIT.ok;
+  }
+  if (!(await confirm(ctx, `Write ${changes.length} change(s) to SSM?`, ctx.options.yes))) {
+    ctx.stderr.write("Nothing written.\n");
+    return EXIT.usage;
+  }
+  for (const c of changes) await writeSetting(ctx, c.parameter, c.setting, c.next, keyId ? { keyId } : {});
+  ctx.stdout.write(`${changes.length} change(s) written under ${deployed.root || "/"}.\n`);
+  for (const setting of new Set(changes.map((c) => c.setting))) warnOverridden(ctx, deployed, setting);
+  return EXIT.ok;
+}
+
+export async function settingsExport(ctx: CliContext, { output }: { output?: string } = {}): Promise<number> {
+  if (ctx.local)
+    throw usageError(
+      "settings export works on a deployed stack; the local run's settings are local-settings.json",
+    );
+  const deployed = await loadDeployedSettings(ctx);
+  const sections: Record<string, Record<string, unknown>> = { EmailSettings: {} };
+  for (const setting of SETTING_NAMES) {
+    if (setting === PASSWORD) continue;
+    for (const r of deployed.storedLayer.filter((x) => x.setting === setting)) {
+      const name = (r.source as { name: string }).name;
+      const section =
+        sectionsOf(setting).find((s) => name === parameterNameFor(deployed.root, setting, s)) ??
+        "EmailSettings";
+      let value: unknown = r.value;
+      try {
+        const typed = resolveEmailSettings([[r]]).values[setting];
+        if (typeof typed !== "string" && !TEXT_IN_CONFIG_JSON.has(setting)) value = typed;
+      } catch {
+        ctx.stderr.write(`warning: ${name} holds an invalid value; exported as stored\n`);
+      }
+      sections[section] ??= {};
+      (sections[section] as Record<string, unknown>)[setting] = value;
+    }
+  }
+  if (output) {
+    await writeFile(output, `${JSON.stringify(sections, null, 2)}\n`).catch((error: Error) => {
+      throw new CliError(EXIT.usage, `Could not write ${output}: ${error.message}`);
+    });
+    ctx.stderr.write(`Wrote ${output} (without SMTPPassword).\n`);
+  } else printJson(ctx, sections);
+  return EXIT.ok;
+}

@@ -1,0 +1,135 @@
+/**
+ * `settings set | unset`: changes to the stored settings, checked by the product's own schema
+ * before anything is written; the password only from a prompt or stdin, stored as a SecureString;
+ * a warning when a function's environment variable hides the setting.
+ */
+import { deleteParameter } from "../../lib/aws-ssm/index.ts";
+import { InvalidSettingsError, parameterNameFor, type SettingName } from "../../lib/settings/index.ts";
+import { sectionsOf } from "../../lib/settings/schema.ts";
+import { awsCall } from "../aws.ts";
+import type { CliContext } from "../context.ts";
+import { type DeployedSettings, loadDeployedSettings, resolveLeniently } from "../deployed-settings.ts";
+import { CliError, EXIT, usageError } from "../output.ts";
+import { readSecret } from "../prompt.ts";
+
+import { PASSWORD, settingName } from "./settings.ts";
+
+export function parameterFor(deployed: DeployedSettings, setting: SettingName): string {
+  const names = sectionsOf(setting).map((section) => parameterNameFor(deployed.root, setting, section));
+  return names.find((n) => deployed.parameters.some((p) => p.name === n)) ?? (names[0] as string);
+}
+
+/**
+ * The product's check of `value` as the stored value of `setting`, among the other stored ones:
+ * the product's InvalidSettingsError message for this setting, or undefined when it is valid.
+ */
+export function checkStoredValue(
+  deployed: DeployedSettings,
+  setting: SettingName,
+  value: unknown,
+  parameter: string,
+): string | undefined {
+  const others = deployed.storedLayer.filter((r) => r.setting !== setting);
+  const mine = value === "" ? [] : [{ setting, value, source: { layer: "ssm" as const, name: parameter } }];
+  const { issues } = resolveLeniently([[...others, ...mine]]);
+  const own = issues.filter((i) => i.setting === setting);
+  return own.length ? new InvalidSettingsError(own).message : undefined;
+}
+
+/** The function environment variables that hide a stored setting. */
+export function overridesOf(deployed: DeployedSettings, setting: SettingName): string[] {
+  return deployed.environmentLayer
+    .filter((r) => r.setting === setting)
+    .map((r) => (r.source as { name: string }).name);
+}
+
+export function warnOverridden(ctx: CliContext, deployed: DeployedSettings, setting: SettingName): void {
+  for (const variable of overridesOf(deployed, setting)) {
+    ctx.stderr.write(
+      `warning: function ${deployed.functionName} sets ${variable}, which overrides ${setting}: the stored value has no effect until that variable is removed from the function's environment\n`,
+    );
+  }
+}
+
+export interface WriteOptions {
+  /** A KMS key for the password's SecureString; default the account's aws/ssm key. */
+  keyId?: string;
+}
+
+/** Writes one setting's parameter (deleting it for ""). */
+export async function writeSetting(
+  ctx: CliContext,
+  parameter: string,
+  setting: SettingName,
+  value: string,
+  { keyId }: WriteOptions = {},
+): Promise<void> {
+  const api = ctx.aws().ssm;
+  if (value === "") {
+    await awsCall(`delete SSM parameter ${parameter}`, () => deleteParameter(api, parameter));
+    return;
+  }
+  const secure = setting === PASSWORD;
+  await awsCall(`write SSM parameter ${parameter}`, () =>
+    api.call("PutParameter", {
+      Name: parameter,
+      Value: value,
+      Type: secure ? "SecureString" : "String",
+      Overwrite: true,
+      ...(secure && keyId ? { KeyId: keyId } : {}),
+    }),
+  );
+}
+
+export async function settingsSet(
+  ctx: CliContext,
+  name: string,
+  value: string | undefined,
+  options: WriteOptions = {},
+): Promise<number> {
+  const setting = settingName(name);
+  if (ctx.local)
+    throw usageError(
+      "settings set works on a deployed stack; the local run reads its settings from local-settings.json (docs/local-run.md)",
+    );
+  if (setting === PASSWORD && value !== undefined) {
+    throw usageError(
+      "The SMTP password is never taken from the command line (it would stay in your shell history): run `mm-email settings set SMTPPassword` and type it, or pipe it on stdin",
+    );
+  }
+  if (setting !== PASSWORD && value === undefined)
+    throw usageError(`settings set ${setting} needs a VALUE ("" unsets it)`);
+  const newValue = value ?? (await readSecret(ctx, "SMTP password (not shown): "));
+  const deployed = await loadDeployedSettings(ctx);
+  const parameter = parameterFor(deployed, setting);
+  const invalid = checkStoredValue(deployed, setting, newValue, parameter);
+  if (invalid) throw new CliError(EXIT.usage, `${invalid}. Nothing was written.`);
+  await writeSetting(ctx, parameter, setting, newValue, options);
+  const shown = setting === PASSWORD ? "(the password, as a SecureString)" : JSON.stringify(newValue);
+  ctx.stdout.write(
+    newValue === ""
+      ? `${setting}: deleted ${parameter} (the default applies)\n`
+      : `${setting}: wrote ${parameter} = ${shown}\n`,
+  );
+  warnOverridden(ctx, deployed, setting);
+  return EXIT.ok;
+}
+
+export async function settingsUnset(ctx: CliContext, name: string): Promise<number> {
+  const setting = settingName(name);
+  if (ctx.local)
+    throw usageError(
+      "settings unset works on a deployed stack; the local run reads its settings from local-settings.json",
+    );
+  const deployed = await loadDeployedSettings(ctx);
+  const names = sectionsOf(setting).map((section) => parameterNameFor(deployed.root, setting, section));
+  const existing = names.filter((n) => deployed.parameters.some((p) => p.name === n));
+  for (const parameter of existing) await writeSetting(ctx, parameter, setting, "");
+  ctx.stdout.write(
+    existing.length
+      ? `${setting}: deleted ${existing.join(", ")} (the default applies)\n`
+      : `${setting}: not stored (the default applies)\n`,
+  );
+  warnOverridden(ctx, deployed, setting);
+  return EXIT.ok;
+}

@@ -1,0 +1,244 @@
+/**
+ * `status`: the queue's depth, in-flight count and oldest message's age (CloudWatch, when it has
+ * a datapoint), the dead-letter queue's depth, the stack's alarms in ALARM, the last security
+ * alert check, and the provider limits send-notification really runs with.
+ */
+import {
+  DescribeAlarmsCommand,
+  GetMetricStatisticsCommand,
+  type MetricAlarm,
+} from "@aws-sdk/client-cloudwatch";
+import { ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { readVariable } from "../../functions/environment.ts";
+import { STACK_OUTPUTS } from "../../infra/outputs.ts";
+import { SENT_MARKER_FOLDERS } from "../../lib/security-alerts/index.ts";
+import { awsCall } from "../aws.ts";
+import type { CliContext } from "../context.ts";
+import { localError } from "../local.ts";
+import { EXIT, printJson, table } from "../output.ts";
+
+export interface Status {
+  queue: { visible: number; inFlight: number; delayed: number; oldestAgeSeconds: number | "unknown" };
+  deadLetterQueue: { depth: number };
+  alarmsInAlarm: Array<{ name: string; reason?: string }> | "unknown";
+  securityAlerts: { lastSentMarkerAt: string | "unknown"; checkFunctionLastModified: string | "unknown" };
+  limits: {
+    poolSize: number | "unknown";
+    sendRatePerSecond: number | "unlimited" | "unknown";
+    maxConcurrency: number | "unlimited" | "unknown";
+  };
+}
+
+async function queueCounts(ctx: CliContext, url: string) {
+  const out = await awsCall(`read the attributes of queue ${url}`, () =>
+    ctx.aws().sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: [
+          "ApproximateNumberOfMessages",
+          "ApproximateNumberOfMessagesNotVisible",
+          "ApproximateNumberOfMessagesDelayed",
+        ],
+      }),
+    ),
+  );
+  const a = out.Attributes ?? {};
+  return {
+    visible: Number(a.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+  };
+}
+
+/** CloudWatch's newest ApproximateAgeOfOldestMessage of the last 15 minutes, or unknown. */
+async function oldestAge(ctx: CliContext, url: string): Promise<number | "unknown"> {
+  const queueName = url.split("/").at(-1) ?? "";
+  const now = Date.now();
+  try {
+    const out = await ctx.aws().cloudWatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: "AWS/SQS",
+        MetricName: "ApproximateAgeOfOldestMessage",
+        Dimensions: [{ Name: "QueueName", Value: queueName }],
+        StartTime: new Date(now - 15 * 60_000),
+        EndTime: new Date(now),
+        Period: 60,
+        Statistics: ["Maximum"],
+      }),
+    );
+    const newest = (out.Datapoints ?? []).sort(
+      (a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0),
+    )[0];
+    return newest?.Maximum ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+async function alarmsInAlarm(ctx: CliContext): Promise<Status["alarmsInAlarm"]> {
+  const stack = await ctx.stack();
+  const named = stack.resources
+    .filter((r) => r.ResourceType === "AWS::CloudWatch::Alarm" && r.PhysicalResourceId)
+    .map((r) => r.PhysicalResourceId as string);
+  try {
+    const found: MetricAlarm[] = [];
+    // CloudFormation names the alarms it creates `<stack>-<logical id>-<suffix>`.
+    const byPrefix = await ctx
+      .aws()
+      .cloudWatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${stack.name}-`, StateValue: "ALARM" }));
+    found.push(...(byPrefix.MetricAlarms ?? []));
+    for (let i = 0; i < named.length; i += 100) {
+      const out = await ctx
+        .aws()
+        .cloudWatch.send(
+          new DescribeAlarmsCommand({ AlarmNames: named.slice(i, i + 100), StateValue: "ALARM" }),
+        );
+      found.push(...(out.MetricAlarms ?? []));
+    }
+    const unique = new Map(found.map((a) => [a.AlarmName, a]));
+    return [...unique.values()].map((a) => ({
+      name: a.AlarmName ?? "",
+      ...(a.StateReason ? { reason: a.StateReason } : {}),
+    }));
+  } catch {
+    return "unknown";
+  }
+}
+
+async function lastAlertCheck(ctx: CliContext): Promise<Status["securityAlerts"]> {
+  const stack = await ctx.stack();
+  const root = await stack.settingsRoot();
+  let lastSentMarkerAt: string = "unknown";
+  try {
+    let token: string | undefined;
+    let newest = 0;
+    for (let page = 0; page < 20; page++) {
+      const out = await ctx
+        .aws()
+        .ssm.call<{ Parameters?: Array<{ LastModifiedDate?: Date }>; NextToken?: string }>(
+          "GetParametersByPath",
+          {
+            Path: `${root}/${SENT_MARKER_FOLDERS.sent}`,
+            MaxResults: 10,
+            ...(token ? { NextToken: token } : {}),
+          },
+        );
+      for (const p of out.Parameters ?? [])
+        newest = Math.max(newest, p.LastModifiedDate ? new Date(p.LastModifiedDate).getTime() : 0);
+      token = out.NextToken;
+      if (!token) break;
+    }
+    lastSentMarkerAt = newest ? new Date(newest).toISOString() : "none";
+  } catch {
+    // unknown: not allowed to read them, say so
+  }
+  const fn = await stack.functionConfig("security-alert-check").catch(() => undefined);
+  return { lastSentMarkerAt, checkFunctionLastModified: fn?.lastModified ?? "unknown" };
+}
+
+async function limits(ctx: CliContext): Promise<Status["limits"]> {
+  const stack = await ctx.stack();
+  const fn = await stack.functionConfig("send-notification");
+  if (!fn) return { poolSize: "unknown", sendRatePerSecond: "unknown", maxConcurrency: "unknown" };
+  const rate = readVariable(fn.environment, "SEND_RATE_PER_SECOND");
+  let maxConcurrency: Status["limits"]["maxConcurrency"] = "unknown";
+  try {
+    const out = await ctx.aws().lambda.send(new ListEventSourceMappingsCommand({ FunctionName: fn.name }));
+    const queueArn = stack.outputs[STACK_OUTPUTS.notificationQueueArn];
+    const mapping =
+      (out.EventSourceMappings ?? []).find((m) => !queueArn || m.EventSourceArn === queueArn) ??
+      out.EventSourceMappings?.[0];
+    if (mapping) maxConcurrency = mapping.ScalingConfig?.MaximumConcurrency ?? "unlimited";
+  } catch {
+    // unknown
+  }
+  return {
+    poolSize: readVariable(fn.environment, "NOTIFICATION_POOL_SIZE"),
+    sendRatePerSecond: rate ?? "unlimited",
+    maxConcurrency,
+  };
+}
+
+async function deployedStatus(ctx: CliContext): Promise<Status> {
+  const stack = await ctx.stack();
+  const queueUrl = stack.output(STACK_OUTPUTS.notificationQueueUrl);
+  const dlqUrl = stack.output(STACK_OUTPUTS.deadLetterQueueUrl);
+  const [q, d, age, alarms, alerts, lim] = await Promise.all([
+    queueCounts(ctx, queueUrl),
+    queueCounts(ctx, dlqUrl),
+    oldestAge(ctx, queueUrl),
+    alarmsInAlarm(ctx),
+    lastAlertCheck(ctx),
+    limits(ctx),
+  ]);
+  return {
+    queue: { ...q, oldestAgeSeconds: age },
+    deadLetterQueue: { depth: d.visible + d.inFlight + d.delayed },
+    alarmsInAlarm: alarms,
+    securityAlerts: alerts,
+    limits: lim,
+  };
+}
+
+async function localStatus(ctx: CliContext): Promise<Status & { smtp?: unknown }> {
+  const local = ctx.local;
+  if (!local) throw new Error("not local");
+  const a = await local.get("/api/queue");
+  if (a.status !== 200) throw localError(a, "GET /api/queue");
+  const b = a.body as {
+    queue: { visible: number; delayed: number; inFlight: number; deadLettered: number };
+    config: { maxConcurrency: number };
+    smtp: unknown;
+  };
+  return {
+    queue: {
+      visible: b.queue.visible,
+      inFlight: b.queue.inFlight,
+      delayed: b.queue.delayed,
+      oldestAgeSeconds: "unknown",
+    },
+    deadLetterQueue: { depth: b.queue.deadLettered },
+    alarmsInAlarm: "unknown",
+    securityAlerts: { lastSentMarkerAt: "unknown", checkFunctionLastModified: "unknown" },
+    limits: { poolSize: "unknown", sendRatePerSecond: "unknown", maxConcurrency: b.config.maxConcurrency },
+    smtp: b.smtp,
+  };
+}
+
+export async function status(ctx: CliContext, { json = false }: { json?: boolean } = {}): Promise<number> {
+  const s = ctx.local ? await localStatus(ctx) : await deployedStatus(ctx);
+  const alarming = Array.isArray(s.alarmsInAlarm) && s.alarmsInAlarm.length > 0;
+  if (json) printJson(ctx, s);
+  else {
+    const age = s.queue.oldestAgeSeconds === "unknown" ? "unknown" : `${s.queue.oldestAgeSeconds} s`;
+    const alarms =
+      s.alarmsInAlarm === "unknown"
+        ? "unknown"
+        : s.alarmsInAlarm.length === 0
+          ? "none in ALARM"
+          : s.alarmsInAlarm.map((a) => a.name).join(", ");
+    ctx.stdout.write(
+      table([
+        [
+          "Queue",
+          `${s.queue.visible} waiting, ${s.queue.inFlight} in flight, ${s.queue.delayed} delayed; oldest ${age}`,
+        ],
+        [
+          "Dead letters",
+          `${s.deadLetterQueue.depth}${s.deadLetterQueue.depth ? " (mm-email dlq list)" : ""}`,
+        ],
+        ["Alarms", alarms],
+        [
+          "Security alerts",
+          `last bulletin mailed: ${s.securityAlerts.lastSentMarkerAt}; check function updated: ${s.securityAlerts.checkFunctionLastModified}`,
+        ],
+        [
+          "Provider limits",
+          `pool ${s.limits.poolSize} per container, ${s.limits.sendRatePerSecond} msg/s per container, at most ${s.limits.maxConcurrency} containers`,
+        ],
+      ]),
+    );
+  }
+  return alarming ? EXIT.failed : EXIT.ok;
+}

@@ -1,0 +1,133 @@
+/**
+ * The settings as the deployed functions see them, by the product's own code: the stored
+ * parameters (readStoredParameters, ssmLayer) under send-notification's SETTINGS_PATH, its
+ * environment's MM_* overrides (readEnvironmentLayer), resolved defaults < SSM < environment
+ * (resolveEmailSettings). An invalid value does not hide the others: each row says whether its
+ * value is valid, with the product's own message when it is not.
+ */
+import type { StoredParameter } from "../lib/aws-ssm/index.ts";
+import {
+  describeIssue,
+  describeSource,
+  environmentVariableFor,
+  InvalidSettingsError,
+  PASSWORD_MASK,
+  type ResolvedEmailSettings,
+  readEnvironmentLayer,
+  readStoredParameters,
+  redactSettings,
+  resolveEmailSettings,
+  SETTING_NAMES,
+  type SettingIssue,
+  type SettingName,
+  type SettingSource,
+  type SettingsLayer,
+  ssmLayer,
+} from "../lib/settings/index.ts";
+import { awsCall } from "./aws.ts";
+import type { CliContext } from "./context.ts";
+
+export interface SettingRow {
+  setting: SettingName;
+  /** The effective value (the password masked), or the invalid value as the product echoes it. */
+  value: unknown;
+  source: SettingSource;
+  /** The source in words, naming the parameter, or the variable and its function. */
+  sourceText: string;
+  /** The setting's canonical environment variable. */
+  variable: string;
+  valid: boolean;
+  /** The product's message for an invalid value. */
+  error?: string;
+}
+
+export interface DeployedSettings {
+  root: string;
+  /** send-notification's physical name, when the stack has it. */
+  functionName?: string;
+  functionEnvironment: Record<string, string>;
+  parameters: StoredParameter[];
+  storedLayer: SettingsLayer;
+  environmentLayer: SettingsLayer;
+  warnings: string[];
+}
+
+export async function loadDeployedSettings(ctx: CliContext): Promise<DeployedSettings> {
+  const stack = await ctx.stack();
+  const fn = await stack.functionConfig("send-notification");
+  const root = await stack.settingsRoot();
+  const parameters = await awsCall(`read the SSM parameters under ${root || "/"}`, () =>
+    readStoredParameters(ctx.aws().ssm, root),
+  );
+  const stored = ssmLayer(parameters, root);
+  const functionEnvironment = fn?.environment ?? {};
+  const warnings = [...stored.warnings];
+  if (!fn) {
+    warnings.push(
+      `stack ${stack.name} has no send-notification function: environment overrides are not shown`,
+    );
+  }
+  return {
+    root,
+    ...(fn ? { functionName: fn.name } : {}),
+    functionEnvironment,
+    parameters,
+    storedLayer: stored.layer,
+    environmentLayer: readEnvironmentLayer(functionEnvironment),
+    warnings,
+  };
+}
+
+/** Resolves the layers; settings with invalid values fall back so the rest still resolve. */
+export function resolveLeniently(layers: readonly SettingsLayer[]): {
+  resolved: ResolvedEmailSettings;
+  issues: readonly SettingIssue[];
+} {
+  try {
+    return { resolved: resolveEmailSettings(layers), issues: [] };
+  } catch (error) {
+    if (!(error instanceof InvalidSettingsError)) throw error;
+    const broken = new Set(error.issues.map((i) => i.setting));
+    const rest = layers.map((layer) => layer.filter((r) => !broken.has(r.setting)));
+    return { resolved: resolveEmailSettings(rest), issues: error.issues };
+  }
+}
+
+export function describeSourceOn(source: SettingSource, functionName: string | undefined): string {
+  const text = describeSource(source);
+  return source.layer === "environment" && functionName ? `${text} of function ${functionName}` : text;
+}
+
+/** One row per setting, in the schema's order. */
+export function settingRows(deployed: DeployedSettings): {
+  rows: SettingRow[];
+  issues: readonly SettingIssue[];
+} {
+  const { resolved, issues } = resolveLeniently([deployed.storedLayer, deployed.environmentLayer]);
+  const redacted = redactSettings(resolved);
+  const rows = SETTING_NAMES.map((setting): SettingRow => {
+    const issue = issues.find((i) => i.setting === setting);
+    const source = issue?.source ?? redacted[setting].source;
+    return {
+      setting,
+      value: issue
+        ? setting === "SMTPPassword"
+          ? PASSWORD_MASK
+          : (issue.value ?? null)
+        : redacted[setting].value,
+      source,
+      sourceText: describeSourceOn(source, deployed.functionName),
+      variable: environmentVariableFor(setting),
+      valid: !issue,
+      ...(issue
+        ? {
+            error: issues
+              .filter((i) => i.setting === setting)
+              .map(describeIssue)
+              .join("; "),
+          }
+        : {}),
+    };
+  });
+  return { rows, issues };
+}

@@ -1,0 +1,115 @@
+/**
+ * A deployed stack in the run's moto_server, as the CLI finds one: a CloudFormation stack whose
+ * outputs name its queues, with send-notification and the alert check as Lambda functions (their
+ * environment holds SETTINGS_PATH and an MM_* override), an event source mapping with a maximum
+ * concurrency, and the settings root of its own. Plus a CLI context with captured streams.
+ */
+import { Readable } from "node:stream";
+import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudformation";
+import { inject } from "vitest";
+import { type CliContext, createContext, type GlobalOptions } from "../../cli/context.ts";
+import type { CliStreams } from "../../cli/output.ts";
+import { ssmFixture } from "../helpers/ssm.ts";
+
+let n = 0;
+
+export interface Captured {
+  streams: CliStreams;
+  out: () => string;
+  err: () => string;
+}
+
+export function capture(stdinText = ""): Captured {
+  let out = "";
+  let err = "";
+  return {
+    streams: {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: (s: string) => (err += s) },
+      stdin: Readable.from([stdinText]) as CliStreams["stdin"],
+    },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+export const motoEnv = () => {
+  const endpoint = inject("motoEndpoint");
+  return {
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_REGION: "us-east-1",
+    AWS_ENDPOINT_URL: endpoint,
+  };
+};
+
+export async function deployedStack({
+  functionEnv = {},
+  testEndpointUrl = "http://127.0.0.1:9/email/test",
+}: {
+  functionEnv?: Record<string, string>;
+  testEndpointUrl?: string;
+} = {}) {
+  const ssm = ssmFixture();
+  const name = `cli-${process.pid}-${Date.now()}-${++n}`;
+  const env = motoEnv();
+  const cfn = new CloudFormationClient({
+    endpoint: env.AWS_ENDPOINT_URL,
+    region: "us-east-1",
+    maxAttempts: 1,
+  });
+  const role = { "Fn::GetAtt": ["Role", "Arn"] };
+  const fn = (variables: Record<string, string>) => ({
+    Type: "AWS::Lambda::Function",
+    Properties: {
+      Runtime: "nodejs20.x",
+      Handler: "index.handler",
+      Role: role,
+      Code: { ZipFile: "exports.handler = async () => ({})" },
+      Environment: { Variables: variables },
+    },
+  });
+  const template = {
+    Resources: {
+      DeadLetterQueue: { Type: "AWS::SQS::Queue", Properties: { QueueName: `${name}-dlq` } },
+      NotificationQueue: { Type: "AWS::SQS::Queue", Properties: { QueueName: name } },
+      Role: {
+        Type: "AWS::IAM::Role",
+        Properties: { AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [] } },
+      },
+      sendnotificationF1A2B3C4: fn({
+        SETTINGS_PATH: ssm.root,
+        NOTIFICATION_POOL_SIZE: "2",
+        SEND_RATE_PER_SECOND: "0.5",
+        ...functionEnv,
+      }),
+      securityalertcheckD5E6F7A8: fn({ SETTINGS_PATH: ssm.root }),
+      Mapping: {
+        Type: "AWS::Lambda::EventSourceMapping",
+        Properties: {
+          FunctionName: { Ref: "sendnotificationF1A2B3C4" },
+          EventSourceArn: { "Fn::GetAtt": ["NotificationQueue", "Arn"] },
+          ScalingConfig: { MaximumConcurrency: 3 },
+        },
+      },
+    },
+    Outputs: {
+      NotificationQueueUrl: { Value: { Ref: "NotificationQueue" } },
+      NotificationQueueArn: { Value: { "Fn::GetAtt": ["NotificationQueue", "Arn"] } },
+      DeadLetterQueueUrl: { Value: { Ref: "DeadLetterQueue" } },
+      TestEndpointUrl: { Value: testEndpointUrl },
+      PasswordParameterName: { Value: `${ssm.root}/EmailSettings/SMTPPassword` },
+    },
+  };
+  await cfn.send(new CreateStackCommand({ StackName: name, TemplateBody: JSON.stringify(template) }));
+  return {
+    name,
+    ssm,
+    env,
+    /** A CLI context for this stack, its streams captured. */
+    cli(stdinText = "", options: GlobalOptions = {}): Captured & { ctx: CliContext } {
+      const c = capture(stdinText);
+      return { ...c, ctx: createContext(c.streams, { stack: name, ...options }, env) };
+    },
+  };
+}

@@ -1,0 +1,271 @@
+import { execFile, spawnSync } from "node:child_process";
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { describe, expect, it } from "vitest";
+import { dlqList, dlqPurge, dlqRedrive, dlqShow } from "../../cli/commands/dlq.ts";
+import { send } from "../../cli/commands/send.ts";
+import { status } from "../../cli/commands/status.ts";
+import { runCommand } from "../../cli/context.ts";
+import { DEAD_LETTER_ATTRIBUTES } from "../../lib/aws-sqs/index.ts";
+import { deployedStack, motoEnv } from "./fixture.ts";
+import { localRuns } from "./local-run.ts";
+
+const startLocal = localRuns();
+
+async function queues(stack: Awaited<ReturnType<typeof deployedStack>>) {
+  const sqs = new SQSClient({ endpoint: stack.env.AWS_ENDPOINT_URL, region: "us-east-1", maxAttempts: 1 });
+  const { ctx } = stack.cli();
+  const s = await ctx.stack();
+  return {
+    sqs,
+    queue: s.outputs.NotificationQueueUrl as string,
+    dlq: s.outputs.DeadLetterQueueUrl as string,
+  };
+}
+
+const deadLetterAttributes = (sourceId: string) => ({
+  [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: "String", StringValue: "550 mailbox unavailable" },
+  [DEAD_LETTER_ATTRIBUTES.code]: { DataType: "String", StringValue: "EENVELOPE" },
+  [DEAD_LETTER_ATTRIBUTES.receiveCount]: { DataType: "Number", StringValue: "1" },
+  [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: { DataType: "String", StringValue: sourceId },
+});
+
+describe("send", () => {
+  it("validates with the product's schema before queueing (exit 2)", async () => {
+    const local = await startLocal();
+    const { ctx, err } = local.cli();
+    expect(await runCommand(ctx, () => send(ctx, { to: "nobody", subject: "Hi", text: "x" }))).toBe(2);
+    expect(err()).toContain("to: must be an email address");
+  });
+
+  it("against the local run: --wait follows it until it is sent", async () => {
+    const local = await startLocal();
+    const { ctx, out } = local.cli();
+    const code = await runCommand(ctx, () =>
+      send(ctx, {
+        to: "you@example.com",
+        subject: "Hello from the CLI",
+        text: "It works.",
+        wait: true,
+        timeout: 20,
+        pollMs: 100,
+      }),
+    );
+    expect(code).toBe(0);
+    expect(out()).toMatch(/Sent: .* has left the queue/);
+    expect(local.product.mailbox.messages.some((m) => m.subject === "Hello from the CLI")).toBe(true);
+  });
+
+  it("against a stack: SendMessage in the producers' shape; --wait sees it sent, or dead-lettered with why", async () => {
+    const stack = await deployedStack();
+    const { sqs, queue, dlq } = await queues(stack);
+    const plain = stack.cli();
+    expect(await send(plain.ctx, { to: "you@example.com", subject: "Hi", text: "Body", json: true })).toBe(0);
+    const { messageId } = JSON.parse(plain.out());
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue, WaitTimeSeconds: 0 }));
+    expect(got.Messages?.[0]).toMatchObject({
+      MessageId: messageId,
+      Body: JSON.stringify({ to: "you@example.com", subject: "Hi", text: "Body" }),
+    });
+    // Sent: the "function" deletes it while we wait.
+    await sqs.send(
+      new DeleteMessageCommand({ QueueUrl: queue, ReceiptHandle: got.Messages?.[0]?.ReceiptHandle }),
+    );
+
+    const waiting = stack.cli();
+    waiting.ctx.sleep = async () => {
+      // The "function" dead-letters it, with its reasons, as send-notification does.
+      const m = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue, WaitTimeSeconds: 0 }));
+      for (const msg of m.Messages ?? []) {
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: dlq,
+            MessageBody: msg.Body,
+            MessageAttributes: deadLetterAttributes(msg.MessageId as string),
+          }),
+        );
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queue, ReceiptHandle: msg.ReceiptHandle }));
+      }
+    };
+    const code = await runCommand(waiting.ctx, () =>
+      send(waiting.ctx, {
+        to: "you@example.com",
+        subject: "Doomed",
+        text: "x",
+        wait: true,
+        timeout: 20,
+        pollMs: 10,
+      }),
+    );
+    expect(code).toBe(1);
+    expect(waiting.out()).toContain("DEAD-LETTERED");
+    expect(waiting.out()).toContain("EENVELOPE: 550 mailbox unavailable");
+  });
+});
+
+describe("dlq", () => {
+  it("lists each dead letter with why; shows one; redrives one; purges with --yes only", async () => {
+    const stack = await deployedStack();
+    const { sqs, queue, dlq } = await queues(stack);
+    const byFunction = await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlq,
+        MessageBody: JSON.stringify({ to: "a@example.com", subject: "One", text: "x" }),
+        MessageAttributes: deadLetterAttributes("source-1"),
+      }),
+    );
+    const byRedrive = await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlq,
+        MessageBody: JSON.stringify({ to: "b@example.com", subject: "Two", text: "y" }),
+      }),
+    );
+
+    const list = stack.cli();
+    expect(await dlqList(list.ctx, { json: true })).toBe(0);
+    const letters = JSON.parse(list.out());
+    expect(letters).toHaveLength(2);
+    expect(letters.find((l: { messageId: string }) => l.messageId === byFunction.MessageId)).toMatchObject({
+      by: "function",
+      reason: "550 mailbox unavailable",
+      code: "EENVELOPE",
+      receiveCount: 1,
+      sourceMessageId: "source-1",
+      to: "a@example.com",
+    });
+    expect(letters.find((l: { messageId: string }) => l.messageId === byRedrive.MessageId)).toMatchObject({
+      by: "receive-limit",
+      reason: expect.stringContaining("reached the receive limit"),
+      subject: "Two",
+    });
+    const text = stack.cli();
+    await dlqList(text.ctx);
+    expect(text.out()).toMatch(/a@example\.com\s+One\s+1\s+EENVELOPE\s+550 mailbox unavailable/);
+
+    const show = stack.cli();
+    expect(await dlqShow(show.ctx, "source-1")).toBe(0);
+    expect(show.out()).toContain('"subject":"One"');
+
+    const redrive = stack.cli();
+    expect(await dlqRedrive(redrive.ctx, [byFunction.MessageId as string])).toBe(0);
+    expect(redrive.out()).toMatch(/redriven .* → /);
+    const back = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue, WaitTimeSeconds: 0 }));
+    expect(back.Messages?.[0]?.Body).toContain('"subject":"One"');
+    const left = stack.cli();
+    await dlqList(left.ctx, { json: true });
+    expect(JSON.parse(left.out()).map((l: { subject: string }) => l.subject)).toEqual(["Two"]);
+
+    const missing = stack.cli();
+    expect(await runCommand(missing.ctx, () => dlqRedrive(missing.ctx, ["nope"]))).toBe(1);
+
+    const refused = stack.cli();
+    expect(await runCommand(refused.ctx, () => dlqPurge(refused.ctx))).toBe(2);
+    expect(refused.err()).toContain("pass --yes");
+    const purge = stack.cli("", { yes: true });
+    expect(await dlqPurge(purge.ctx)).toBe(0);
+    const attrs = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ["ApproximateNumberOfMessages"] }),
+    );
+    expect(attrs.Attributes?.ApproximateNumberOfMessages).toBe("0");
+  });
+
+  it("against the local run: list; redrive and purge are refused (no route)", async () => {
+    const local = await startLocal();
+    const list = local.cli();
+    expect(await dlqList(list.ctx, { json: true })).toBe(0);
+    expect(JSON.parse(list.out())).toEqual([]);
+    const r = local.cli();
+    expect(await runCommand(r.ctx, () => dlqRedrive(r.ctx, [], { all: true }))).toBe(2);
+    expect(r.err()).toContain("not available against the local run");
+  });
+});
+
+describe("status", () => {
+  it("--json: depths, in flight, the DLQ, alarms in ALARM, the alert check, the provider limits", async () => {
+    const stack = await deployedStack();
+    const { sqs, queue, dlq } = await queues(stack);
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue, MessageBody: "{}" }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue, MessageBody: "{}" }));
+    await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue, MaxNumberOfMessages: 1 }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: dlq, MessageBody: "{}" }));
+    const cw = new CloudWatchClient({
+      endpoint: motoEnv().AWS_ENDPOINT_URL,
+      region: "us-east-1",
+      maxAttempts: 1,
+    });
+    const alarm = `${stack.name}-DeadLetterAlarm1234-ABCD`;
+    await cw.send(
+      new PutMetricAlarmCommand({
+        AlarmName: alarm,
+        MetricName: "ApproximateNumberOfMessagesVisible",
+        Namespace: "AWS/SQS",
+        Statistic: "Maximum",
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: "GreaterThanThreshold",
+      }),
+    );
+    await cw.send(
+      new SetAlarmStateCommand({ AlarmName: alarm, StateValue: "ALARM", StateReason: "1 dead letter" }),
+    );
+    await stack.ssm.put("SecurityAlerts/Sent/MMSA-1", JSON.stringify({ state: "sent" }));
+
+    const { ctx, out } = stack.cli();
+    expect(await status(ctx, { json: true })).toBe(1); // an alarm is in ALARM
+    const s = JSON.parse(out());
+    expect(s.queue).toMatchObject({ visible: 1, inFlight: 1, oldestAgeSeconds: "unknown" });
+    expect(s.deadLetterQueue).toEqual({ depth: 1 });
+    expect(s.alarmsInAlarm).toEqual([{ name: alarm, reason: "1 dead letter" }]);
+    expect(s.securityAlerts.lastSentMarkerAt).toMatch(/^\d{4}-/);
+    expect(s.securityAlerts.checkFunctionLastModified).not.toBe("unknown");
+    expect(s.limits).toEqual({ poolSize: 2, sendRatePerSecond: 0.5, maxConcurrency: 3 });
+    const text = stack.cli();
+    await status(text.ctx);
+    expect(text.out()).toMatch(
+      /Provider limits\s+pool 2 per container, 0.5 msg\/s per container, at most 3 containers/,
+    );
+  });
+
+  it("against the local run", async () => {
+    const local = await startLocal();
+    const { ctx, out } = local.cli();
+    expect(await status(ctx, { json: true })).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({
+      queue: { visible: 0 },
+      deadLetterQueue: { depth: 0 },
+      alarmsInAlarm: "unknown",
+    });
+  });
+});
+
+describe("the binary", () => {
+  it("runs --help and one --json command in a child process", async () => {
+    const node = new URL("../../node_modules/.bin/node", import.meta.url).pathname;
+    const bin = new URL("../../cli/main.ts", import.meta.url).pathname;
+    const help = spawnSync(node, [bin, "--help"], { encoding: "utf8" });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain(
+      "Exit codes: 0 ok, 1 the thing checked failed, 2 usage error, 3 AWS or network error",
+    );
+    const local = await startLocal();
+    // Asynchronously: this process serves the local run the child calls.
+    const run = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(
+        node,
+        [bin, "--local", local.product.url, "settings", "show", "--json"],
+        (_e, stdout) => resolve({ code: child.exitCode, stdout }),
+      );
+    });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).settings.SMTPServer.value).toBe("127.0.0.1");
+    const usage = spawnSync(node, [bin, "send", "--to", "x@example.com"], { encoding: "utf8" });
+    expect(usage.status).toBe(2);
+  });
+});
