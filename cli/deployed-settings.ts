@@ -10,13 +10,10 @@ import {
   describeIssue,
   describeSource,
   environmentVariableFor,
-  InvalidSettingsError,
   PASSWORD_MASK,
-  type ResolvedEmailSettings,
   readEnvironmentLayer,
   readStoredParameters,
   redactSettings,
-  resolveEmailSettings,
   SETTING_NAMES,
   type SettingIssue,
   type SettingName,
@@ -26,6 +23,7 @@ import {
 } from "../lib/settings/index.ts";
 import { awsCall } from "./aws.ts";
 import type { CliContext } from "./context.ts";
+import { resolveLeniently } from "./setting-check.ts";
 
 export interface SettingRow {
   setting: SettingName;
@@ -76,21 +74,6 @@ export async function loadDeployedSettings(ctx: CliContext): Promise<DeployedSet
     environmentLayer: readEnvironmentLayer(functionEnvironment),
     warnings,
   };
-}
-
-/** Resolves the layers; settings with invalid values fall back so the rest still resolve. */
-export function resolveLeniently(layers: readonly SettingsLayer[]): {
-  resolved: ResolvedEmailSettings;
-  issues: readonly SettingIssue[];
-} {
-  try {
-    return { resolved: resolveEmailSettings(layers), issues: [] };
-  } catch (error) {
-    if (!(error instanceof InvalidSettingsError)) throw error;
-    const broken = new Set(error.issues.map((i) => i.setting));
-    const rest = layers.map((layer) => layer.filter((r) => !broken.has(r.setting)));
-    return { resolved: resolveEmailSettings(rest), issues: error.issues };
-  }
 }
 
 export function describeSourceOn(source: SettingSource, functionName: string | undefined): string {

@@ -1,6 +1,7 @@
 /**
  * The --local backend: the local run's HTTP routes (local/product.ts, `npm start`) in place of
- * AWS. Only what those routes serve is available; a command that needs more says so.
+ * AWS: its settings file in place of SSM, its queue and dead-letter list in place of SQS. Only
+ * what those routes serve is available; a command that needs more says so.
  */
 import { CliError, EXIT } from "./output.ts";
 
@@ -15,6 +16,8 @@ export interface LocalRun {
   url: string;
   get(path: string): Promise<LocalAnswer>;
   post(path: string, body: unknown): Promise<LocalAnswer>;
+  put(path: string, body: unknown): Promise<LocalAnswer>;
+  delete(path: string): Promise<LocalAnswer>;
 }
 
 export function localRun(url: string): LocalRun {
@@ -46,15 +49,14 @@ export function localRun(url: string): LocalRun {
     }
     return { status: res.status, body: parsed };
   };
-  return { url: base, get: (path) => call("GET", path), post: (path, body) => call("POST", path, body) };
+  return {
+    url: base,
+    get: (path) => call("GET", path),
+    post: (path, body) => call("POST", path, body),
+    put: (path, body) => call("PUT", path, body),
+    delete: (path) => call("DELETE", path),
+  };
 }
-
-/** A command (or part of one) the local run has no route for. */
-export const notLocal = (what: string): CliError =>
-  new CliError(
-    EXIT.usage,
-    `${what} is not available against the local run (it has no route for it); run it against a deployed stack`,
-  );
 
 /** The `error` of a local answer that failed, as one line. */
 export function localError(answer: LocalAnswer, what: string): CliError {

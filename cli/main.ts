@@ -76,7 +76,7 @@ Exit codes: 0 ok, 1 the thing checked failed, 2 usage error, 3 AWS or network er
   settings
     .command("set <name> [value]")
     .description(
-      'Store one setting in SSM, checked first ("" deletes it; the password is read from a prompt or stdin)',
+      'Store one setting in SSM (--local: the local settings file), checked first ("" deletes it; the password is read from a prompt or stdin)',
     )
     .option("--key-id <key>", "KMS key for the SMTPPassword SecureString (default: aws/ssm)")
     .addHelpText(
@@ -96,7 +96,7 @@ Exit codes: 0 ok, 1 the thing checked failed, 2 usage error, 3 AWS or network er
     );
   settings
     .command("unset <name>")
-    .description("Delete a setting's parameter: the default applies")
+    .description("Delete a setting's parameter (--local: remove it from the settings file)")
     .addHelpText("after", examples("mm-email settings unset SMTPUsername"))
     .action(act((ctx, name: string) => settingsUnset(ctx, name)));
   settings
@@ -108,7 +108,7 @@ Exit codes: 0 ok, 1 the thing checked failed, 2 usage error, 3 AWS or network er
   settings
     .command("import <file>")
     .description(
-      "Store the EmailSettings of a chat server's config.json: shows the changes, writes only those",
+      "Store the EmailSettings of a chat server's config.json in SSM (--local: the settings file): shows the changes, writes only those",
     )
     .option("--dry-run", "show the changes, write nothing")
     .option("--key-id <key>", "KMS key for the SMTPPassword SecureString (default: aws/ssm)")

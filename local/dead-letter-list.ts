@@ -23,3 +23,11 @@ export function addDeadLetter(list: DeadLetterEntry[], letter: DeadLetterEntry):
   list.unshift(letter);
   list.length = Math.min(list.length, MAX_DEAD_LETTERS_KEPT);
 }
+
+/** Takes the letters whose ids are in `ids` (every letter when `ids` is undefined) off `list`, in place; returns them, oldest first. */
+export function takeDeadLetters(list: DeadLetterEntry[], ids?: ReadonlySet<string>): DeadLetterEntry[] {
+  const taken = list.filter((l) => ids === undefined || ids.has(l.messageId));
+  const kept = list.filter((l) => !taken.includes(l));
+  list.splice(0, list.length, ...kept);
+  return taken.toReversed();
+}

@@ -93,9 +93,9 @@ export async function startLocalProduct(options: LocalProductOptions = {}): Prom
 
   const mailbox = await startMailbox({ port: options.smtpPort ?? 0, limits: options.smtpLimits ?? {} });
   const useSsm = Boolean(env.SETTINGS_PATH && (env.AWS_ENDPOINT_URL_SSM || env.AWS_ENDPOINT_URL));
-  const stored = useSsm
-    ? ssmSettingsStore({ env })
-    : fileSettingsStore({ path: options.settingsFile ?? "local-settings.json" });
+  const settingsFile = useSsm ? undefined : (options.settingsFile ?? "local-settings.json");
+  const stored =
+    settingsFile === undefined ? ssmSettingsStore({ env }) : fileSettingsStore({ path: settingsFile });
   const store = layeredStore([embeddedSmtpStore(mailbox.port), stored]);
 
   // The queue invokes send-notification, and send-notification controls the queue (retryLater,
@@ -150,7 +150,7 @@ export async function startLocalProduct(options: LocalProductOptions = {}): Prom
   };
 
   const server: Server = createServer(
-    consoleApi({ env, store, mailbox, queue, connectionTest, runAlerts, log }),
+    consoleApi({ env, store, settingsFile, mailbox, queue, connectionTest, runAlerts, log }),
   );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -27,7 +27,7 @@ import type {
   DeadLetter as QueueDeadLetter,
   RetryLater,
 } from "../lib/notifications/queue-control.ts";
-import { addDeadLetter, type DeadLetterEntry } from "./dead-letter-list.ts";
+import { addDeadLetter, type DeadLetterEntry, takeDeadLetters } from "./dead-letter-list.ts";
 import { type LocalQueueConfig, type LocalQueueOptions, queueConfig } from "./queue-options.ts";
 import { newMessage, newReceiptHandle, type QueuedMessage, toSqsRecord } from "./queue-record.ts";
 
@@ -64,6 +64,16 @@ export interface LocalQueue extends QueueControl {
   /** Newest first, at most 5000. */
   readonly deadLetters: readonly DeadLetterEntry[];
   readonly config: Readonly<LocalQueueConfig>;
+  /**
+   * A redrive: the named dead letters (every one when `ids` is undefined) go back on the queue as
+   * new messages and leave the list. Each redriven id with its new message id, and the ids not on the list.
+   */
+  redriveDeadLetters(ids?: readonly string[]): {
+    redriven: Array<{ messageId: string; newMessageId: string }>;
+    missing: string[];
+  };
+  /** Empties the dead-letter list: how many letters it held. */
+  purgeDeadLetters(): number;
   stats(): LocalQueueStats;
   /** Records not yet deleted or dead-lettered. */
   size(): number;
@@ -245,6 +255,18 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
         by: "function",
         deadAt: new Date().toISOString(),
       });
+    },
+
+    redriveDeadLetters(ids) {
+      const wanted = ids === undefined ? undefined : new Set(ids);
+      const taken = takeDeadLetters(deadLetters, wanted);
+      const redriven = taken.map((l) => ({ messageId: l.messageId, newMessageId: queue.send(l.body) }));
+      const missing = [...(wanted ?? [])].filter((id) => !taken.some((l) => l.messageId === id));
+      return { redriven, missing };
+    },
+
+    purgeDeadLetters() {
+      return takeDeadLetters(deadLetters).length;
     },
 
     stats() {

@@ -1,13 +1,15 @@
 /**
  * `dlq list | show | redrive | purge`: the dead-letter queue, each record with why it failed;
- * a redrive sends a record back to the notification queue, then deletes it from the DLQ.
+ * a redrive sends a record back to the notification queue, then deletes it from the DLQ. With
+ * --local, the local run's dead-letter list, through its routes.
  */
 import { DeleteMessageCommand, PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { STACK_OUTPUTS } from "../../infra/outputs.ts";
+import { parseNotificationBody } from "../../lib/notifications/index.ts";
 import { awsCall } from "../aws.ts";
 import type { CliContext } from "../context.ts";
 import { type DeadLetter, RECEIVE_LIMIT_REASON, receiveDeadLetters } from "../dead-letters.ts";
-import { localError, notLocal } from "../local.ts";
+import { type LocalRun, localError } from "../local.ts";
 import { CliError, EXIT, printJson, table, usageError } from "../output.ts";
 import { confirm } from "../prompt.ts";
 
@@ -27,16 +29,20 @@ async function listLetters(ctx: CliContext): Promise<DeadLetter[]> {
   if (ctx.local) {
     const a = await ctx.local.get("/api/dead-letters");
     if (a.status !== 200) throw localError(a, "GET /api/dead-letters");
-    return (a.body as LocalDeadLetter[]).map((d) => ({
-      messageId: d.messageId,
-      sourceMessageId: d.messageId,
-      by: d.by,
-      reason: d.by === "receive-limit" ? RECEIVE_LIMIT_REASON : d.reason,
-      code: d.code,
-      receiveCount: d.receiveCount,
-      sentAt: d.deadAt,
-      body: d.body,
-    }));
+    return (a.body as LocalDeadLetter[]).map((d) => {
+      const parsed = parseNotificationBody(d.body);
+      return {
+        messageId: d.messageId,
+        sourceMessageId: d.messageId,
+        by: d.by,
+        reason: d.by === "receive-limit" ? RECEIVE_LIMIT_REASON : d.reason,
+        code: d.code,
+        receiveCount: d.receiveCount,
+        sentAt: d.deadAt,
+        ...(parsed.ok ? { to: parsed.notification.to, subject: parsed.notification.subject } : {}),
+        body: d.body,
+      };
+    });
   }
   const dlq = (await ctx.stack()).output(STACK_OUTPUTS.deadLetterQueueUrl);
   const listing = await receiveDeadLetters(ctx, dlq, { holdSeconds: 10 });
@@ -87,14 +93,40 @@ export async function dlqShow(
   return EXIT.ok;
 }
 
+/** The local run's redrive: the letters go back on its queue as new messages and leave its list. */
+async function redriveLocal(ctx: CliContext, local: LocalRun, ids: string[] | undefined): Promise<number> {
+  const a = await local.post("/api/dead-letters/redrive", ids ? { ids } : {});
+  if (a.status !== 200) throw localError(a, "POST /api/dead-letters/redrive");
+  const { redriven, missing } = a.body as {
+    redriven: Array<{ messageId: string; newMessageId: string }>;
+    missing: string[];
+  };
+  for (const r of redriven) ctx.stdout.write(`redriven ${r.messageId} → ${r.newMessageId}\n`);
+  if (redriven.length === 0 && missing.length === 0)
+    ctx.stdout.write("The dead-letter list is empty: nothing to redrive.\n");
+  if (missing.length) throw new CliError(EXIT.failed, `Not in the dead-letter list: ${missing.join(", ")}`);
+  return EXIT.ok;
+}
+
+async function purgeLocal(ctx: CliContext, local: LocalRun): Promise<number> {
+  if (!(await confirm(ctx, `Delete every dead letter of the local run at ${local.url}?`, ctx.options.yes))) {
+    ctx.stderr.write("Nothing deleted.\n");
+    return EXIT.usage;
+  }
+  const a = await local.delete("/api/dead-letters");
+  if (a.status !== 200) throw localError(a, "DELETE /api/dead-letters");
+  ctx.stdout.write(`Purged ${(a.body as { purged: number }).purged} dead letter(s) of the local run.\n`);
+  return EXIT.ok;
+}
+
 export async function dlqRedrive(
   ctx: CliContext,
   ids: string[],
   { all = false }: { all?: boolean } = {},
 ): Promise<number> {
-  if (ctx.local) throw notLocal("dlq redrive");
   if (all === ids.length > 0)
     throw usageError("Name the dead letters to redrive (their ids from mm-email dlq list), or pass --all");
+  if (ctx.local) return redriveLocal(ctx, ctx.local, all ? undefined : ids);
   const stack = await ctx.stack();
   const dlq = stack.output(STACK_OUTPUTS.deadLetterQueueUrl);
   const queue = stack.output(STACK_OUTPUTS.notificationQueueUrl);
@@ -127,7 +159,7 @@ export async function dlqRedrive(
 }
 
 export async function dlqPurge(ctx: CliContext): Promise<number> {
-  if (ctx.local) throw notLocal("dlq purge");
+  if (ctx.local) return purgeLocal(ctx, ctx.local);
   const dlq = (await ctx.stack()).output(STACK_OUTPUTS.deadLetterQueueUrl);
   if (!(await confirm(ctx, `Delete every message in the dead-letter queue ${dlq}?`, ctx.options.yes))) {
     ctx.stderr.write("Nothing deleted.\n");

@@ -1,7 +1,8 @@
 /**
  * `settings import FILE` and `settings export`: a chat server's config.json (its EmailSettings,
  * and ServiceSettings.EnableSecurityFixAlert) into SSM, only what changes, after the product's
- * own check; and the stored settings back in config.json's shape, without the password.
+ * own check (with --local, into the local run's settings file); and the stored settings back in
+ * config.json's shape, without the password.
  */
 import { writeFile } from "node:fs/promises";
 import {
@@ -20,10 +21,8 @@ import { loadDeployedSettings } from "../deployed-settings.ts";
 import { CliError, EXIT, printJson, shownValue, table, usageError } from "../output.ts";
 import { confirm } from "../prompt.ts";
 import { PASSWORD } from "./settings.ts";
+import { type ConfigEntry, importLocal, TEXT_IN_CONFIG_JSON } from "./settings-local.ts";
 import { warnOverridden, writeSetting } from "./settings-write.ts";
-
-/** The reference server's config.json keeps SMTPPort as text; every other number and boolean is typed. */
-const TEXT_IN_CONFIG_JSON: ReadonlySet<SettingName> = new Set(["SMTPPort"]);
 
 interface Change {
   setting: SettingName;
@@ -42,10 +41,6 @@ export async function settingsImport(
   file: string,
   { dryRun = false, keyId }: { dryRun?: boolean; keyId?: string } = {},
 ): Promise<number> {
-  if (ctx.local)
-    throw usageError(
-      "settings import works on a deployed stack; the local run reads local-settings.json, which has config.json's shape already",
-    );
   let read: Awaited<ReturnType<ReturnType<typeof fileSettingsStore>["read"]>>;
   try {
     read = await fileSettingsStore({ path: file, optional: false }).read();
@@ -63,9 +58,7 @@ export async function settingsImport(
     ctx.stderr.write(`mm-email: ${error.message}\nNothing was written.\n`);
     return EXIT.failed;
   }
-  const deployed = await loadDeployedSettings(ctx);
-  const storedBy = new Map(deployed.parameters.map((p) => [p.name, p.value]));
-  const changes: Change[] = [];
+  const entries: ConfigEntry[] = [];
   for (const r of read.layer) {
     // The file store names each value `<file> <Section>.<Setting>`: the parameter mirrors that path.
     const section =
@@ -74,7 +67,14 @@ export async function settingsImport(
         : "";
     if (!sectionsOf(r.setting).includes(section)) continue;
     if (r.setting === PASSWORD && r.value === PASSWORD_MASK) continue; // a console's mask, not a password
-    const parameter = parameterNameFor(deployed.root, r.setting, section);
+    entries.push({ setting: r.setting, section, value: r.value });
+  }
+  if (ctx.local) return importLocal(ctx, file, entries, dryRun);
+  const deployed = await loadDeployedSettings(ctx);
+  const storedBy = new Map(deployed.parameters.map((p) => [p.name, p.value]));
+  const changes: Change[] = [];
+  for (const r of entries) {
+    const parameter = parameterNameFor(deployed.root, r.setting, r.section);
     const next = asStored(r.value);
     const stored = storedBy.get(parameter);
     if ((stored ?? "") !== next) changes.push({ setting: r.setting, parameter, stored, next });

@@ -1,18 +1,21 @@
 /**
  * `settings set | unset`: changes to the stored settings, checked by the product's own schema
  * before anything is written; the password only from a prompt or stdin, stored as a SecureString;
- * a warning when a function's environment variable hides the setting.
+ * a warning when a function's environment variable hides the setting. With --local, the local
+ * run's settings file instead (settings-local.ts).
  */
 import { deleteParameter } from "../../lib/aws-ssm/index.ts";
-import { InvalidSettingsError, parameterNameFor, type SettingName } from "../../lib/settings/index.ts";
+import { parameterNameFor, type SettingName } from "../../lib/settings/index.ts";
 import { sectionsOf } from "../../lib/settings/schema.ts";
 import { awsCall } from "../aws.ts";
 import type { CliContext } from "../context.ts";
-import { type DeployedSettings, loadDeployedSettings, resolveLeniently } from "../deployed-settings.ts";
+import { type DeployedSettings, loadDeployedSettings } from "../deployed-settings.ts";
 import { CliError, EXIT, usageError } from "../output.ts";
 import { readSecret } from "../prompt.ts";
+import { checkStoredSetting } from "../setting-check.ts";
 
 import { PASSWORD, settingName } from "./settings.ts";
+import { setLocal, unsetLocal } from "./settings-local.ts";
 
 export function parameterFor(deployed: DeployedSettings, setting: SettingName): string {
   const names = sectionsOf(setting).map((section) => parameterNameFor(deployed.root, setting, section));
@@ -29,11 +32,11 @@ export function checkStoredValue(
   value: unknown,
   parameter: string,
 ): string | undefined {
-  const others = deployed.storedLayer.filter((r) => r.setting !== setting);
-  const mine = value === "" ? [] : [{ setting, value, source: { layer: "ssm" as const, name: parameter } }];
-  const { issues } = resolveLeniently([[...others, ...mine]]);
-  const own = issues.filter((i) => i.setting === setting);
-  return own.length ? new InvalidSettingsError(own).message : undefined;
+  // SSM cannot hold "": it deletes the parameter.
+  return checkStoredSetting(deployed.storedLayer, setting, value === "" ? undefined : value, {
+    layer: "ssm",
+    name: parameter,
+  });
 }
 
 /** The function environment variables that hide a stored setting. */
@@ -88,10 +91,6 @@ export async function settingsSet(
   options: WriteOptions = {},
 ): Promise<number> {
   const setting = settingName(name);
-  if (ctx.local)
-    throw usageError(
-      "settings set works on a deployed stack; the local run reads its settings from local-settings.json (docs/local-run.md)",
-    );
   if (setting === PASSWORD && value !== undefined) {
     throw usageError(
       "The SMTP password is never taken from the command line (it would stay in your shell history): run `mm-email settings set SMTPPassword` and type it, or pipe it on stdin",
@@ -100,6 +99,7 @@ export async function settingsSet(
   if (setting !== PASSWORD && value === undefined)
     throw usageError(`settings set ${setting} needs a VALUE ("" unsets it)`);
   const newValue = value ?? (await readSecret(ctx, "SMTP password (not shown): "));
+  if (ctx.local) return setLocal(ctx, setting, newValue);
   const deployed = await loadDeployedSettings(ctx);
   const parameter = parameterFor(deployed, setting);
   const invalid = checkStoredValue(deployed, setting, newValue, parameter);
@@ -117,10 +117,7 @@ export async function settingsSet(
 
 export async function settingsUnset(ctx: CliContext, name: string): Promise<number> {
   const setting = settingName(name);
-  if (ctx.local)
-    throw usageError(
-      "settings unset works on a deployed stack; the local run reads its settings from local-settings.json",
-    );
+  if (ctx.local) return unsetLocal(ctx, setting);
   const deployed = await loadDeployedSettings(ctx);
   const names = sectionsOf(setting).map((section) => parameterNameFor(deployed.root, setting, section));
   const existing = names.filter((n) => deployed.parameters.some((p) => p.name === n));

@@ -1,9 +1,12 @@
 /**
  * The Queue page's reads: GET /api/queue (the local queue's counts and config, its newest dead
- * letters, the embedded SMTP server's status) and GET /api/dead-letters (the whole list).
+ * letters, the embedded SMTP server's status) and GET /api/dead-letters (the whole list); and the
+ * dead-letter list's changes: POST /api/dead-letters/redrive (`{"ids": [...]}`, or every letter
+ * without ids: back on the queue as new messages) and DELETE /api/dead-letters (a purge).
  */
-import { send } from "../http.ts";
+import { BadRequest, parseJsonObject, readBody, send } from "../http.ts";
 import type { Mailbox } from "../mailbox.ts";
+import { localLogLine } from "../pretty-log.ts";
 import type { LocalQueue } from "../queue.ts";
 import type { Route } from "./route.ts";
 
@@ -14,9 +17,27 @@ const QUEUE_VIEW_BODY_CHARS = 200;
 export interface QueueRoutesDeps {
   queue: LocalQueue;
   mailbox: Mailbox;
+  log: (line: string) => void;
 }
 
-export function queueRoutes({ queue, mailbox }: QueueRoutesDeps): Route[] {
+/** POST /api/dead-letters/redrive: the ids, or undefined for every letter. */
+function parseRedrive(body: string): string[] | undefined {
+  const json = parseJsonObject(body.trim() === "" ? "{}" : body, '{"ids": ["4f6c2a9e-…"]}');
+  for (const field of Object.keys(json)) {
+    if (field !== "ids")
+      throw new BadRequest(`unknown field ${JSON.stringify(field)}: the one field is ids`, field);
+  }
+  const { ids } = json;
+  if (ids === undefined) return undefined;
+  if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === "string" && id !== ""))
+    throw new BadRequest(
+      "ids must be a non-empty list of dead-letter message ids (leave it out for all)",
+      "ids",
+    );
+  return ids as string[];
+}
+
+export function queueRoutes({ queue, mailbox, log }: QueueRoutesDeps): Route[] {
   return [
     {
       method: "GET",
@@ -41,5 +62,24 @@ export function queueRoutes({ queue, mailbox }: QueueRoutesDeps): Route[] {
       },
     },
     { method: "GET", path: "/api/dead-letters", handle: ({ res }) => send(res, 200, queue.deadLetters) },
+    {
+      method: "POST",
+      path: "/api/dead-letters/redrive",
+      async handle({ req, res }) {
+        const result = queue.redriveDeadLetters(parseRedrive(await readBody(req)));
+        for (const r of result.redriven)
+          log(localLogLine("local-queue", `REDRIVEN ${r.messageId} as ${r.newMessageId}`));
+        return send(res, 200, result);
+      },
+    },
+    {
+      method: "DELETE",
+      path: "/api/dead-letters",
+      handle({ res }) {
+        const purged = queue.purgeDeadLetters();
+        log(localLogLine("local-queue", `PURGED ${purged} dead letter(s)`));
+        return send(res, 200, { purged });
+      },
+    },
   ];
 }

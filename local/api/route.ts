@@ -15,7 +15,7 @@ export interface RouteRequest {
 }
 
 export interface Route {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PUT" | "DELETE";
   /** The exact path, or a RegExp the whole path must match. */
   path: string | RegExp;
   handle(request: RouteRequest): unknown;

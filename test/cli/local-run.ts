@@ -3,8 +3,8 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
-import { type CliContext, createContext } from "../../cli/context.ts";
-import { type LocalProduct, startLocalProduct } from "../../local/product.ts";
+import { type CliContext, createContext, type GlobalOptions } from "../../cli/context.ts";
+import { type LocalProduct, type LocalProductOptions, startLocalProduct } from "../../local/product.ts";
 import { type Captured, capture } from "./fixture.ts";
 
 export function localRuns() {
@@ -12,21 +12,24 @@ export function localRuns() {
   afterEach(async () => {
     await Promise.all(started.splice(0).map((p) => p.stop()));
   });
-  return async () => {
+  return async (options: Partial<LocalProductOptions> = {}) => {
     const dir = await mkdtemp(join(tmpdir(), "mm-email-cli-local-"));
+    const settingsFile = join(dir, "local-settings.json");
     const product = await startLocalProduct({
       env: {},
-      settingsFile: join(dir, "local-settings.json"),
+      settingsFile,
       visibilityTimeoutMs: 1000,
       delayScale: 0.001,
       log: () => {},
+      ...options,
     });
     started.push(product);
     return {
       product,
-      cli(stdinText = ""): Captured & { ctx: CliContext } {
+      settingsFile,
+      cli(stdinText = "", globals: GlobalOptions = {}): Captured & { ctx: CliContext } {
         const c = capture(stdinText);
-        return { ...c, ctx: createContext(c.streams, { local: product.url }, {}) };
+        return { ...c, ctx: createContext(c.streams, { local: product.url, ...globals }, {}) };
       },
     };
   };

@@ -175,14 +175,54 @@ describe("dlq", () => {
     expect(attrs.Attributes?.ApproximateNumberOfMessages).toBe("0");
   });
 
-  it("against the local run: list; redrive and purge are refused (no route)", async () => {
-    const local = await startLocal();
+  it("against the local run: list, redrive (then the mail is captured), purge with --yes only", async () => {
+    const local = await startLocal({ maxReceiveCount: 2 });
+    const empty = local.cli();
+    expect(await dlqList(empty.ctx, { json: true })).toBe(0);
+    expect(JSON.parse(empty.out())).toEqual([]);
+    const none = local.cli();
+    expect(await dlqRedrive(none.ctx, [], { all: true })).toBe(0);
+    expect(none.out()).toContain("nothing to redrive");
+
+    // An outage of the embedded server until the receive limit moves both to the dead-letter list.
+    local.product.mailbox.setLimits({ down: true });
+    for (const subject of ["Held back", "Thrown away"])
+      local.product.queue.send(JSON.stringify({ to: "you@example.com", subject, text: "x" }));
+    await local.product.queue.drain(15_000);
+    local.product.mailbox.setLimits({ down: false });
+
     const list = local.cli();
     expect(await dlqList(list.ctx, { json: true })).toBe(0);
-    expect(JSON.parse(list.out())).toEqual([]);
-    const r = local.cli();
-    expect(await runCommand(r.ctx, () => dlqRedrive(r.ctx, [], { all: true }))).toBe(2);
-    expect(r.err()).toContain("not available against the local run");
+    const letters = JSON.parse(list.out()) as Array<{ messageId: string; subject: string; by: string }>;
+    expect(letters.map((l) => l.subject).sort()).toEqual(["Held back", "Thrown away"]);
+    expect(letters.every((l) => l.by === "receive-limit")).toBe(true);
+    const held = letters.find((l) => l.subject === "Held back")?.messageId as string;
+
+    const usage = local.cli();
+    expect(await runCommand(usage.ctx, () => dlqRedrive(usage.ctx, []))).toBe(2);
+    const missing = local.cli();
+    expect(await runCommand(missing.ctx, () => dlqRedrive(missing.ctx, ["nope"]))).toBe(1);
+    expect(missing.err()).toContain("Not in the dead-letter list: nope");
+
+    const redrive = local.cli();
+    expect(await dlqRedrive(redrive.ctx, [held])).toBe(0);
+    expect(redrive.out()).toMatch(new RegExp(`redriven ${held} → \\S+`));
+    await local.product.queue.drain(15_000);
+    expect(local.product.mailbox.messages.map((m) => m.subject)).toEqual(["Held back"]);
+    const left = local.cli();
+    await dlqList(left.ctx, { json: true });
+    expect(JSON.parse(left.out()).map((l: { subject: string }) => l.subject)).toEqual(["Thrown away"]);
+
+    const refused = local.cli();
+    expect(await runCommand(refused.ctx, () => dlqPurge(refused.ctx))).toBe(2);
+    expect(refused.err()).toContain("pass --yes");
+    expect(local.product.queue.deadLetters).toHaveLength(1);
+    const purge = local.cli("", { yes: true });
+    expect(await dlqPurge(purge.ctx)).toBe(0);
+    expect(purge.out()).toContain("Purged 1 dead letter(s)");
+    const after = local.cli();
+    await dlqList(after.ctx, { json: true });
+    expect(JSON.parse(after.out())).toEqual([]);
   });
 });
 
