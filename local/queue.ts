@@ -1,5 +1,6 @@
 /**
- * An in-process stand-in for the notification queue and its event source mapping, with the SQS
+ * An in-process stand-in for the notification queue and its event source mapping (one file: the
+ * state machine over the queued records; the reason is at the end of this comment), with the SQS
  * semantics send-notification depends on:
  *
  * - Each receive makes a record invisible for the visibility timeout, counts a receive
