@@ -22,7 +22,12 @@ export interface Status {
   queue: { visible: number; inFlight: number; delayed: number; oldestAgeSeconds: number | "unknown" };
   deadLetterQueue: { depth: number };
   alarmsInAlarm: Array<{ name: string; reason?: string }> | "unknown";
-  securityAlerts: { lastSentMarkerAt: string | "unknown"; checkFunctionLastModified: string | "unknown" };
+  securityAlerts: {
+    /** The alert check's last run, from its Lambda metrics: when, and whether it failed. */
+    lastRun: { at: string; result: "ok" | "failed" } | "none in 7 days" | "unknown";
+    lastSentMarkerAt: string | "unknown";
+    checkFunctionLastModified: string | "unknown";
+  };
   limits: {
     poolSize: number | "unknown";
     sendRatePerSecond: number | "unlimited" | "unknown";
@@ -134,7 +139,44 @@ async function lastAlertCheck(ctx: CliContext): Promise<Status["securityAlerts"]
     // unknown: not allowed to read them, say so
   }
   const fn = await stack.functionConfig("security-alert-check").catch(() => undefined);
-  return { lastSentMarkerAt, checkFunctionLastModified: fn?.lastModified ?? "unknown" };
+  const physical = stack.functionName("security-alert-check");
+  return {
+    lastRun: physical ? await lastRun(ctx, physical) : "unknown",
+    lastSentMarkerAt,
+    checkFunctionLastModified: fn?.lastModified ?? "unknown",
+  };
+}
+
+/**
+ * The function's last run from its CloudWatch metrics (AWS/Lambda Invocations and Errors, hourly
+ * over a week): the newest hour with an invocation, failed when that hour has errors. A run fails
+ * when a bulletin could not be sent or the run was capped (docs/functions.md).
+ */
+async function lastRun(ctx: CliContext, functionName: string): Promise<Status["securityAlerts"]["lastRun"]> {
+  const now = Date.now();
+  const sums = async (metric: "Invocations" | "Errors") => {
+    const out = await ctx.aws().cloudWatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: "AWS/Lambda",
+        MetricName: metric,
+        Dimensions: [{ Name: "FunctionName", Value: functionName }],
+        StartTime: new Date(now - 7 * 24 * 3600_000),
+        EndTime: new Date(now),
+        Period: 3600,
+        Statistics: ["Sum"],
+      }),
+    );
+    return new Map((out.Datapoints ?? []).map((d) => [d.Timestamp?.getTime() ?? 0, d.Sum ?? 0]));
+  };
+  try {
+    const [invocations, errors] = await Promise.all([sums("Invocations"), sums("Errors")]);
+    const hours = [...invocations].filter(([, n]) => n > 0).map(([t]) => t);
+    if (hours.length === 0) return "none in 7 days";
+    const newest = Math.max(...hours);
+    return { at: new Date(newest).toISOString(), result: (errors.get(newest) ?? 0) > 0 ? "failed" : "ok" };
+  } catch {
+    return "unknown";
+  }
 }
 
 async function limits(ctx: CliContext): Promise<Status["limits"]> {
@@ -200,7 +242,7 @@ async function localStatus(ctx: CliContext): Promise<Status & { smtp?: unknown }
     },
     deadLetterQueue: { depth: b.queue.deadLettered },
     alarmsInAlarm: "unknown",
-    securityAlerts: { lastSentMarkerAt: "unknown", checkFunctionLastModified: "unknown" },
+    securityAlerts: { lastRun: "unknown", lastSentMarkerAt: "unknown", checkFunctionLastModified: "unknown" },
     limits: { poolSize: "unknown", sendRatePerSecond: "unknown", maxConcurrency: b.config.maxConcurrency },
     smtp: b.smtp,
   };
@@ -231,7 +273,7 @@ export async function status(ctx: CliContext, { json = false }: { json?: boolean
         ["Alarms", alarms],
         [
           "Security alerts",
-          `last bulletin mailed: ${s.securityAlerts.lastSentMarkerAt}; check function updated: ${s.securityAlerts.checkFunctionLastModified}`,
+          `last check: ${typeof s.securityAlerts.lastRun === "string" ? s.securityAlerts.lastRun : `${s.securityAlerts.lastRun.at} (${s.securityAlerts.lastRun.result})`}; last bulletin mailed: ${s.securityAlerts.lastSentMarkerAt}; check function updated: ${s.securityAlerts.checkFunctionLastModified}`,
         ],
         [
           "Provider limits",

@@ -1,5 +1,10 @@
 import { execFile, spawnSync } from "node:child_process";
-import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  CloudWatchClient,
+  PutMetricAlarmCommand,
+  PutMetricDataCommand,
+  SetAlarmStateCommand,
+} from "@aws-sdk/client-cloudwatch";
 import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
@@ -256,14 +261,33 @@ describe("status", () => {
       new SetAlarmStateCommand({ AlarmName: alarm, StateValue: "ALARM", StateReason: "1 dead letter" }),
     );
     await stack.ssm.put("SecurityAlerts/Sent/MMSA-1", JSON.stringify({ state: "sent" }));
-
+    // The alert check's last run, as Lambda reports it: one invocation an hour ago, one error in it.
     const { ctx, out } = stack.cli();
+    const alertFunction = (await ctx.stack()).functionName("security-alert-check") ?? "";
+    const hourAgo = new Date(Math.floor((Date.now() - 3600_000) / 3600_000) * 3600_000 + 60_000);
+    await cw.send(
+      new PutMetricDataCommand({
+        Namespace: "AWS/Lambda",
+        MetricData: ["Invocations", "Errors"].map((MetricName) => ({
+          MetricName,
+          Dimensions: [{ Name: "FunctionName", Value: alertFunction }],
+          Timestamp: hourAgo,
+          Value: 1,
+          Unit: "Count",
+        })),
+      }),
+    );
+
     expect(await status(ctx, { json: true })).toBe(1); // an alarm is in ALARM
     const s = JSON.parse(out());
     expect(s.queue).toMatchObject({ visible: 1, inFlight: 1, oldestAgeSeconds: "unknown" });
     expect(s.deadLetterQueue).toEqual({ depth: 1 });
     expect(s.alarmsInAlarm).toEqual([{ name: alarm, reason: "1 dead letter" }]);
     expect(s.securityAlerts.lastSentMarkerAt).toMatch(/^\d{4}-/);
+    expect(s.securityAlerts.lastRun).toMatchObject({
+      at: expect.stringMatching(/^\d{4}-/),
+      result: "failed",
+    });
     expect(s.securityAlerts.checkFunctionLastModified).not.toBe("unknown");
     expect(s.limits).toEqual({ poolSize: 2, sendRatePerSecond: 0.5, maxConcurrency: 3 });
     const text = stack.cli();
