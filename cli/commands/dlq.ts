@@ -6,6 +6,7 @@
 import { DeleteMessageCommand, PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { STACK_OUTPUTS } from "../../infra/outputs.ts";
 import { parseNotificationBody } from "../../lib/notifications/index.ts";
+import type { DeadLetterEntry } from "../../local/dead-letter-list.ts";
 import { awsCall } from "../aws.ts";
 import type { CliContext } from "../context.ts";
 import { type DeadLetter, RECEIVE_LIMIT_REASON, receiveDeadLetters } from "../dead-letters.ts";
@@ -13,15 +14,7 @@ import { type LocalRun, localError } from "../local.ts";
 import { CliError, EXIT, printJson, table, usageError } from "../output.ts";
 import { confirm } from "../prompt.ts";
 
-interface LocalDeadLetter {
-  messageId: string;
-  body: string;
-  receiveCount: number;
-  reason: string;
-  code: string;
-  by: "function" | "receive-limit";
-  deadAt: string;
-}
+type LocalDeadLetter = DeadLetterEntry;
 
 const publicLetter = ({ receiptHandle: _, ...rest }: DeadLetter) => rest;
 

@@ -9,7 +9,6 @@ import {
   type MetricAlarm,
 } from "@aws-sdk/client-cloudwatch";
 import { ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
-import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { readVariable } from "../../functions/environment.ts";
 import { STACK_OUTPUTS } from "../../infra/outputs.ts";
 import { SENT_MARKER_FOLDERS } from "../../lib/security-alerts/index.ts";
@@ -17,6 +16,7 @@ import { awsCall } from "../aws.ts";
 import type { CliContext } from "../context.ts";
 import { localError } from "../local.ts";
 import { EXIT, printJson, table } from "../output.ts";
+import { queueDepth } from "../queue-depth.ts";
 
 export interface Status {
   queue: { visible: number; inFlight: number; delayed: number; oldestAgeSeconds: number | "unknown" };
@@ -35,25 +35,8 @@ export interface Status {
   };
 }
 
-async function queueCounts(ctx: CliContext, url: string) {
-  const out = await awsCall(`read the attributes of queue ${url}`, () =>
-    ctx.aws().sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: [
-          "ApproximateNumberOfMessages",
-          "ApproximateNumberOfMessagesNotVisible",
-          "ApproximateNumberOfMessagesDelayed",
-        ],
-      }),
-    ),
-  );
-  const a = out.Attributes ?? {};
-  return {
-    visible: Number(a.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
-    delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
-  };
+function queueCounts(ctx: CliContext, url: string) {
+  return awsCall(`read the attributes of queue ${url}`, () => queueDepth(ctx.aws().sqs, url));
 }
 
 /** CloudWatch's newest ApproximateAgeOfOldestMessage of the last 15 minutes, or unknown. */
