@@ -13,11 +13,13 @@ import {
   resolveEmailSettings,
   SETTING_NAMES,
   type SettingName,
+  type SettingSource,
   SettingsLoadError,
 } from "../../lib/settings/index.ts";
 import { sectionsOf } from "../../lib/settings/schema.ts";
 import type { CliContext } from "../context.ts";
 import { loadDeployedSettings } from "../deployed-settings.ts";
+import { localError } from "../local.ts";
 import { CliError, EXIT, printJson, shownValue, table, usageError } from "../output.ts";
 import { confirm } from "../prompt.ts";
 import { PASSWORD } from "./settings.ts";
@@ -112,12 +114,26 @@ export async function settingsImport(
 }
 
 export async function settingsExport(ctx: CliContext, { output }: { output?: string } = {}): Promise<number> {
-  if (ctx.local)
-    throw usageError(
-      "settings export works on a deployed stack; the local run's settings are local-settings.json",
-    );
-  const deployed = await loadDeployedSettings(ctx);
   const sections: Record<string, Record<string, unknown>> = { EmailSettings: {} };
+  if (ctx.local) {
+    // What the local run's settings file holds: the values whose source is the file, in the
+    // section the file holds them in (its source names `<path> <Section>.<Setting>`).
+    const answer = await ctx.local.get("/api/settings");
+    const settings = (answer.body as { settings?: Record<string, { value: unknown; source: SettingSource }> })
+      .settings;
+    if (answer.status !== 200 || !settings) throw localError(answer, `GET ${ctx.local.url}/api/settings`);
+    for (const setting of SETTING_NAMES) {
+      const entry = settings[setting];
+      if (setting === PASSWORD || entry?.source.layer !== "file") continue;
+      const section = /\s(\w+)\.\w+$/.exec(entry.source.name)?.[1] ?? "EmailSettings";
+      sections[section] ??= {};
+      (sections[section] as Record<string, unknown>)[setting] = TEXT_IN_CONFIG_JSON.has(setting)
+        ? String(entry.value)
+        : entry.value;
+    }
+    return writeExport(ctx, sections, output);
+  }
+  const deployed = await loadDeployedSettings(ctx);
   for (const setting of SETTING_NAMES) {
     if (setting === PASSWORD) continue;
     for (const r of deployed.storedLayer.filter((x) => x.setting === setting)) {
@@ -136,6 +152,15 @@ export async function settingsExport(ctx: CliContext, { output }: { output?: str
       (sections[section] as Record<string, unknown>)[setting] = value;
     }
   }
+  return writeExport(ctx, sections, output);
+}
+
+/** The export on stdout, or in a file. */
+async function writeExport(
+  ctx: CliContext,
+  sections: Record<string, Record<string, unknown>>,
+  output: string | undefined,
+): Promise<number> {
   if (output) {
     await writeFile(output, `${JSON.stringify(sections, null, 2)}\n`).catch((error: Error) => {
       throw new CliError(EXIT.usage, `Could not write ${output}: ${error.message}`);

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { settingsGet, settingsShow } from "../../cli/commands/settings.ts";
-import { settingsImport } from "../../cli/commands/settings-file.ts";
+import { settingsExport, settingsImport } from "../../cli/commands/settings-file.ts";
 import { settingsSet, settingsUnset } from "../../cli/commands/settings-write.ts";
 import { runCommand } from "../../cli/context.ts";
 import { PASSWORD_MASK } from "../../lib/settings/index.ts";
@@ -136,5 +136,30 @@ describe("settings import with --local", () => {
     expect(again.out()).toContain("Nothing to change");
     for (const text of [dry.out(), dry.err(), real.out(), real.err(), again.out(), again.err()])
       expect(text).not.toContain(SECRET);
+  });
+});
+
+describe("settings export with --local", () => {
+  it("writes what the local settings file holds in config.json's shape, without the password", async () => {
+    const local = await startLocal();
+    await writeFile(
+      local.settingsFile,
+      JSON.stringify({
+        EmailSettings: {
+          SMTPServer: "smtp.example.com",
+          SMTPPort: "587",
+          SMTPPassword: SECRET,
+          FeedbackName: "Chat",
+        },
+        ServiceSettings: { EnableSecurityFixAlert: false },
+      }),
+    );
+    const exported = local.cli();
+    expect(await runCommand(exported.ctx, () => settingsExport(exported.ctx))).toBe(0);
+    expect(JSON.parse(exported.out())).toEqual({
+      EmailSettings: { SMTPServer: "smtp.example.com", SMTPPort: "587", FeedbackName: "Chat" },
+      ServiceSettings: { EnableSecurityFixAlert: false },
+    });
+    expect(exported.out() + exported.err()).not.toContain(SECRET);
   });
 });
