@@ -3,18 +3,9 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
 import { regionalEndpoint, serviceEndpoint } from "../../../lib/aws/endpoints.ts";
+import { REGION_OF_EACH_PARTITION } from "../../helpers/partitions.ts";
 
-/** A region of every partition: aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc. */
-const REGIONS = [
-  "eu-west-1",
-  "cn-north-1",
-  "us-gov-west-1",
-  "us-iso-east-1",
-  "us-isob-east-1",
-  "eu-isoe-west-1",
-  "us-isof-south-1",
-  "eusc-de-east-1",
-];
+const REGIONS = REGION_OF_EACH_PARTITION;
 const VARIANTS = [
   { fips: false, dualStack: false },
   { fips: true, dualStack: false },

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { regionalEndpoint } from "../../../lib/aws/endpoints.ts";
 import { signRequest } from "../../../lib/aws/signer.ts";
 import { liteSsmApi, ssmEndpoint } from "../../../lib/aws-ssm/index.ts";
+import { REGION_OF_EACH_PARTITION } from "../../helpers/partitions.ts";
 import { startSilentServer } from "../../helpers/smtp-server.ts";
 
 /** The SDK signer wants a Sha256 constructor; node:crypto makes one (HMAC when given a key). */
@@ -31,15 +32,9 @@ describe("signRequest", () => {
     ["with a session token", "IQoJb3JpZ2luX2VjEXAMPLE", "eu-west-1"],
     ["without a session token", undefined, "eu-west-1"],
     // A region of every other partition, at its FIPS endpoint.
-    ...[
-      "cn-north-1",
-      "us-gov-west-1",
-      "us-iso-east-1",
-      "us-isob-east-1",
-      "eu-isoe-west-1",
-      "us-isof-south-1",
-      "eusc-de-east-1",
-    ].map((region): [string, string, string] => [`in ${region}`, "IQoJb3JpZ2luX2VjEXAMPLE", region]),
+    ...REGION_OF_EACH_PARTITION.filter((region) => region !== "eu-west-1").map(
+      (region): [string, string, string] => [`in ${region}`, "IQoJb3JpZ2luX2VjEXAMPLE", region],
+    ),
   ];
   it.each(cases)("matches the AWS SDK's SigV4 signer (%s)", async (_name, sessionToken, region) => {
     const host = regionalEndpoint("ssm", region, { fips: region !== "eu-west-1" }).host;
