@@ -78,7 +78,10 @@ Exit codes: 0 ok, 1 the thing checked failed, 2 usage error, 3 AWS or network er
     .description(
       'Store one setting in SSM (--local: the local settings file), checked first ("" deletes it; the password is read from a prompt or stdin)',
     )
-    .option("--key-id <key>", "KMS key for the SMTPPassword SecureString (default: aws/ssm)")
+    .option(
+      "--key-id <key>",
+      "KMS key for the SMTPPassword SecureString (default: the key it has, else aws/ssm)",
+    )
     .addHelpText(
       "after",
       examples(
@@ -111,7 +114,10 @@ Exit codes: 0 ok, 1 the thing checked failed, 2 usage error, 3 AWS or network er
       "Store the EmailSettings of a chat server's config.json in SSM (--local: the settings file): shows the changes, writes only those",
     )
     .option("--dry-run", "show the changes, write nothing")
-    .option("--key-id <key>", "KMS key for the SMTPPassword SecureString (default: aws/ssm)")
+    .option(
+      "--key-id <key>",
+      "KMS key for the SMTPPassword SecureString (default: the key it has, else aws/ssm)",
+    )
     .addHelpText(
       "after",
       examples(

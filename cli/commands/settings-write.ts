@@ -4,7 +4,7 @@
  * a warning when a function's environment variable hides the setting. With --local, the local
  * run's settings file instead (settings-local.ts).
  */
-import { deleteParameter } from "../../lib/aws-ssm/index.ts";
+import { deleteParameter, secureStringKeyId } from "../../lib/aws-ssm/index.ts";
 import { parameterNameFor, type SettingName } from "../../lib/settings/index.ts";
 import { sectionsOf } from "../../lib/settings/schema.ts";
 import { awsCall } from "../aws.ts";
@@ -55,7 +55,7 @@ export function warnOverridden(ctx: CliContext, deployed: DeployedSettings, sett
 }
 
 export interface WriteOptions {
-  /** A KMS key for the password's SecureString; default the account's aws/ssm key. */
+  /** A KMS key for the password's SecureString; default the key it already has, else aws/ssm. */
   keyId?: string;
 }
 
@@ -73,13 +73,18 @@ export async function writeSetting(
     return;
   }
   const secure = setting === PASSWORD;
+  // The password keeps the key the stack gave it (passwordKmsKeyArn), unless --key-id says another.
+  const key = secure
+    ? (keyId ??
+      (await awsCall(`describe SSM parameter ${parameter}`, () => secureStringKeyId(api, parameter))))
+    : undefined;
   await awsCall(`write SSM parameter ${parameter}`, () =>
     api.call("PutParameter", {
       Name: parameter,
       Value: value,
       Type: secure ? "SecureString" : "String",
       Overwrite: true,
-      ...(secure && keyId ? { KeyId: keyId } : {}),
+      ...(key ? { KeyId: key } : {}),
     }),
   );
 }

@@ -8,7 +8,8 @@ export type SsmOperation =
   | "GetParameters"
   | "GetParameter"
   | "PutParameter"
-  | "DeleteParameter";
+  | "DeleteParameter"
+  | "DescribeParameters";
 
 export interface SsmApi {
   call<T = Record<string, unknown>>(operation: SsmOperation, input: Record<string, unknown>): Promise<T>;

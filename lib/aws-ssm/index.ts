@@ -6,6 +6,7 @@ export {
   getParametersByPath,
   getParameterValue,
   type StoredParameter,
+  secureStringKeyId,
   TooManyParametersError,
 } from "./reads.ts";
 export { createParameter, deleteParameter, putParameter } from "./writes.ts";

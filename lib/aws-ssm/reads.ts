@@ -67,3 +67,18 @@ export async function getParameterValue(api: SsmApi, name: string): Promise<stri
     throw error;
   }
 }
+
+/**
+ * The KMS key a SecureString parameter is encrypted with (its ARN or alias), or undefined when it
+ * does not exist or uses the account's default `alias/aws/ssm`: a rewrite keeps the key it had.
+ */
+export async function secureStringKeyId(api: SsmApi, name: string): Promise<string | undefined> {
+  const out = await api.call<{ Parameters?: Array<{ KeyId?: string; Type?: string }> }>(
+    "DescribeParameters",
+    {
+      ParameterFilters: [{ Key: "Name", Option: "Equals", Values: [name] }],
+    },
+  );
+  const keyId = out.Parameters?.[0]?.KeyId;
+  return keyId && keyId !== "alias/aws/ssm" ? keyId : undefined;
+}

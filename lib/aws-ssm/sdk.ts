@@ -27,6 +27,7 @@ export function sdkSsmApiFrom(
     GetParameter: ssm.GetParameterCommand,
     PutParameter: ssm.PutParameterCommand,
     DeleteParameter: ssm.DeleteParameterCommand,
+    DescribeParameters: ssm.DescribeParametersCommand,
   } as never;
   return {
     call: async (operation, input) => client.send(new commands[operation](input as never) as never) as never,

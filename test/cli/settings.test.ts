@@ -1,4 +1,4 @@
-import { GetParameterCommand } from "@aws-sdk/client-ssm";
+import { DescribeParametersCommand, GetParameterCommand, PutParameterCommand } from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
 import { settingsGet, settingsShow, settingsValidate } from "../../cli/commands/settings.ts";
 import { settingsSet, settingsUnset } from "../../cli/commands/settings-write.ts";
@@ -114,6 +114,31 @@ describe("settings set / unset", () => {
       expect(text).not.toContain(SECRET);
     }
     expect(JSON.parse(show.out()).settings.SMTPPassword.value).toBe(PASSWORD_MASK);
+  });
+
+  it("keeps the KMS key the password parameter already has (the stack's passwordKmsKeyArn)", async () => {
+    const stack = await deployedStack();
+    const name = `${stack.ssm.root}/EmailSettings/SMTPPassword`;
+    const key = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+    await stack.ssm.client.send(
+      new PutParameterCommand({
+        Name: name,
+        Value: "old-secret",
+        Type: "SecureString",
+        KeyId: key,
+        Overwrite: true,
+      }),
+    );
+    const piped = stack.cli(`${SECRET}\n`);
+    expect(await settingsSet(piped.ctx, "SMTPPassword", undefined)).toBe(0);
+    const described = await stack.ssm.client.send(
+      new DescribeParametersCommand({
+        ParameterFilters: [{ Key: "Name", Option: "Equals", Values: [name] }],
+      }),
+    );
+    expect(described.Parameters?.[0]).toMatchObject({ Type: "SecureString", KeyId: key });
+    const stored = await stack.ssm.client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    expect(stored.Parameter?.Value).toBe(SECRET);
   });
 
   it("warns that a value hidden by the function's environment has no effect, naming the variable", async () => {
