@@ -5,9 +5,10 @@
  *
  * then used to send messages, probed while idle, and closed: this file is the session's life
  * cycle (one file, a little over 250 lines: opening, each transaction, the probe and the ending
- * share the session's state, and read best together). DNS, TCP and implicit TLS are done in connection.ts so each stage is timed and named;
- * the SMTP dialogue itself (greeting, EHLO, STARTTLS, AUTH, MAIL/RCPT/DATA) is nodemailer's
- * SMTPConnection, handed the open socket (dialogue.ts). SMTPServerTimeout bounds each operation
+ * share the session's state, and read best together). DNS, TCP and implicit TLS are done in
+ * connection.ts so each stage is timed and named; the SMTP dialogue itself (greeting, EHLO,
+ * STARTTLS, AUTH, MAIL/RCPT/DATA) is nodemailer's SMTPConnection, handed the open socket
+ * (dialogue.ts). SMTPServerTimeout bounds each operation
  * (opening the session, sending one message): every stage gets what is left of it, and a guard a
  * little past it ends the exchange however the server behaves (stages.ts).
  */
