@@ -61,6 +61,9 @@ export function addFunctionEnvironment(fn: lambda.Function, variables: FunctionE
   for (const [key, value] of Object.entries(definedVariables(variables))) fn.addEnvironment(key, value);
 }
 
+/** The functions' memory unless a prop says otherwise: see EmailFunctionProps.memorySize. */
+export const DEFAULT_MEMORY_MB = 512;
+
 export interface EmailFunctionProps {
   /** Which function: its code is functions/<name>.ts, and its ids derive from the name. */
   readonly name: FunctionName;
@@ -82,9 +85,11 @@ export interface EmailFunctionProps {
   readonly timeout: Duration;
 
   /**
-   * Memory, in MiB (also the CPU share).
+   * Memory, in MiB, which is also the CPU share (one vCPU at 1,769 MB).
    *
-   * @default 256
+   * @default 512: the cheapest size at which each function's first invocation stays under one
+   * second (at 256 MB, about 0.15 of a CPU, it took 1.1 to 1.8 s), and 1,000 notifications cost
+   * the same at every size, the work being CPU-bound (BENCHMARKS.md, "At Lambda's CPU share").
    */
   readonly memorySize?: number;
 
@@ -148,7 +153,7 @@ export class EmailFunction {
       handler: LAMBDA_HANDLER,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 256,
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FunctionName } from "../../functions/create-function.ts";
 import type { BenchBundles } from "./bundles.ts";
+import type { CpuLimit } from "./cpu-share.ts";
 import type { BenchWorld } from "./fixtures.ts";
 import { startLatencyProxy } from "./latency-proxy.ts";
 import { interleaved, median } from "./stats.ts";
@@ -31,20 +32,19 @@ export function runChild(
   eventFile: string,
   env: Record<string, string>,
   nodeArgs: string[] = [],
+  limit?: CpuLimit,
 ): Promise<ChildResult> {
+  const [command, args] = limit
+    ? limit.wrap(process.execPath, [...nodeArgs, CHILD, bundle, eventFile])
+    : [process.execPath, [...nodeArgs, CHILD, bundle, eventFile]];
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    execFile(
-      process.execPath,
-      [...nodeArgs, CHILD, bundle, eventFile],
-      { env, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const wallMs = performance.now() - started;
-        if (error) return reject(new Error(`child failed: ${error.message}\n${stderr}`));
-        const last = stdout.trim().split("\n").pop() ?? "{}";
-        resolve({ ...(JSON.parse(last) as Omit<ChildResult, "wallMs">), wallMs });
-      },
-    );
+    execFile(command, args, { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      const wallMs = performance.now() - started;
+      if (error) return reject(new Error(`child failed: ${error.message}\n${stderr}`));
+      const last = stdout.trim().split("\n").pop() ?? "{}";
+      resolve({ ...(JSON.parse(last) as Omit<ChildResult, "wallMs">), wallMs });
+    });
   });
 }
 
@@ -60,7 +60,7 @@ export const testEndpointEvent = (body: unknown = { to: "admin@bench.example" })
 });
 
 /** The first invocation each function serves, and a check that it did the real work. */
-function invocationFor(name: FunctionName | "empty", world: BenchWorld, dir: string) {
+export function invocationFor(name: FunctionName | "empty", world: BenchWorld, dir: string) {
   const file = join(dir, `${name}-${++seq}.json`);
   const env = { ...world.env };
   switch (name) {

@@ -12,6 +12,7 @@ import { htmlToText } from "../../lib/smtp/index.ts";
 import { freePort } from "../helpers/ports.ts";
 import { startSilentServer } from "../helpers/smtp-server.ts";
 import type { BenchBundles } from "./bundles.ts";
+import type { CpuLimit } from "./cpu-share.ts";
 import type { BenchWorld } from "./fixtures.ts";
 import { median } from "./stats.ts";
 
@@ -83,23 +84,22 @@ export async function warmSend(world: BenchWorld, rounds = 300) {
  */
 export const LAMBDA_128_HEAP = ["--max-semi-space-size=4", "--max-old-space-size=100"];
 
-function batchChild(
+export function batchChild(
   bundle: string,
   invocations: number,
   batch: number,
   env: Record<string, string>,
   nodeArgs: string[] = [],
+  limit?: CpuLimit,
 ) {
   const child = fileURLToPath(new URL("batch-child.mjs", import.meta.url));
+  const args = [...nodeArgs, child, bundle, String(invocations), String(batch)];
+  const [command, argv] = limit ? limit.wrap(process.execPath, args) : [process.execPath, args];
   return new Promise<{ ms: number; maxRssKb: number; failures: number }>((resolve, reject) => {
-    const p = execFile(
-      process.execPath,
-      [...nodeArgs, child, bundle, String(invocations), String(batch)],
-      { env, timeout: 600_000 },
-      (e, out, err) =>
-        e
-          ? reject(new Error(`${e.message}\n${err}`))
-          : resolve(JSON.parse(out.trim().split("\n").pop() ?? "{}")),
+    const p = execFile(command, argv, { env, timeout: 600_000 }, (e, out, err) =>
+      e
+        ? reject(new Error(`${e.message}\n${err}`))
+        : resolve(JSON.parse(out.trim().split("\n").pop() ?? "{}")),
     );
     p.stdin?.end(JSON.stringify(MESSAGE));
   });

@@ -1,5 +1,5 @@
 /** BENCHMARKS.md: the table of the last run, how it was measured, and what did not work. */
-export function report(table: string, machine: string, rounds: number): string {
+export function report(table: string, machine: string, rounds: number, sizesTable = ""): string {
   return `# Benchmarks
 
 Written by \`npm run bench\` (\`test/bench/run.ts\`); last run on ${machine}. Every figure is a
@@ -12,7 +12,23 @@ sides, half the round trip each way, one round trip for the connection) in front
 SMTP (\`BENCH_RTT_MS\`, default \`0,20\`).
 
 ${table}
+${
+  sizesTable
+    ? `
+## At Lambda's CPU share (BENCH_LAMBDA_SIZES=1)
 
+Lambda gives a function CPU in proportion to its memory, one vCPU at 1,769 MB. Each function's
+process (only it; the servers stay unlimited) ran in a cgroup with that share of one CPU
+(\`test/bench/cpu-share.ts\`): its first invocation, as above, and for send-notification a
+10-record batch in a warm container (the mean of six, the first including the settings load and
+the SMTP connection), priced at Lambda's arm64 rate ($0.0000133334 a GB-second, $0.20 a million
+requests, us-east-1). **default**: the cheapest size whose first invocation is under one
+second, which the stack deploys (\`infra/constructs/email-function.ts\`).
+
+${sizesTable}
+`
+    : ""
+}
 ## How each figure is measured
 
 1. **Cold start.** The stack's three functions are bundled by the function CDK's bundling calls

@@ -7,7 +7,9 @@ import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { buildBundles } from "./bundles.ts";
 import { measureColdStarts } from "./cold-start.ts";
+import { available as cgroupsAvailable } from "./cpu-share.ts";
 import { startWorld } from "./fixtures.ts";
+import { lambdaSizesTable, measureLambdaSizes } from "./lambda-sizes.ts";
 import { otherPeakMemory, ssmCalls, throughput, verdictTimes, warmSend } from "./measures.ts";
 import { fmt } from "./stats.ts";
 
@@ -41,10 +43,28 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const rtts = (process.env.BENCH_RTT_MS ?? "0,20").split(",").map(Number);
 /** BENCH_ONLY=cold measures the cold starts alone (a quicker run when deciding about bundling). */
 const coldOnly = process.env.BENCH_ONLY === "cold";
+/**
+ * BENCH_LAMBDA_SIZES=1: also measure at Lambda's CPU share for each memory size (needs root and
+ * a writable cgroup; see cpu-share.ts). BENCH_ONLY=sizes measures that alone.
+ */
+const sizesOnly = process.env.BENCH_ONLY === "sizes";
+const withSizes = sizesOnly || process.env.BENCH_LAMBDA_SIZES === "1";
+let sizesTable = "";
 console.log("Building bundles as CDK does…");
 const bundles = buildBundles();
 const world = await startWorld();
 try {
+  if (withSizes) {
+    if (!cgroupsAvailable()) {
+      console.log("7. Lambda sizes: skipped, this machine has no writable /sys/fs/cgroup/cpu (run as root)");
+    } else {
+      console.log(`7. Lambda sizes (${Math.min(rounds, 3)} rounds each)…`);
+      const sizeRows = await measureLambdaSizes(bundles, world, Math.min(rounds, 3));
+      sizesTable = lambdaSizesTable(sizeRows);
+      console.log(`\n${sizesTable}\n`);
+    }
+    if (sizesOnly) throw new ColdOnly();
+  }
   for (const rtt of rtts) {
     console.log(`1. Cold start, ${rtt} ms round trip (${rounds} interleaved rounds)…`);
     for (const r of await measureColdStarts(bundles, world, rounds, rtt)) {
@@ -192,9 +212,12 @@ const table = [
 ].join("\n");
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}`;
 const template = await import("./report.ts");
-if (coldOnly) console.log(`\n${table}\n\n(BENCH_ONLY=cold: BENCHMARKS.md left as it was)`);
+if (coldOnly || sizesOnly) console.log(`\n${table}\n\n(BENCH_ONLY: BENCHMARKS.md left as it was)`);
 else {
-  writeFileSync(new URL("../../BENCHMARKS.md", import.meta.url), template.report(table, machine, rounds));
+  writeFileSync(
+    new URL("../../BENCHMARKS.md", import.meta.url),
+    template.report(table, machine, rounds, sizesTable),
+  );
   console.log(`\n${table}\n\nWrote BENCHMARKS.md`);
 }
 process.exit(rows.every((r) => r.pass) ? 0 : 0);

@@ -5,6 +5,7 @@
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { DeploymentConfigError } from "../../infra/config.ts";
+import { DEFAULT_MEMORY_MB } from "../../infra/constructs/email-function.ts";
 import { deriveSendLimits, formatRate, PROVIDER_PRESETS } from "../../infra/provider-limits.ts";
 import { RETRY_POLICY } from "../../lib/notifications/backoff.ts";
 import { buildStack } from "./synth.ts";
@@ -60,7 +61,8 @@ describe("functions", () => {
         unknown
       >;
     // T = 10 s, 10 records over one connection: 10 × (10 + 2) + 10.
-    expect(byName("sendnotification")).toMatchObject({ Timeout: 130, MemorySize: 256 });
+    expect(byName("sendnotification")).toMatchObject({ Timeout: 130, MemorySize: DEFAULT_MEMORY_MB });
+    expect(DEFAULT_MEMORY_MB).toBe(512);
     expect(byName("sendnotification").Environment).toMatchObject({
       Variables: { NOTIFICATION_POOL_SIZE: "1" },
     });
