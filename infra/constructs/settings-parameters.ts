@@ -15,7 +15,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
 import { SENT_MARKER_FOLDERS } from "../../lib/security-alerts/index.ts";
-import { EXTRA_PARAMETERS, parameterNameFor, RECIPIENTS_PARAMETER } from "../../lib/settings/index.ts";
+import { parameterNameFor, RECIPIENTS_PARAMETER, storedParameterNames } from "../../lib/settings/index.ts";
 
 /** The parameters only the alert check may write, relative to the root: its marker folders. */
 export const SENT_MARKER_PATHS: readonly string[] = Object.values(SENT_MARKER_FOLDERS).map(
@@ -93,15 +93,10 @@ export class SettingsParameters {
     this.readPolicy = new iam.PolicyDocument({
       statements: [
         new iam.PolicyStatement({
-          sid: "ReadEmailSettingsByPath",
-          actions: ["ssm:GetParametersByPath"],
-          // The folder the settings are read by path from (lib/settings/parameters.ts).
-          resources: [arn(`${root}/EmailSettings`)],
-        }),
-        new iam.PolicyStatement({
-          sid: "ReadExtraSettings",
+          sid: "ReadSettingsByName",
           actions: ["ssm:GetParameters"],
-          resources: EXTRA_PARAMETERS.map((n) => arn(`${root}/${n}`)),
+          // Exactly the parameters the settings are read from (lib/settings/parameters.ts).
+          resources: storedParameterNames(root).map(arn),
         }),
         // The aws/ssm key's own policy lets SSM decrypt for the account's principals; a customer
         // managed key needs this, scoped to SSM and to the password parameter.

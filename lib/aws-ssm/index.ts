@@ -3,10 +3,8 @@ export { type LiteSsmOptions, liteSsmApi, ssmEndpoint } from "./client.ts";
 export { ssmApiFromEnv } from "./from-env.ts";
 export {
   getParameters,
-  getParametersByPath,
   getParameterValue,
   type StoredParameter,
   secureStringKeyId,
-  TooManyParametersError,
 } from "./reads.ts";
 export { createParameter, deleteParameter, putParameter } from "./writes.ts";

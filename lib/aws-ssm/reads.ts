@@ -1,4 +1,4 @@
-/** Reading parameters: by path (every page, bounded), by names (one call), and one by name. */
+/** Reading parameters: by names (one call), and one by name, or a SecureString's key. */
 import type { SsmApi } from "./api.ts";
 import { isSsmError } from "./api.ts";
 
@@ -18,35 +18,6 @@ const toStored = (p: Listed): StoredParameter[] =>
   p.Name && p.Value !== undefined
     ? [{ name: p.Name, value: p.Value, type: (p.Type ?? "String") as StoredParameter["type"] }]
     : [];
-
-/** Too many pages under a path: the caller names what belongs there. */
-export class TooManyParametersError extends Error {
-  override readonly name = "TooManyParametersError";
-}
-
-/** Every parameter directly under `path`, decrypted, 10 a page (the API's maximum), at most `maxPages`. */
-export async function getParametersByPath(
-  api: SsmApi,
-  path: string,
-  { maxPages = 10 }: { maxPages?: number } = {},
-): Promise<StoredParameter[]> {
-  const out: StoredParameter[] = [];
-  let nextToken: string | undefined;
-  for (let pages = 1; ; pages++) {
-    if (pages > maxPages) {
-      throw new TooManyParametersError(`More than ${maxPages * 10} parameters under ${path}`);
-    }
-    const page = await api.call<{ Parameters?: Listed[]; NextToken?: string }>("GetParametersByPath", {
-      Path: path,
-      WithDecryption: true,
-      MaxResults: 10,
-      ...(nextToken ? { NextToken: nextToken } : {}),
-    });
-    out.push(...(page.Parameters ?? []).flatMap(toStored));
-    nextToken = page.NextToken;
-    if (!nextToken) return out;
-  }
-}
 
 /** The named parameters that exist (at most 10 names: the API's limit), decrypted, in one call. */
 export async function getParameters(api: SsmApi, names: readonly string[]): Promise<StoredParameter[]> {

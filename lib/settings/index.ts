@@ -10,11 +10,11 @@ export { type FileSettingsStoreOptions, fileSettingsStore, layeredStore } from "
 export { type LoadEmailSettingsOptions, type LoadedEmailSettings, loadEmailSettings } from "./load.ts";
 export {
   DEFAULT_SETTINGS_PATH,
-  EXTRA_PARAMETERS,
   parameterNameFor,
   RECIPIENTS_PARAMETER,
   readStoredParameters,
   settingsRootPath,
+  storedParameterNames,
 } from "./parameters.ts";
 export { type RedactedEmailSettings, redactSettings } from "./redact.ts";
 export {

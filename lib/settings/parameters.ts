@@ -1,13 +1,13 @@
 /**
- * Where the settings live in SSM Parameter Store, and the read that fetches them. Kept apart from
- * the schema (and so from zod) so that a cold start can begin this I/O before the rest of the
- * code is even loaded (functions/cold-start.ts).
+ * Where the settings live in SSM Parameter Store, and the read that fetches them (which a cold
+ * start begins at init: functions/cold-start.ts).
  *
  * One parameter per setting under a root path, mirroring the config.json path:
  * `.EmailSettings.SMTPServer` is `<root>/EmailSettings/SMTPServer`.
  */
-import { getParameters, getParametersByPath, type SsmApi, type StoredParameter } from "../aws-ssm/index.ts";
+import { getParameters, type SsmApi, type StoredParameter } from "../aws-ssm/index.ts";
 import { SettingsLoadError } from "./errors.ts";
+import { SETTING_NAMES, sectionsOf } from "./schema.ts";
 
 export const DEFAULT_SETTINGS_PATH = "/mattermost";
 const VALID_PATH = /^\/[A-Za-z0-9_.\-/]*$/;
@@ -29,43 +29,44 @@ export const parameterNameFor = (root: string, setting: string, section = "Email
 /** The security alerts' recipients, relative to the root (a plain parameter, not a setting). */
 export const RECIPIENTS_PARAMETER = "SecurityAlerts/Recipients";
 
-/**
- * Parameters read outside `<root>/EmailSettings/`, by name relative to the root: the reference
- * server's place for EnableSecurityFixAlert, and the security alerts' recipients.
- */
-export const EXTRA_PARAMETERS = ["ServiceSettings/EnableSecurityFixAlert", RECIPIENTS_PARAMETER] as const;
-
 function loadError(path: string, error: unknown): SettingsLoadError {
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return new SettingsLoadError(`Could not read SSM parameters under ${path}: ${reason}`, { cause: error });
 }
 
 /**
- * The stored settings in as few requests as SSM allows, never one per setting: the
- * `<root>/EmailSettings` path page by page (two pages for the thirteen settings), and, at the
- * same time, the extra parameters in one GetParameters call. Reading these paths only, rather
- * than the whole root, keeps IAM scoped to them and the load independent of what else lives
- * under the root (the security alerts' sent markers, say).
+ * Every parameter the settings are read from, by full name: each setting under
+ * `<root>/EmailSettings/` (EnableSecurityFixAlert under ServiceSettings too), and the extra
+ * parameters. The one list both the read and the functions' IAM policy (infra) are built from.
  */
-export async function readStoredParameters(
-  api: SsmApi,
-  root: string,
-  { maxPages = 10 }: { maxPages?: number } = {},
-): Promise<StoredParameter[]> {
-  const path = `${root}/EmailSettings`;
-  const settings = getParametersByPath(api, path, { maxPages }).catch((error: unknown) => {
-    if ((error as Error).name === "TooManyParametersError") {
-      throw new SettingsLoadError(
-        `More than ${maxPages * 10} parameters under ${path}: only the settings belong there`,
-      );
-    }
-    throw loadError(path, error);
-  });
-  const extras = getParameters(
-    api,
-    EXTRA_PARAMETERS.map((n) => `${root}/${n}`),
-  ).catch((error: unknown) => {
-    throw loadError(root || "/", error);
-  });
-  return (await Promise.all([settings, extras])).flat();
+export function storedParameterNames(root: string): string[] {
+  return [
+    ...SETTING_NAMES.flatMap((setting) =>
+      sectionsOf(setting).map((section) => parameterNameFor(root, setting, section)),
+    ),
+    `${root}/${RECIPIENTS_PARAMETER}`,
+  ];
+}
+
+/** GetParameters takes at most 10 names a call. */
+const NAMES_PER_CALL = 10;
+
+/**
+ * The stored settings in one round of requests: GetParameters by name, the names split into
+ * calls of ten (two calls for the fifteen names), all at once. By name rather than by path: a
+ * page of GetParametersByPath waits for the one before it, so reading the folder took two round
+ * trips; and nothing else under the root is read, so IAM names exactly these parameters and the
+ * load is independent of what else lives there (the security alerts' sent markers, say).
+ */
+export async function readStoredParameters(api: SsmApi, root: string): Promise<StoredParameter[]> {
+  const names = storedParameterNames(root);
+  const calls = [];
+  for (let i = 0; i < names.length; i += NAMES_PER_CALL) {
+    calls.push(
+      getParameters(api, names.slice(i, i + NAMES_PER_CALL)).catch((error: unknown) => {
+        throw loadError(root || "/", error);
+      }),
+    );
+  }
+  return (await Promise.all(calls)).flat();
 }

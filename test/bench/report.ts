@@ -49,8 +49,8 @@ ${sizesTable}
    reference server does; a sample of 30 gives its rate). Pool sizes 1 and 3
    (\`NOTIFICATION_POOL_SIZE\`).
 4. **SSM calls.** Requests reaching moto_server over 1,000 warm invocations within the cache
-   time, then 1,000 more after it expired. One load is two requests: \`GetParametersByPath\` on
-   \`<root>/EmailSettings\` and one \`GetParameters\`.
+   time, then 1,000 more after it expired. One load is two requests, sent at once:
+   \`GetParameters\` for the fifteen parameter names, at most ten a call.
 5. **Peak memory.** Peak resident memory, sampled every 2 ms inside the process that served the
    throughput run, and inside processes serving the other two functions (getrusage's maxRSS
    cannot be used: on Linux it keeps the size of the parent from before exec), with the heap capped as a 128 MB function needs
