@@ -87,9 +87,10 @@ export interface EmailFunctionProps {
   /**
    * Memory, in MiB, which is also the CPU share (one vCPU at 1,769 MB).
    *
-   * @default 512: the cheapest size at which each function's first invocation stays under one
-   * second (at 256 MB, about 0.15 of a CPU, it took 1.1 to 1.8 s), and 1,000 notifications cost
-   * the same at every size, the work being CPU-bound (BENCHMARKS.md, "At Lambda's CPU share").
+   * @default 512: the cheapest size at which every function's first invocation stays under one
+   * second (at 256 MB, about 0.15 of a CPU, it took 0.8 to 1.8 s, over a second for two of the
+   * three), and 1,000 notifications cost about the same at every size, the work being CPU-bound
+   * (BENCHMARKS.md, "At Lambda's CPU share").
    */
   readonly memorySize?: number;
 

@@ -8,6 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FUNCTION_NAMES, type FunctionName } from "../../functions/create-function.ts";
+import { DEFAULT_MEMORY_MB } from "../../infra/constructs/email-function.ts";
 import type { BenchBundles } from "./bundles.ts";
 import { invocationFor, runChild } from "./cold-start.ts";
 import { cpuLimit, cpuShareOf } from "./cpu-share.ts";
@@ -79,25 +80,14 @@ export async function measureLambdaSizes(
   return rows;
 }
 
-/** The cheapest size whose first invocation is under a second, per function (else the largest measured). */
-export function cheapestUnderASecond(rows: readonly SizeRow[]): Record<FunctionName, number> {
-  return Object.fromEntries(
-    FUNCTION_NAMES.map((fn) => {
-      const ok = rows.filter((r) => r.fn === fn && r.firstInvocationMs < 1000).map((r) => r.memoryMb);
-      return [fn, ok.length ? Math.min(...ok) : Math.max(...MEMORY_SIZES)];
-    }),
-  ) as Record<FunctionName, number>;
-}
-
-/** The table BENCHMARKS.md shows, and the defaults it decided. */
+/** The table BENCHMARKS.md shows: each size, whether its first invocation was under a second, and the size deployed. */
 export function lambdaSizesTable(rows: readonly SizeRow[]): string {
-  const chosen = cheapestUnderASecond(rows);
   const lines = [
-    "| Function | Memory | CPU share | First invocation | 10-record batch (warm) | Cost of 1,000 notifications | |",
-    "|---|---|---|---|---|---|---|",
+    "| Function | Memory | CPU share | First invocation | Under 1 s | 10-record batch (warm) | Cost of 1,000 notifications | |",
+    "|---|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.fn} | ${r.memoryMb} MB | ${r.cpuShare.toFixed(2)} | ${r.firstInvocationMs.toFixed(0)} ms | ${r.batchMs === undefined ? "" : `${r.batchMs.toFixed(0)} ms`} | ${r.costPer1000Usd === undefined ? "" : `$${r.costPer1000Usd.toFixed(5)}`} | ${chosen[r.fn] === r.memoryMb ? "**default**" : ""} |`,
+        `| ${r.fn} | ${r.memoryMb} MB | ${r.cpuShare.toFixed(2)} | ${r.firstInvocationMs.toFixed(0)} ms | ${r.firstInvocationMs < 1000 ? "yes" : "no"} | ${r.batchMs === undefined ? "" : `${r.batchMs.toFixed(0)} ms`} | ${r.costPer1000Usd === undefined ? "" : `$${r.costPer1000Usd.toFixed(5)}`} | ${r.memoryMb === DEFAULT_MEMORY_MB ? "**deployed**" : ""} |`,
     ),
   ];
   return lines.join("\n");

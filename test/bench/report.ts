@@ -22,8 +22,10 @@ process (only it; the servers stay unlimited) ran in a cgroup with that share of
 (\`test/bench/cpu-share.ts\`): its first invocation, as above, and for send-notification a
 10-record batch in a warm container (the mean of six, the first including the settings load and
 the SMTP connection), priced at Lambda's arm64 rate ($0.0000133334 a GB-second, $0.20 a million
-requests, us-east-1). **default**: the cheapest size whose first invocation is under one
-second, which the stack deploys (\`infra/constructs/email-function.ts\`).
+requests, us-east-1). **deployed**: the size the stack deploys
+(\`infra/constructs/email-function.ts\`), the cheapest whose first invocation stayed under one
+second for every function in every run so far (at 256 MB, send-notification and the connection
+test land either side of a second from run to run).
 
 ${sizesTable}
 `
