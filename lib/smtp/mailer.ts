@@ -145,7 +145,7 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
   }
 
   /** A session for this send: an idle one, a kept one, a new one, or (pool shrunk) a healthy one's turn. */
-  async function sessionWhenShrunk(): Promise<SmtpSession> {
+  async function sessionWhenShrunk(slot: { held: boolean }): Promise<SmtpSession> {
     for (let tries = 0; ; tries++) {
       if (openFailure) throw openFailure;
       try {
@@ -155,7 +155,9 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
           throw error instanceof PoolShrunk ? error.refusal : error;
         capacity = Math.max(1, open.size + opening);
         giveSlot();
-        await takeSlot();
+        slot.held = false;
+        await takeSlot(); // rejects when the mailer closes meanwhile: the slot is not ours then
+        slot.held = true;
       }
     }
   }
@@ -168,6 +170,7 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
       const composed = await composeMessage(settings, message, options.now ? { now: options.now() } : {});
       if (openFailure) throw openFailure;
       await takeSlot();
+      const slot = { held: true };
       let session: SmtpSession | undefined;
       try {
         if (openFailure) throw openFailure;
@@ -178,7 +181,7 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
           stop = stopped();
           if (stop) throw stop;
         }
-        session = await sessionWhenShrunk();
+        session = await sessionWhenShrunk(slot);
         return await session.send(composed);
       } catch (error) {
         if (error instanceof SmtpStageError && error.throttle) throttledBy ??= error;
@@ -191,7 +194,7 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
             await session.close();
           }
         }
-        giveSlot();
+        if (slot.held) giveSlot();
       }
     },
     async close() {
