@@ -16,6 +16,12 @@ import { connectionTest } from "./commands/test.ts";
 import { type CliContext, createContext, type GlobalOptions, runCommand } from "./context.ts";
 import { type CliStreams, EXIT } from "./output.ts";
 
+/** `settings set` and `settings import` both write the password: one option, one help text. */
+const KEY_ID_OPTION = [
+  "--key-id <key>",
+  "KMS key for the SMTPPassword SecureString (default: the key it has, else aws/ssm)",
+] as const;
+
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
 
 export function buildProgram(
@@ -78,10 +84,7 @@ Exit codes: 0 ok, 1 the thing checked failed, 2 usage error, 3 AWS or network er
     .description(
       'Store one setting in SSM (--local: the local settings file), checked first ("" deletes it; the password is read from a prompt or stdin)',
     )
-    .option(
-      "--key-id <key>",
-      "KMS key for the SMTPPassword SecureString (default: the key it has, else aws/ssm)",
-    )
+    .option(...KEY_ID_OPTION)
     .addHelpText(
       "after",
       examples(
@@ -114,10 +117,7 @@ Exit codes: 0 ok, 1 the thing checked failed, 2 usage error, 3 AWS or network er
       "Store the EmailSettings of a chat server's config.json in SSM (--local: the settings file): shows the changes, writes only those",
     )
     .option("--dry-run", "show the changes, write nothing")
-    .option(
-      "--key-id <key>",
-      "KMS key for the SMTPPassword SecureString (default: the key it has, else aws/ssm)",
-    )
+    .option(...KEY_ID_OPTION)
     .addHelpText(
       "after",
       examples(
