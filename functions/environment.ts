@@ -63,6 +63,13 @@ export const FUNCTION_VARIABLES = {
    * fleet's rate by the queue's maximum concurrency). Unset: no limit.
    */
   SEND_RATE_PER_SECOND: positiveNumber,
+  /**
+   * The fleet's send schedule: a DynamoDB table every container takes its send slots from, so
+   * their sends start apart (lib/notifications/fleet-schedule.ts). Set with FLEET_SEND_RATE_PER_SECOND.
+   */
+  SEND_SCHEDULE_TABLE: text,
+  /** The provider's rate for the whole fleet, messages a second: the schedule's spacing. */
+  FLEET_SEND_RATE_PER_SECOND: positiveNumber,
   /** The notification queue, for changing a record's visibility (a back-off after a throttle). */
   NOTIFICATION_QUEUE_URL: text,
   /** The dead-letter queue, where a record that can never succeed is put at once, with its reason. */

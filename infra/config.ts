@@ -47,7 +47,7 @@ const settingsContext = z
 /** A record must be retried for an hour of throttling before it can reach the dead-letter queue. */
 export const MIN_THROTTLE_SURVIVAL_SECONDS = 3600;
 
-/** The smallest receive limit whose back-off outlasts MIN_THROTTLE_SURVIVAL_SECONDS (11 with the defaults). */
+/** The smallest receive limit whose back-off outlasts MIN_THROTTLE_SURVIVAL_SECONDS (82 with the defaults). */
 export function smallestSurvivingReceiveLimit(): number {
   let n = 1;
   while (minimumSurvivalSeconds(n) < MIN_THROTTLE_SURVIVAL_SECONDS) n++;
@@ -58,7 +58,7 @@ const receiveLimit = z.coerce
   .number()
   .int()
   .min(1)
-  .max(20)
+  .max(1000)
   .superRefine((n, ctx) => {
     const survival = minimumSurvivalSeconds(n);
     if (survival < MIN_THROTTLE_SURVIVAL_SECONDS) {

@@ -1,7 +1,7 @@
 /**
  * The whole product on AWS, composed from the parts of the architecture (infra/constructs/):
  * the settings in SSM, three functions, the notification queue with its dead-letter queue, the
- * security-alert schedule, the IAM-authorised connection-test endpoint, and the alarms.
+ * fleet's send schedule (when the provider limits a rate), the security-alert schedule, the IAM-authorised connection-test endpoint, and the alarms.
  *
  * Logical ids: the parts add their resources to this stack directly (each takes the stack as its
  * `scope`), under the ids they had when the stack was one constructor, rather than nesting them
@@ -26,6 +26,7 @@ import { Alarms } from "./constructs/alarms.ts";
 import { AlertSchedule } from "./constructs/alert-schedule.ts";
 import { EmailFunction, importVpcPlacement } from "./constructs/email-function.ts";
 import { NotificationQueue } from "./constructs/notification-queue.ts";
+import { SendSchedule } from "./constructs/send-schedule.ts";
 import { SettingsParameters } from "./constructs/settings-parameters.ts";
 import { TestEndpoint } from "./constructs/test-endpoint.ts";
 import { STACK_OUTPUTS } from "./outputs.ts";
@@ -81,9 +82,17 @@ export class EmailStack extends Stack {
     this.vpcPlaced = config.vpc !== undefined;
 
     // The provider's limits (a preset, explicit values over it) shared out over the containers.
-    this.sendLimits = deriveSendLimits(resolveProviderLimits(config), config.notificationPoolSize);
+    const limits = resolveProviderLimits(config);
+    this.sendLimits = deriveSendLimits(limits, config.notificationPoolSize);
 
     this.functions = emailFunctions(this, config, settings, this.sendLimits);
+    // Shares alone keep the fleet under the rate; the schedule also keeps its sends apart.
+    if (limits.maxSendRate !== undefined) {
+      new SendSchedule(this, {
+        sender: this.functions["send-notification"],
+        fleetRatePerSecond: limits.maxSendRate,
+      });
+    }
 
     const notifications = new NotificationQueue(this, {
       consumer: this.functions["send-notification"],

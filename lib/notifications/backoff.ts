@@ -7,12 +7,16 @@
 export const RETRY_POLICY = {
   /** The delay after the first receive, in seconds. */
   baseSeconds: 30,
-  /** No delay is longer (before jitter): a provider's throttling window is minutes, not hours. */
-  capSeconds: 900,
+  /**
+   * No delay is longer (before jitter), so delivery resumes within about a minute of a provider
+   * coming back. The fleet pause (fleet-schedule.ts) keeps the waiting records from knocking every
+   * minute meanwhile (docs/delivery.md, "After an outage").
+   */
+  capSeconds: 60,
   /** Each delay is multiplied by a random factor in this range, so a burst does not return as one. */
   jitter: [0.75, 1.25] as const,
-  /** Receives before the dead-letter queue (the queue's maxReceiveCount). */
-  receiveLimit: 12,
+  /** Receives before the dead-letter queue (the queue's maxReceiveCount): 74 minutes at least. */
+  receiveLimit: 100,
 } as const;
 
 /** The delay before the receive after receive number `receiveCount` (1 for the first), jitter included. */
@@ -25,7 +29,7 @@ export function retryDelaySeconds(receiveCount: number, random: () => number = M
 
 /**
  * The shortest time a record that is throttled on every receive spends in the queue before its
- * last receive: every delay at its lowest jitter. With the defaults, 4,748 s (79 minutes).
+ * last receive: every delay at its lowest jitter. With the defaults, 4,433 s (74 minutes).
  */
 export function minimumSurvivalSeconds(receiveLimit: number = RETRY_POLICY.receiveLimit): number {
   let total = 0;

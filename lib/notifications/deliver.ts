@@ -51,7 +51,7 @@ export function messageIdFor(sqsMessageId: string, settings: EmailSettings): str
 }
 
 /** What the batch adds to the mailer: the container's pace. */
-export type BatchMailerHooks = Pick<MailerOptions, "pace">;
+export type BatchMailerHooks = Pick<MailerOptions, "pace" | "beforeOpen">;
 
 export interface DeliverOptions {
   settings: EmailSettings;
@@ -133,7 +133,9 @@ export async function deliverNotifications(
   if (sendable.length === 0) return { failed, counts };
 
   let slowedDown = false;
-  const m = openMailer(rate ? { pace: () => rate.take() } : {});
+  const m = openMailer(
+    rate ? { pace: () => rate.take(), beforeOpen: async () => await rate.beforeOpen?.() } : {},
+  );
   try {
     await Promise.all(
       sendable.map(async (record) => {
@@ -163,7 +165,7 @@ export async function deliverNotifications(
             counts.throttled++;
             if (!slowedDown) {
               slowedDown = true; // once a batch: the pool's other refusals are the same throttle
-              rate?.throttled();
+              await rate?.throttled();
             }
           } else counts.transient++;
           const backOff = outcome.kind === "throttled" || outcome.backOff;

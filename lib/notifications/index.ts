@@ -6,6 +6,13 @@ export {
   messageIdFor,
   type NotificationRecord,
 } from "./deliver.ts";
+export {
+  createFleetPace,
+  FLEET_SPACING_MARGIN,
+  type FleetPaceOptions,
+  type FleetScheduleStore,
+  type Reservation,
+} from "./fleet-schedule.ts";
 export { type Outcome, outcomeOf } from "./outcome.ts";
 export { type ParsedNotification, parseNotificationBody } from "./parse.ts";
 export type { DeadLetter, QueueControl, RetryLater } from "./queue-control.ts";

@@ -24,8 +24,10 @@ export interface SendRateOptions {
 export interface SendRate {
   /** Waits until a send may start, then takes its token. */
   take(): Promise<void>;
-  /** The provider said slow down. */
-  throttled(): void;
+  /** The provider said slow down (awaited: a fleet's pace tells the other containers). */
+  throttled(): void | Promise<void>;
+  /** Before a connection is opened: throws when the fleet is paused (fleet-schedule.ts). */
+  beforeOpen?(): Promise<void>;
   /** A message was accepted. */
   succeeded(): void;
   /** Messages a second allowed now. */

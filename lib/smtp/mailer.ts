@@ -20,10 +20,16 @@ export interface MailerOptions extends SmtpSessionOptions {
    */
   mayStart?: () => boolean;
   /**
-   * Awaited right before each send starts (after its pool slot is taken): the container's pace
-   * (lib/notifications/send-rate.ts). `mayStart` is asked again after it. Default: none.
+   * Awaited right before each send starts (after its pool slot is taken and its session is
+   * ready): the container's pace (lib/notifications/send-rate.ts). `mayStart` is asked again
+   * after it. Default: none.
    */
   pace?: () => Promise<void>;
+  /**
+   * Awaited before a new session is opened (not when one is reused); its error fails the send
+   * without a connection: the fleet's pause (lib/notifications/fleet-schedule.ts). Default: none.
+   */
+  beforeOpen?: () => Promise<void>;
   /** Date header clock; injectable for tests. Default: now. */
   now?: () => Date;
   /**
@@ -127,6 +133,7 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
       open.add(kept);
       return kept;
     }
+    await options.beforeOpen?.();
     opened++;
     opening++;
     try {
@@ -176,12 +183,14 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
         if (openFailure) throw openFailure;
         let stop = stopped();
         if (stop) throw stop;
+        session = await sessionWhenShrunk(slot);
+        // Paced once the session is ready, so what the provider counts (the MAIL FROM) follows the
+        // pace closely, not after a connection's opening that takes longer for the first send.
         if (options.pace) {
           await options.pace();
           stop = stopped();
           if (stop) throw stop;
         }
-        session = await sessionWhenShrunk(slot);
         return await session.send(composed);
       } catch (error) {
         if (error instanceof SmtpStageError && error.throttle) throttledBy ??= error;

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { createHandler } from "../../functions/send-notification.ts";
 import { DEAD_LETTER_ATTRIBUTES } from "../../lib/aws-sqs/index.ts";
 import { RETRY_POLICY } from "../../lib/notifications/index.ts";
+import { sendScheduleTable } from "../helpers/dynamodb.ts";
 import { captureLogs, lambdaContext } from "../helpers/lambda.ts";
 import { perTest } from "../helpers/per-test.ts";
 import { sqsFixture } from "../helpers/sqs.ts";
@@ -131,6 +132,36 @@ describe("send-notification under a provider's limits", () => {
       /rejected the recipient.*550/,
     );
     expect(byCode.EENVELOPE?.Body).toContain("gone@example.com");
+  });
+
+  it("keeps two containers apart with the fleet's schedule, where their shares alone collide", async () => {
+    // A provider allowing 2 a second and saving up no more than one message (SES's sandbox, faster).
+    const run = async (withSchedule: boolean) => {
+      const smtp = await smtpServer({ limits: { ratePerSecond: 2, burst: 1 } });
+      const queue = await sqsFixture();
+      const table = await sendScheduleTable();
+      const env = {
+        ...queue.env,
+        ...table.env,
+        SEND_RATE_PER_SECOND: "1",
+        ...(withSchedule ? { FLEET_SEND_RATE_PER_SECOND: "2" } : { SEND_SCHEDULE_TABLE: "" }),
+      };
+      const containers = [await deploy(smtp.port, env), await deploy(smtp.port, env)];
+      const events = [await batchOf(queue, [0, 1, 2].map(note)), await batchOf(queue, [3, 4, 5].map(note))];
+      const results = await Promise.all(
+        containers.map(({ handler }, i) => handler(events[i] as SQSEvent, lambdaContext())),
+      );
+      return { smtp, results, table };
+    };
+
+    const alone = await run(false);
+    expect(alone.smtp.limits?.stats.throttledMessages).toBeGreaterThan(0);
+
+    const together = await run(true);
+    expect(together.smtp.limits?.stats.throttledMessages).toBe(0);
+    expect(together.results.flatMap((r) => r.batchItemFailures)).toEqual([]);
+    expect(together.smtp.messages).toHaveLength(6);
+    expect(await together.table.nextSlot()).toBeGreaterThan(0);
   });
 
   it("sends no faster than its share of the rate, so the provider never has to throttle", async () => {

@@ -24,40 +24,43 @@ describe("maxReceiveCount", () => {
     expect(JSON.parse(read("cdk.json")).context.maxReceiveCount).toBeUndefined();
   });
 
-  it("keeps a throttled record at least an hour: 4,748 s before the 12th receive", () => {
-    expect(minimumSurvivalSeconds(RETRY_POLICY.receiveLimit)).toBe(4748);
+  it("keeps a throttled record at least an hour: 4,433 s before the 100th receive", () => {
+    expect(minimumSurvivalSeconds(RETRY_POLICY.receiveLimit)).toBe(4433);
     expect(MIN_THROTTLE_SURVIVAL_SECONDS).toBe(3600);
-    expect(smallestSurvivingReceiveLimit()).toBe(11);
-    expect(minimumSurvivalSeconds(10)).toBeLessThan(3600);
-    expect(minimumSurvivalSeconds(11)).toBeGreaterThanOrEqual(3600);
+    expect(smallestSurvivingReceiveLimit()).toBe(82);
+    expect(minimumSurvivalSeconds(81)).toBeLessThan(3600);
+    expect(minimumSurvivalSeconds(82)).toBeGreaterThanOrEqual(3600);
   });
 
-  it.each([11, 12, 20])("accepts %i", (n) => {
+  it.each([82, 100, 1000])("accepts %i", (n) => {
     expect(config({ maxReceiveCount: n }).maxReceiveCount).toBe(n);
     expect(config({ maxReceiveCount: String(n) }).maxReceiveCount).toBe(n);
   });
 
-  it.each([1, 3, 10])("refuses %i, saying why and the smallest that works", (n) => {
+  it.each([1, 12, 81])("refuses %i, saying why and the smallest that works", (n) => {
     expect(() => config({ maxReceiveCount: n })).toThrow(DeploymentConfigError);
     expect(() => config({ maxReceiveCount: n })).toThrow(
-      `maxReceiveCount: ${n} lets a throttled record reach the dead-letter queue after ${minimumSurvivalSeconds(n)} s of back-off; a record must survive an hour (3600 s) of throttling before it can be dead-lettered: use at least 11`,
+      `maxReceiveCount: ${n} lets a throttled record reach the dead-letter queue after ${minimumSurvivalSeconds(n)} s of back-off; a record must survive an hour (3600 s) of throttling before it can be dead-lettered: use at least 82`,
     );
   });
 
   it("still refuses what SQS or the schema would", () => {
     expect(() => config({ maxReceiveCount: 0 })).toThrow(/maxReceiveCount/);
-    expect(() => config({ maxReceiveCount: 21 })).toThrow(/maxReceiveCount/);
-    expect(() => config({ maxReceiveCount: 11.5 })).toThrow(/maxReceiveCount/);
+    expect(() => config({ maxReceiveCount: 1001 })).toThrow(/maxReceiveCount/);
+    expect(() => config({ maxReceiveCount: 82.5 })).toThrow(/maxReceiveCount/);
   });
 });
 
 describe("the docs", () => {
   it("docs/delivery.md writes out the shortest back-off total the code computes", () => {
-    const terms = Array.from({ length: RETRY_POLICY.receiveLimit - 1 }, (_, i) =>
-      retryDelaySeconds(i + 1, () => 0),
-    );
+    // The delays at the lowest factor: the first, then the capped one for every other receive.
+    const first = retryDelaySeconds(1, () => 0);
+    const capped = retryDelaySeconds(RETRY_POLICY.receiveLimit, () => 0);
+    const rest = RETRY_POLICY.receiveLimit - 2;
+    expect(retryDelaySeconds(2, () => 0)).toBe(capped);
+    expect(first + rest * capped).toBe(minimumSurvivalSeconds());
     const total = minimumSurvivalSeconds().toLocaleString("en-US");
-    expect(read("docs/delivery.md")).toContain(`${terms.join(" + ")} = ${total} s`);
+    expect(read("docs/delivery.md")).toContain(`${first} + ${rest} × ${capped} = ${total} s`);
   });
 
   it("docs/deploy.md's context table has a row for every context key", () => {

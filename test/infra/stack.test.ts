@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { DeploymentConfigError } from "../../infra/config.ts";
 import { DEFAULT_MEMORY_MB } from "../../infra/constructs/email-function.ts";
 import { deriveSendLimits, formatRate, PROVIDER_PRESETS } from "../../infra/provider-limits.ts";
+import { SEND_SCHEDULE_KEY } from "../../lib/aws-dynamodb/index.ts";
 import { RETRY_POLICY } from "../../lib/notifications/backoff.ts";
 import { buildStack } from "./synth.ts";
 
@@ -85,8 +86,8 @@ describe("functions", () => {
 describe("notification queue", () => {
   const { t } = template();
 
-  it("redrives to a dead-letter queue after the back-off's 12 receives, with a visibility of six function timeouts", () => {
-    expect(RETRY_POLICY.receiveLimit).toBe(12);
+  it("redrives to a dead-letter queue after the back-off's 100 receives, with a visibility of six function timeouts", () => {
+    expect(RETRY_POLICY.receiveLimit).toBe(100);
     t.hasResourceProperties("AWS::SQS::Queue", {
       VisibilityTimeout: 780,
       RedrivePolicy: { maxReceiveCount: RETRY_POLICY.receiveLimit, deadLetterTargetArn: Match.anyValue() },
@@ -231,6 +232,39 @@ describe("provider limits", () => {
     },
   );
 
+  it("gives a fleet with a rate its send schedule: a table, its name and the fleet's rate, two calls on it alone", () => {
+    const { t } = template({ provider: "ses-sandbox" });
+    t.resourceCountIs("AWS::DynamoDB::Table", 1);
+    t.hasResource("AWS::DynamoDB::Table", {
+      Properties: {
+        KeySchema: [{ AttributeName: SEND_SCHEDULE_KEY.attribute, KeyType: "HASH" }],
+        BillingMode: "PAY_PER_REQUEST",
+      },
+      DeletionPolicy: "Delete",
+    });
+    const tableId = Object.keys(t.findResources("AWS::DynamoDB::Table"))[0] as string;
+    expect(sendFunction(t).Environment.Variables).toMatchObject({
+      SEND_SCHEDULE_TABLE: { Ref: tableId },
+      FLEET_SEND_RATE_PER_SECOND: "1",
+      SEND_RATE_PER_SECOND: "0.5",
+    });
+    const statements = statementsOf(t, "sendnotification").filter((st) =>
+      actions(st).some((a) => a.startsWith("dynamodb:")),
+    );
+    expect(statements).toHaveLength(1);
+    expect(actions(statements[0] as Statement).sort()).toEqual(["dynamodb:GetItem", "dynamodb:UpdateItem"]);
+    expect(resourceText(statements[0] as Statement)).toContain(tableId);
+    for (const fn of ["securityalertcheck", "connectiontest"]) {
+      expect(JSON.stringify(statementsOf(t, fn))).not.toContain("dynamodb:");
+    }
+  });
+
+  it.each([{}, { provider: "postfix" }])("makes no schedule without a rate (%j)", (context) => {
+    const { t } = template(context);
+    t.resourceCountIs("AWS::DynamoDB::Table", 0);
+    expect(sendFunction(t).Environment.Variables.SEND_SCHEDULE_TABLE).toBeUndefined();
+  });
+
   it("takes explicit values over the preset's, as -c passes them (strings)", () => {
     const { t } = template({ provider: "ses-production", maxSendRate: "50" });
     expect(scaling(t)).toEqual({ MaximumConcurrency: 5 });
@@ -357,7 +391,7 @@ describe("settings parameters", () => {
     [{ maxReceiveCount: 0 }, /maxReceiveCount/],
     [
       { maxReceiveCount: 3 },
-      /maxReceiveCount: 3 lets a throttled record reach the dead-letter queue after 68 s .* must survive an hour .* use at least 11/,
+      /maxReceiveCount: 3 lets a throttled record reach the dead-letter queue after 68 s .* must survive an hour .* use at least 82/,
     ],
     [{ provider: "sendgrid" }, /provider: must be one of ses-sandbox, ses-production, microsoft-365/],
     [{ maxConnections: 1 }, /maxConnections: must be a whole number of connections, at least 2/],
@@ -390,6 +424,8 @@ describe("IAM, role by role", () => {
           (fn === "sendnotification" &&
             actions(s).every((a) => a.startsWith("sqs:")) &&
             resourceText(s).includes("NotificationQueue")) ||
+          // the fleet's send schedule, when the provider limits a rate (not by default)
+          (fn === "sendnotification" && resourceText(s).includes("SendSchedule")) ||
           // a record that can never succeed: to the dead-letter queue, send only
           (fn === "sendnotification" &&
             actions(s).join() === "sqs:SendMessage" &&

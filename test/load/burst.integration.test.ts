@@ -78,4 +78,40 @@ describe("send-notification under a provider's limits, as deployed", () => {
     // The bundle and the containers' logs are kept only when an assertion failed.
     rmSync(workDir, { recursive: true, force: true });
   });
+
+  it("keeps two containers a slot apart against a sandbox's 1 a second that saves up one message: no 454", {
+    timeout: 120_000,
+  }, async () => {
+    // Two containers at half the rate each collide here without the fleet's schedule (a bucket of
+    // one refuses the second of two sends less than a second apart), whatever their phase.
+    const sandbox: ScenarioSpec = {
+      id: "sandbox",
+      title: "12 at 1/s",
+      count: 12,
+      ratePerSecond: 1,
+      maxConnections: 2,
+    };
+    const workDir = mkdtempSync(join(tmpdir(), "load-sandbox-"));
+    const run = await runScenario(sandbox, {
+      motoEndpoint: inject("motoEndpoint"),
+      bundle: buildBundle(workDir),
+      workDir,
+      giveUpSeconds: 90,
+      progressEverySeconds: 3600,
+    });
+    const m = computeMetrics(run);
+    const summary = JSON.stringify(
+      { settings: run.settings, delivered: m.delivered, throttled: m.throttled, logs: run.logDir },
+      null,
+      2,
+    );
+    expect(run.settings.concurrency, summary).toBe(2);
+    expect(run.settings.providerBurst, summary).toBe(1);
+    expect(m.delivered, summary).toBe(sandbox.count);
+    expect(m.deadLettered + m.lost, summary).toBe(0);
+    expect(m.throttled, summary).toBe(0);
+    const accepted = run.accepted.map((a) => a.mailFromAt);
+    expect(peakInWindow(accepted, 1000), summary).toBe(1);
+    rmSync(workDir, { recursive: true, force: true });
+  });
 });

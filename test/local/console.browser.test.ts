@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
+import { RETRY_POLICY } from "../../lib/notifications/index.ts";
 import { type LocalProduct, startLocalProduct } from "../../local/product.ts";
 import { freePort } from "../helpers/ports.ts";
 
@@ -122,7 +123,9 @@ describe("the console", () => {
     await expect
       .poll(() => page.locator("#queue-config").textContent(), { timeout: 5000 })
       .toContain("Visibility timeout 30 s");
-    expect(await page.locator("#queue-config").textContent()).toContain("dead letter after 12 receives");
+    expect(await page.locator("#queue-config").textContent()).toContain(
+      `dead letter after ${RETRY_POLICY.receiveLimit} receives`,
+    );
     const counter = async (name: string) =>
       Number(await page.locator(`[data-counter="${name}"]`).first().textContent());
     await expect

@@ -22,6 +22,7 @@ import { type AcceptedMessage, type Provider, type Refusal, startProvider } from
 import {
   CREDENTIALS,
   createNotificationQueues,
+  createSendScheduleTable,
   type DeadLetterEntry,
   enqueue,
   type QueueDepth,
@@ -175,6 +176,9 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions): Prom
   const timers: NodeJS.Timeout[] = [];
   try {
     const queues = await createNotificationQueues(sqs, tag, settings.visibilityTimeoutSeconds);
+    // As the stack: a rate limit gives the fleet its send schedule.
+    const scheduleTable =
+      spec.ratePerSecond !== undefined ? await createSendScheduleTable(options.motoEndpoint, tag) : undefined;
     const root = `/${tag}`;
     await seedSettings(options.motoEndpoint, root, {
       SMTPServer: "127.0.0.1",
@@ -209,6 +213,9 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions): Prom
       NOTIFICATION_POOL_SIZE: String(settings.poolSize),
       ...(settings.perContainerRate !== undefined
         ? { SEND_RATE_PER_SECOND: formatRate(settings.perContainerRate) }
+        : {}),
+      ...(scheduleTable && spec.ratePerSecond !== undefined
+        ? { SEND_SCHEDULE_TABLE: scheduleTable, FLEET_SEND_RATE_PER_SECOND: formatRate(spec.ratePerSecond) }
         : {}),
       LOG_LEVEL: "warn",
       TZ: "UTC",

@@ -1,7 +1,8 @@
 /**
  * The load test's AWS side, in moto_server: the notification queue and its dead-letter queue as
  * the stack makes them (redrive after RETRY_POLICY.receiveLimit receives, the visibility timeout
- * the stack derives from the function's timeout), the function's settings in SSM, and the bundle
+ * the stack derives from the function's timeout), the fleet's send-schedule table in its DynamoDB
+ * when the provider limits a rate, the function's settings in SSM, and the bundle
  * as deployed (bundleFunction, the same call CDK's bundling makes). Only 127.0.0.1.
  */
 import { mkdirSync, symlinkSync } from "node:fs";
@@ -16,6 +17,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import { PutParameterCommand } from "@aws-sdk/client-ssm";
 import { bundleFunction, PROJECT_ROOT } from "../../../infra/bundling.ts";
+import { liteJsonClient } from "../../../lib/aws/json-client.ts";
+import { DYNAMODB_SERVICE, sendScheduleTableInput } from "../../../lib/aws-dynamodb/index.ts";
 import { createSsmClient } from "../../../lib/aws-ssm/sdk-client.ts";
 import { RETRY_POLICY } from "../../../lib/notifications/backoff.ts";
 
@@ -80,6 +83,19 @@ export async function createNotificationQueues(
   );
   const queueUrl = queue.QueueUrl ?? "";
   return { queueUrl, queueArn: await arnOf(queueUrl), deadLetterQueueUrl };
+}
+
+/** The fleet's send schedule as the stack makes it when the provider limits a rate: its table name. */
+export async function createSendScheduleTable(endpoint: string, name: string): Promise<string> {
+  const client = liteJsonClient(DYNAMODB_SERVICE, {
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    AWS_REGION: REGION,
+    AWS_ENDPOINT_URL: endpoint,
+  });
+  if (!client) throw new Error("no DynamoDB client");
+  await client.call("CreateTable", sendScheduleTableInput(`${name}-schedule`));
+  return `${name}-schedule`;
 }
 
 /** The function's settings under `root` (EmailSettings/<name>), as SSM String parameters. */

@@ -1,0 +1,130 @@
+/**
+ * The fleet's send schedule (lib/notifications/fleet-schedule.ts) in a DynamoDB table: one item,
+ * whose `nextSlot` is the next free slot in milliseconds since the epoch. A reservation is one
+ * conditional UpdateItem in the common case: "add one interval, if the schedule is ahead of now
+ * and no further than the caller may wait" while the fleet is busy, "set it to now plus one
+ * interval, if it is behind now" after a quiet moment (a slot in the past is not saved up: the
+ * provider's bucket would not have saved it either). When both conditions fail, a consistent read
+ * tells a paused fleet from a race with another container, which is tried again.
+ *
+ * It speaks the JSON protocol through the lite client (lib/aws/json-client.ts), so a cold start
+ * loads none of the AWS SDK.
+ */
+import { AwsServiceError, type Env, type JsonClient, liteJsonClient } from "../aws/json-client.ts";
+import type { FleetScheduleStore, Reservation } from "../notifications/fleet-schedule.ts";
+
+const DYNAMODB = { name: "dynamodb", targetPrefix: "DynamoDB_20120810", jsonVersion: "1.0" } as const;
+
+/** The table's partition key, and the one item's key in it. */
+export const SEND_SCHEDULE_KEY = { attribute: "id", value: "notifications" } as const;
+
+/**
+ * The table as the store expects it, as a CreateTable input: for the load test and the tests
+ * (moto_server); the stack makes the same table with CDK (infra/constructs/send-schedule.ts).
+ */
+export function sendScheduleTableInput(tableName: string) {
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [{ AttributeName: SEND_SCHEDULE_KEY.attribute, AttributeType: "S" }],
+    KeySchema: [{ AttributeName: SEND_SCHEDULE_KEY.attribute, KeyType: "HASH" }],
+    BillingMode: "PAY_PER_REQUEST",
+  };
+}
+
+/** How the lite client reaches DynamoDB (JSON 1.0). */
+export const DYNAMODB_SERVICE = DYNAMODB;
+
+/** Rounds of (update, update, read) before a reservation gives up: each lost round is a race won by another. */
+const ROUNDS = 4;
+
+export interface DynamoSendScheduleOptions {
+  tableName: string;
+  /** The lite client; default one from the environment's credentials. */
+  client?: JsonClient;
+}
+
+const number = (n: number) => ({ N: String(Math.round(n)) });
+const conditionFailed = (error: unknown) =>
+  error instanceof AwsServiceError && error.name === "ConditionalCheckFailedException";
+
+export function dynamoSendSchedule(
+  options: DynamoSendScheduleOptions,
+  env: Env = process.env,
+): FleetScheduleStore {
+  const client = options.client ?? liteJsonClient(DYNAMODB, env);
+  if (!client) throw new Error("The send schedule needs credentials and a region in the environment");
+  const key = { [SEND_SCHEDULE_KEY.attribute]: { S: SEND_SCHEDULE_KEY.value } };
+  const item = { TableName: options.tableName, Key: key, ExpressionAttributeNames: { "#next": "nextSlot" } };
+  /** Which form to try first: the one that worked last time (a busy fleet stays busy). */
+  let busy = false;
+
+  /** The update's new nextSlot, or undefined when its condition failed. */
+  const update = async (expression: string, condition: string, values: Record<string, unknown>) => {
+    try {
+      const out = await client.call<{ Attributes?: { nextSlot?: { N?: string } } }>("UpdateItem", {
+        ...item,
+        UpdateExpression: expression,
+        ConditionExpression: condition,
+        ExpressionAttributeValues: values,
+        ReturnValues: "UPDATED_NEW",
+      });
+      return Number(out.Attributes?.nextSlot?.N);
+    } catch (error) {
+      if (conditionFailed(error)) return undefined;
+      throw error;
+    }
+  };
+
+  const ahead = async (
+    nowMs: number,
+    intervalMs: number,
+    latestMs: number,
+  ): Promise<Reservation | undefined> => {
+    const next = await update("SET #next = #next + :interval", "#next > :now AND #next <= :latest", {
+      ":interval": number(intervalMs),
+      ":now": number(nowMs),
+      ":latest": number(latestMs),
+    });
+    return next === undefined ? undefined : { slotMs: next - Math.round(intervalMs) };
+  };
+  const behind = async (nowMs: number, intervalMs: number): Promise<Reservation | undefined> => {
+    const next = await update("SET #next = :next", "attribute_not_exists(#next) OR #next <= :now", {
+      ":next": number(nowMs + intervalMs),
+      ":now": number(nowMs),
+    });
+    return next === undefined ? undefined : { slotMs: Math.round(nowMs) };
+  };
+
+  const read = async () => {
+    const out = await client.call<{ Item?: { nextSlot?: { N?: string } } }>("GetItem", {
+      TableName: options.tableName,
+      Key: key,
+      ConsistentRead: true,
+    });
+    const raw = out.Item?.nextSlot?.N;
+    return raw === undefined ? undefined : Number(raw);
+  };
+
+  return {
+    nextSlot: read,
+    async reserve({ nowMs, intervalMs, latestMs }) {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const whenBusy of busy ? [true, false] : [false, true]) {
+          const got = whenBusy ? await ahead(nowMs, intervalMs, latestMs) : await behind(nowMs, intervalMs);
+          if (got) {
+            busy = whenBusy;
+            return got;
+          }
+        }
+        const next = await read();
+        if (next !== undefined && next > latestMs) return { pausedUntilMs: next };
+      }
+      throw new Error(`The send schedule changed under every one of ${ROUNDS} attempts to reserve a slot`);
+    },
+    async pauseUntil(untilMs) {
+      await update("SET #next = :until", "attribute_not_exists(#next) OR #next < :until", {
+        ":until": number(untilMs),
+      });
+    },
+  };
+}

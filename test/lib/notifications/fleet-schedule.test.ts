@@ -1,0 +1,192 @@
+/**
+ * The fleet's pace on a virtual clock, over a schedule kept in memory (the DynamoDB store has
+ * its own test against moto_server: test/lib/aws-dynamodb).
+ */
+import { describe, expect, it } from "vitest";
+import {
+  createFleetPace,
+  FLEET_SPACING_MARGIN,
+  type FleetScheduleStore,
+} from "../../../lib/notifications/fleet-schedule.ts";
+import { createSendRate } from "../../../lib/notifications/send-rate.ts";
+import { NotStartedError } from "../../../lib/smtp/index.ts";
+
+function virtualClock() {
+  let t = 1_000_000;
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+    },
+  };
+}
+
+/** A clock whose sleepers wake in time order, for several containers waiting at once. */
+function sharedClock() {
+  let t = 1_000_000;
+  const sleepers: Array<{ at: number; wake: () => void }> = [];
+  const settle = () => new Promise<void>((r) => setImmediate(r));
+  return {
+    now: () => t,
+    sleep: (ms: number) => new Promise<void>((wake) => sleepers.push({ at: t + ms, wake })),
+    /** Runs the tasks to their end, waking the earliest sleeper whenever all of them wait. */
+    async run(tasks: Array<Promise<void>>) {
+      let done = false;
+      const all = Promise.all(tasks).then(() => {
+        done = true;
+      });
+      for (let steps = 0; !done && steps < 1000; steps++) {
+        await settle();
+        sleepers.sort((a, b) => a.at - b.at);
+        const next = sleepers.shift();
+        if (!next) continue;
+        t = Math.max(t, next.at);
+        next.wake();
+      }
+      await all;
+    },
+  };
+}
+
+/** The store's rules in memory, counting its calls. */
+function memoryStore() {
+  let next = Number.NEGATIVE_INFINITY;
+  const calls = { reserve: 0, nextSlot: 0, pauseUntil: [] as number[] };
+  const store: FleetScheduleStore = {
+    async reserve({ nowMs, intervalMs, latestMs }) {
+      calls.reserve++;
+      if (next > latestMs) return { pausedUntilMs: next };
+      const slotMs = Math.max(nowMs, next);
+      next = slotMs + intervalMs;
+      return { slotMs };
+    },
+    async nextSlot() {
+      calls.nextSlot++;
+      return Number.isFinite(next) ? next : undefined;
+    },
+    async pauseUntil(untilMs) {
+      calls.pauseUntil.push(untilMs);
+      next = Math.max(next, untilMs);
+    },
+  };
+  return { store, calls };
+}
+
+describe("the fleet's pace", () => {
+  it("interleaves two containers, each at its half of the rate, one slot apart with the margin", async () => {
+    const clock = sharedClock();
+    const { store } = memoryStore();
+    const pace = () =>
+      createFleetPace({
+        local: createSendRate({ perSecond: 0.5, ...clock }),
+        store,
+        fleetRatePerSecond: 1,
+        ...clock,
+      });
+    const [a, b] = [pace(), pace()];
+    const started: Array<[string, number]> = [];
+    const container = async (name: string, p: typeof a) => {
+      for (let i = 0; i < 3; i++) {
+        await p.take();
+        started.push([name, clock.now()]);
+      }
+    };
+    await clock.run([container("a", a), container("b", b)]);
+
+    expect(started).toHaveLength(6);
+    const times = started.map(([, t]) => t).sort((x, y) => x - y);
+    const gaps = times.slice(1).map((t, i) => t - (times[i] ?? 0));
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1000 * (1 + FLEET_SPACING_MARGIN));
+    expect(new Set(started.map(([name]) => name))).toEqual(new Set(["a", "b"]));
+  });
+
+  it("sends nothing while the fleet is paused, and asks the store once for a paused batch", async () => {
+    const clock = virtualClock();
+    const { store, calls } = memoryStore();
+    await store.pauseUntil(clock.now() + 20_000);
+    const pace = createFleetPace({
+      local: createSendRate({ perSecond: 10, ...clock }),
+      store,
+      fleetRatePerSecond: 10,
+      ...clock,
+    });
+
+    const first = await pace.take().catch((e: unknown) => e);
+    const second = await pace.take().catch((e: unknown) => e);
+
+    expect(first).toBeInstanceOf(NotStartedError);
+    expect(first).toMatchObject({ afterThrottle: true, message: expect.stringMatching(/fleet is paused/) });
+    expect(second).toBeInstanceOf(NotStartedError);
+    expect(calls.reserve).toBe(1);
+    await clock.sleep(20_000);
+    await expect(pace.take()).resolves.toBeUndefined();
+  });
+
+  it("opens no connection while the fleet is paused: it looks before opening", async () => {
+    const clock = virtualClock();
+    const { store, calls } = memoryStore();
+    const pace = createFleetPace({
+      local: createSendRate({ perSecond: 1, ...clock }),
+      store,
+      fleetRatePerSecond: 1,
+      ...clock,
+    });
+    await expect(pace.beforeOpen?.()).resolves.toBeUndefined(); // nothing scheduled yet
+    await store.pauseUntil(clock.now() + 20_000);
+
+    await expect(pace.beforeOpen?.()).rejects.toMatchObject({ afterThrottle: true });
+    await expect(pace.beforeOpen?.()).rejects.toBeInstanceOf(NotStartedError);
+    expect(calls.nextSlot).toBe(2); // the second knew already
+    await clock.sleep(20_000);
+    await expect(pace.beforeOpen?.()).resolves.toBeUndefined();
+  });
+
+  it("pauses the whole fleet on a throttle, and halves its own rate", async () => {
+    const clock = virtualClock();
+    const { store, calls } = memoryStore();
+    const local = createSendRate({ perSecond: 4, ...clock });
+    const pace = createFleetPace({ local, store, fleetRatePerSecond: 8, pauseMs: 15_000, ...clock });
+
+    await pace.throttled();
+
+    expect(calls.pauseUntil).toEqual([clock.now() + 15_000]);
+    expect(local.current).toBe(2);
+    const other = createFleetPace({
+      local: createSendRate({ perSecond: 4, ...clock }),
+      store,
+      fleetRatePerSecond: 8,
+      ...clock,
+    });
+    await expect(other.take()).rejects.toBeInstanceOf(NotStartedError);
+  });
+
+  it("goes on at the container's own pace when the store fails, and says so", async () => {
+    const clock = virtualClock();
+    const errors: unknown[] = [];
+    const broken: FleetScheduleStore = {
+      reserve: async () => {
+        throw new Error("ProvisionedThroughputExceededException");
+      },
+      nextSlot: async () => {
+        throw new Error("ProvisionedThroughputExceededException");
+      },
+      pauseUntil: async () => {
+        throw new Error("ProvisionedThroughputExceededException");
+      },
+    };
+    const pace = createFleetPace({
+      local: createSendRate({ perSecond: 2, ...clock }),
+      store: broken,
+      fleetRatePerSecond: 4,
+      onStoreError: (e) => errors.push(e),
+      ...clock,
+    });
+    const start = clock.now();
+    await pace.take();
+    await pace.take();
+    expect(clock.now() - start).toBe(500); // the own share, 2 a second
+    await pace.beforeOpen?.();
+    await pace.throttled();
+    expect(errors).toHaveLength(4);
+  });
+});
