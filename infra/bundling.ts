@@ -19,7 +19,10 @@
  * trips (1.00x to 1.02x), so the simpler shape won. `shape: "split"` keeps that alternative
  * buildable for the benchmark.
  */
-import { rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AssetHashType, DockerImage } from "aws-cdk-lib";
 import * as lambda from "aws-cdk-lib/aws-lambda";
@@ -29,6 +32,58 @@ import type { FunctionName } from "../functions/create-function.ts";
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** The handler Lambda calls: `handler` exported by the entry, index.mjs. */
 export const LAMBDA_HANDLER = "index.handler";
+
+/**
+ * Node's built-in modules as the bundle imports them: each through a small module that takes the
+ * CommonJS built-in (process.getBuiltinModule) and re-exports its plain properties. An ES import
+ * of a built-in makes Node build a facade of every export, reading each one, and reading
+ * node:http's WebSocket, MessageEvent and CloseEvent loads undici (node:crypto's webcrypto loads
+ * WebCrypto): 11 to 12 ms of every first invocation spent on modules nothing uses (measured with
+ * --cpu-prof; BENCHMARKS.md). The shims leave those getters out (UNREAD), so nothing reads them;
+ * a dependency that imported one by name would fail the build ("No matching export"), not run.
+ * Every other export is read at load, as the facade did. Written once per process, for the Node
+ * that bundles (the runtime's major version).
+ */
+const UNREAD: Readonly<Record<string, readonly string[]>> = {
+  "node:http": ["WebSocket", "CloseEvent", "MessageEvent"],
+  "node:crypto": ["webcrypto", "subtle"],
+  // Reading it turns every bundled root certificate into a PEM string.
+  "node:tls": ["rootCertificates"],
+};
+let shims: Record<string, string> | undefined;
+function builtinShims(): Record<string, string> {
+  if (shims) return shims;
+  const dir = mkdtempSync(join(tmpdir(), "builtin-shims-"));
+  mkdirSync(dir, { recursive: true });
+  const alias: Record<string, string> = {};
+  for (const name of builtinModules) {
+    if (name.startsWith("_")) continue;
+    const id = `node:${name}`;
+    const mod = process.getBuiltinModule(id) as Record<string, unknown> | undefined;
+    if (!mod) continue;
+    const names = Object.keys(mod).filter((key) => {
+      if (key === "default" || !/^[A-Za-z_$][\w$]*$/.test(key)) return false;
+      if (UNREAD[id]?.includes(key)) return false;
+      try {
+        new Function("m", `const { ${key} } = m;`); // a reserved word cannot be a binding
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    const file = join(dir, `${name.replaceAll("/", "__")}.mjs`);
+    writeFileSync(
+      file,
+      `const m = process.getBuiltinModule(${JSON.stringify(id)});\nexport default m;\n${
+        names.length ? `export const { ${names.join(", ")} } = m;\n` : ""
+      }`,
+    );
+    alias[id] = file;
+    alias[name] = file;
+  }
+  shims = alias;
+  return alias;
+}
 
 const COMMON: BuildOptions = {
   bundle: true,
@@ -72,6 +127,7 @@ export function bundleFunction(name: FunctionName, outdir: string, options: Bund
   rmSync(outdir, { recursive: true, force: true });
   const result = buildSync({
     ...COMMON,
+    alias: builtinShims(),
     stdin: {
       contents: entrySource(name, options),
       resolveDir: PROJECT_ROOT,
@@ -91,7 +147,13 @@ export function bundleFile(
   { external }: { external?: string[] } = {},
 ): Metafile {
   rmSync(outdir, { recursive: true, force: true });
-  const result = buildSync({ ...COMMON, entryPoints: [entry], outdir, ...(external ? { external } : {}) });
+  const result = buildSync({
+    ...COMMON,
+    alias: builtinShims(),
+    entryPoints: [entry],
+    outdir,
+    ...(external ? { external } : {}),
+  });
   return result.metafile as Metafile;
 }
 

@@ -20,17 +20,20 @@ interface Transport {
 }
 
 /**
- * node:http and node:https are imported when the first request is made, not with this module:
+ * node:http and node:https are loaded when the first request is made, not with this module:
  * loading node:http alone takes about 25 ms, which a cold start's entry must not spend before it
- * has opened the SMTP connection (functions/cold-start.ts).
+ * has opened the SMTP connection (functions/cold-start.ts). And they are loaded as CommonJS
+ * (process.getBuiltinModule), not with import(): an ES import of a built-in builds a facade of
+ * all its exports, and reading node:http's WebSocket and MessageEvent loads undici, 11 ms more of
+ * a first invocation (measured with --cpu-prof; BENCHMARKS.md).
  */
 async function loadTransport(secure: boolean): Promise<Transport> {
   // One kept-alive connection serves every call of a warm container.
   if (secure) {
-    const https = await import("node:https");
+    const https = process.getBuiltinModule("node:https");
     return { agent: new https.Agent({ keepAlive: true, maxSockets: 4 }), request: https.request };
   }
-  const http = await import("node:http");
+  const http = process.getBuiltinModule("node:http");
   return { agent: new http.Agent({ keepAlive: true, maxSockets: 4 }), request: http.request };
 }
 

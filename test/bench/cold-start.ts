@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import type { FunctionName } from "../../functions/create-function.ts";
 import type { BenchBundles } from "./bundles.ts";
 import type { CpuLimit } from "./cpu-share.ts";
-import type { BenchWorld } from "./fixtures.ts";
+import { type BenchWorld, submissionSettings } from "./fixtures.ts";
 import { startLatencyProxy } from "./latency-proxy.ts";
 import { interleaved, median } from "./stats.ts";
 
@@ -115,8 +115,16 @@ export function invocationFor(name: FunctionName | "empty", world: BenchWorld, d
   }
 }
 
+/**
+ * Which SMTP server the cold starts send through: `plain`, the world's server (no TLS, no AUTH);
+ * `starttls-auth`, its submission server (STARTTLS with a verified certificate, AUTH PLAIN,
+ * PIPELINING), for send-notification only.
+ */
+export type SmtpVariant = "plain" | "starttls-auth";
+
 export interface ColdStartRow {
   fn: FunctionName;
+  variant: SmtpVariant;
   /** The network round trip put in front of SSM and SMTP. */
   rttMs: number;
   productMs: number;
@@ -132,12 +140,18 @@ export interface ColdStartRow {
  * The world as seen through a network with this round trip: SSM and SMTP behind latency proxies,
  * the settings under a root of their own that names the SMTP proxy's port.
  */
-async function networkOf(world: BenchWorld, rttMs: number) {
-  if (rttMs === 0) return { env: world.env, smtpPort: world.smtp.port, close: async () => {} };
+async function networkOf(world: BenchWorld, rttMs: number, variant: SmtpVariant) {
+  const server = variant === "plain" ? world.smtp : world.submission;
+  const settingsFor = (port: number) =>
+    variant === "plain" ? { SMTPPort: String(port) } : submissionSettings(port);
+  if (rttMs === 0) {
+    const root = variant === "plain" ? world.root : world.tlsRoot;
+    return { env: { ...world.env, SETTINGS_PATH: root }, smtpPort: server.port, close: async () => {} };
+  }
   const ssmUrl = new URL(world.ssm.endpoint);
   const ssm = await startLatencyProxy({ host: ssmUrl.hostname, port: Number(ssmUrl.port) }, rttMs);
-  const smtp = await startLatencyProxy({ host: "127.0.0.1", port: world.smtp.port }, rttMs);
-  const root = await world.copySettings(`rtt${rttMs}`, { SMTPPort: String(smtp.port) });
+  const smtp = await startLatencyProxy({ host: "127.0.0.1", port: server.port }, rttMs);
+  const root = await world.copySettings(`${variant}-rtt${rttMs}`, settingsFor(smtp.port));
   return {
     env: { ...world.env, SETTINGS_PATH: root, AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${ssm.port}` },
     smtpPort: smtp.port,
@@ -152,9 +166,10 @@ export async function measureColdStarts(
   world: BenchWorld,
   rounds: number,
   rttMs = 0,
+  variant: SmtpVariant = "plain",
 ): Promise<ColdStartRow[]> {
   const dir = mkdtempSync(join(tmpdir(), "bench-events-"));
-  const net = await networkOf(world, rttMs);
+  const net = await networkOf(world, rttMs, variant);
   const netWorld = { ...world, env: net.env };
   // The product as deployed with SMTPServer in context (send-notification alone gets the
   // preconnect hint); the obvious baseline has no such tricks.
@@ -171,7 +186,11 @@ export async function measureColdStarts(
     };
   const rows: ColdStartRow[] = [];
   try {
-    for (const fn of Object.keys(bundles.product) as FunctionName[]) {
+    const fns =
+      variant === "plain"
+        ? (Object.keys(bundles.product) as FunctionName[])
+        : (["send-notification"] as const);
+    for (const fn of fns) {
       const s = await interleaved(
         {
           product: timed(bundles.product[fn].path, fn, productEnv(fn)),
@@ -183,6 +202,7 @@ export async function measureColdStarts(
       );
       rows.push({
         fn,
+        variant,
         rttMs,
         productMs: median(s.product),
         splitMs: median(s.split),
@@ -196,4 +216,46 @@ export async function measureColdStarts(
     await net.close();
   }
   return rows;
+}
+
+/**
+ * The fewest round trips a first invocation of send-notification can spend on its critical path
+ * against these servers, with the SMTP server known at deploy time (BENCHMARKS.md writes the
+ * arithmetic out). The server's 100 ms greeting delay outlasts the settings' SSM read (2 round
+ * trips: connect, then both GetParameters calls at once), so the read is hidden and the path is
+ * the SMTP dialogue: connect and greeting 1, EHLO 1, then for STARTTLS+AUTH: STARTTLS 1, the TLS
+ * 1.3 handshake 1, EHLO again 1, AUTH PLAIN 1; then MAIL FROM, RCPT TO and DATA pipelined 1, the
+ * message and its final dot 1.
+ */
+export const ROUND_TRIP_FLOOR: Record<SmtpVariant, number> = { plain: 4, "starttls-auth": 8 };
+
+/**
+ * Round trips on the critical path, from the same run at 0 ms and at a round trip of R ms: the
+ * time each added, divided by R (the CPU's share is the same at both, so it cancels).
+ */
+export function criticalRoundTrips(rows: readonly ColdStartRow[]) {
+  const out: Array<{
+    variant: SmtpVariant;
+    rttMs: number;
+    product: number;
+    obvious: number;
+    productAddedMs: number;
+    obviousAddedMs: number;
+  }> = [];
+  for (const r of rows) {
+    if (r.fn !== "send-notification" || r.rttMs === 0) continue;
+    const base = rows.find((b) => b.fn === r.fn && b.variant === r.variant && b.rttMs === 0);
+    if (!base) continue;
+    const productAddedMs = r.productMs - base.productMs;
+    const obviousAddedMs = r.obviousMs - base.obviousMs;
+    out.push({
+      variant: r.variant,
+      rttMs: r.rttMs,
+      product: productAddedMs / r.rttMs,
+      obvious: obviousAddedMs / r.rttMs,
+      productAddedMs,
+      obviousAddedMs,
+    });
+  }
+  return out;
 }

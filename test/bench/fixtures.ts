@@ -2,8 +2,12 @@
  * The local world every benchmark runs against: moto_server behind a counting proxy (SSM), a
  * real SMTP server, a bulletin feed. Only 127.0.0.1.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PutParameterCommand } from "@aws-sdk/client-ssm";
 import { createSsmClient } from "../../lib/aws-ssm/sdk-client.ts";
+import { testCertificates } from "../helpers/certs.ts";
 import { type CountingProxy, startCountingProxy } from "../helpers/counting-proxy.ts";
 import { type FeedServer, startFeedServer } from "../helpers/feed-server.ts";
 import { type MotoServer, startMoto } from "../helpers/moto.ts";
@@ -14,6 +18,13 @@ export interface BenchWorld {
   ssm: CountingProxy;
   feed: FeedServer;
   smtp: TestSmtpServer;
+  /**
+   * A submission port as operators run them: STARTTLS (a certificate signed by the run's CA,
+   * verified: the functions get the CA through NODE_EXTRA_CA_CERTS), AUTH PLAIN required,
+   * PIPELINING. `tlsRoot` holds the settings that point at it.
+   */
+  submission: TestSmtpServer;
+  tlsRoot: string;
   root: string;
   /** Environment for a function process: settings from SSM via the proxy, the feed, AWS test credentials. */
   env: Record<string, string>;
@@ -22,10 +33,30 @@ export interface BenchWorld {
   close(): Promise<void>;
 }
 
+const BENCH_USER = { name: "bench", password: "bench-submission-password" } as const;
+
+/** Settings for the submission server at `port`: STARTTLS and AUTH, as a provider's port 587. */
+export const submissionSettings = (port: number): Record<string, string> => ({
+  SMTPPort: String(port),
+  ConnectionSecurity: "STARTTLS",
+  EnableSMTPAuth: "true",
+  SMTPUsername: BENCH_USER.name,
+  SMTPPassword: BENCH_USER.password,
+});
+
 export async function startWorld(smtpOptions: TestSmtpServerOptions = {}): Promise<BenchWorld> {
   const moto = await startMoto();
   const ssm = await startCountingProxy(moto.endpoint);
   const smtp = await startSmtpServer(smtpOptions);
+  const certs = testCertificates();
+  const submission = await startSmtpServer({
+    tls: certs.server,
+    users: { [BENCH_USER.name]: BENCH_USER.password },
+    authMethods: ["PLAIN"],
+    requireTlsForMail: true,
+  });
+  const caFile = join(mkdtempSync(join(tmpdir(), "bench-ca-")), "ca.pem");
+  writeFileSync(caFile, certs.ca);
   const feed = await startFeedServer();
   const root = `/bench-${process.pid}`;
   const admin = createSsmClient({
@@ -35,7 +66,12 @@ export async function startWorld(smtpOptions: TestSmtpServerOptions = {}): Promi
   });
   const put = (at: string, name: string, value: string) =>
     admin.send(
-      new PutParameterCommand({ Name: `${at}/${name}`, Value: value, Type: "String", Overwrite: true }),
+      new PutParameterCommand({
+        Name: `${at}/${name}`,
+        Value: value,
+        Type: name.endsWith("SMTPPassword") ? "SecureString" : "String",
+        Overwrite: true,
+      }),
     );
   const seed = async (at: string, changes: Record<string, string> = {}) => {
     const settings = {
@@ -50,11 +86,14 @@ export async function startWorld(smtpOptions: TestSmtpServerOptions = {}): Promi
     return at;
   };
   await seed(root);
+  const tlsRoot = await seed(`${root}-tls`, submissionSettings(submission.port));
   return {
     moto,
     ssm,
     feed,
     smtp,
+    submission,
+    tlsRoot,
     root,
     env: {
       PATH: process.env.PATH ?? "",
@@ -65,10 +104,11 @@ export async function startWorld(smtpOptions: TestSmtpServerOptions = {}): Promi
       AWS_SECRET_ACCESS_KEY: "testing",
       AWS_EC2_METADATA_DISABLED: "true",
       SECURITY_FEED_URL: feed.url,
+      NODE_EXTRA_CA_CERTS: caFile,
     },
     copySettings: (suffix, changes) => seed(`${root}-${suffix}`, changes),
     async close() {
-      await Promise.all([ssm.close(), smtp.close(), feed.close()]);
+      await Promise.all([ssm.close(), smtp.close(), submission.close(), feed.close()]);
       await moto.stop();
     },
   };

@@ -42,6 +42,26 @@ ${sizesTable}
    empty handler. The product runs as deployed with \`emailSettings.SMTPServer\` in context
    (\`SMTP_PRECONNECT\` set). "Split vs one file" compares the deployed shape (one file) with
    the function code-split into a chunk that the entry imports after starting the I/O.
+   Rows marked STARTTLS+AUTH send through a submission server instead: STARTTLS with a
+   certificate signed by the run's CA (verified; the processes get the CA through
+   \`NODE_EXTRA_CA_CERTS\`), AUTH PLAIN required, PIPELINING, and \`530 5.7.0\` for MAIL before
+   STARTTLS, as a provider's port 587.
+1a. **Round trips on the critical path.** How many round trips a first invocation of
+   send-notification waits for, one after another: the time a round trip of R ms added to it
+   (same run, medians at R and at 0 ms), divided by R. The CPU's work is the same at both, so it
+   cancels; round trips that overlap count once. The protocol's floor, against these servers, with
+   the SMTP server known at deploy time (\`ROUND_TRIP_FLOOR\` in \`test/bench/cold-start.ts\`):
+   - the settings' SSM read is 2 round trips (connect; then both \`GetParameters\` calls at once,
+     over two connections), and runs during the SMTP server's 100 ms greeting delay, which is
+     longer than those 2 round trips at 20 ms (1 round trip + 100 ms > 2 round trips): it is off
+     the critical path;
+   - plain: connect and greeting 1, \`EHLO\` 1, \`MAIL FROM\` + \`RCPT TO\` + \`DATA\`
+     pipelined 1, the message and its final dot 1: **4**;
+   - STARTTLS+AUTH: connect and greeting 1, \`EHLO\` 1, \`STARTTLS\` 1, the TLS 1.3 handshake 1
+     (the client's Finished travels with the next \`EHLO\`), \`EHLO\` 1, \`AUTH PLAIN\` with its
+     initial response 1 (RFC 4954 does not let it be pipelined), then the same 2: **8**.
+   The obvious implementation reads the settings first (the SDK's connection, then its requests)
+   and only then connects, so the whole SSM read and the whole SMTP dialogue follow one another.
 2. **Warm send.** One SQS record through the warm handler (settings cached, SMTP session kept),
    against raw nodemailer (\`pool: true\`, one connection) sending the same message over its
    already-open connection; 300 interleaved pairs.

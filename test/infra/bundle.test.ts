@@ -4,7 +4,7 @@
  * bundling break fails here, not in AWS.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
@@ -45,6 +45,24 @@ function inFreshNode(bundle: string, script: string): string {
 }
 
 describe("function bundles", () => {
+  it.each(FUNCTION_NAMES)(
+    "%s takes Node's built-ins as CommonJS, so loading it builds no facade that would load undici",
+    (name) => {
+      const dir = assetOf(name);
+      for (const file of readdirSync(dir).filter((f) => f.endsWith(".mjs"))) {
+        const code = readFileSync(join(dir, file), "utf8");
+        expect(code, file).not.toMatch(/from\s*["'](node:)?(http|https|crypto|tls|net|fs|stream)["']/);
+        expect(code, file).not.toMatch(/import\(\s*["']node:/);
+      }
+      // And it still runs: the handler's modules all loaded, nothing read undici's WebSocket.
+      const loaded = inFreshNode(
+        join(dir, "index.mjs"),
+        "process.stdout.write(String(process.moduleLoadList.some((m) => m.includes('undici'))));",
+      );
+      expect(loaded).toBe("false");
+    },
+  );
+
   it.each(FUNCTION_NAMES)(
     "%s bundles to one file with source maps, exporting handler, what it loads lazily in chunks of their own",
     (name) => {
