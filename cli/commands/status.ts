@@ -32,6 +32,8 @@ export interface Status {
     poolSize: number | "unknown";
     sendRatePerSecond: number | "unlimited" | "unknown";
     maxConcurrency: number | "unlimited" | "unknown";
+    /** The fleet's send schedule (docs/delivery.md): its rate and table, when the provider has a rate. */
+    fleetSchedule: { ratePerSecond: number; table: string } | "none" | "unknown";
   };
 }
 
@@ -165,7 +167,16 @@ async function lastRun(ctx: CliContext, functionName: string): Promise<Status["s
 async function limits(ctx: CliContext): Promise<Status["limits"]> {
   const stack = await ctx.stack();
   const fn = await stack.functionConfig("send-notification");
-  if (!fn) return { poolSize: "unknown", sendRatePerSecond: "unknown", maxConcurrency: "unknown" };
+  if (!fn) {
+    return {
+      poolSize: "unknown",
+      sendRatePerSecond: "unknown",
+      maxConcurrency: "unknown",
+      fleetSchedule: "unknown",
+    };
+  }
+  const table = readVariable(fn.environment, "SEND_SCHEDULE_TABLE");
+  const fleetRate = readVariable(fn.environment, "FLEET_SEND_RATE_PER_SECOND");
   const rate = readVariable(fn.environment, "SEND_RATE_PER_SECOND");
   let maxConcurrency: Status["limits"]["maxConcurrency"] = "unknown";
   try {
@@ -182,6 +193,7 @@ async function limits(ctx: CliContext): Promise<Status["limits"]> {
     poolSize: readVariable(fn.environment, "NOTIFICATION_POOL_SIZE"),
     sendRatePerSecond: rate ?? "unlimited",
     maxConcurrency,
+    fleetSchedule: table && fleetRate ? { ratePerSecond: fleetRate, table } : "none",
   };
 }
 
@@ -226,7 +238,12 @@ async function localStatus(ctx: CliContext): Promise<Status & { smtp?: unknown }
     deadLetterQueue: { depth: b.queue.deadLettered },
     alarmsInAlarm: "unknown",
     securityAlerts: { lastRun: "unknown", lastSentMarkerAt: "unknown", checkFunctionLastModified: "unknown" },
-    limits: { poolSize: "unknown", sendRatePerSecond: "unknown", maxConcurrency: b.config.maxConcurrency },
+    limits: {
+      poolSize: "unknown",
+      sendRatePerSecond: "unknown",
+      maxConcurrency: b.config.maxConcurrency,
+      fleetSchedule: "none",
+    },
     smtp: b.smtp,
   };
 }
@@ -260,7 +277,11 @@ export async function status(ctx: CliContext, { json = false }: { json?: boolean
         ],
         [
           "Provider limits",
-          `pool ${s.limits.poolSize} per container, ${s.limits.sendRatePerSecond} msg/s per container, at most ${s.limits.maxConcurrency} containers`,
+          `pool ${s.limits.poolSize} per container, ${s.limits.sendRatePerSecond} msg/s per container, at most ${s.limits.maxConcurrency} containers; ${
+            typeof s.limits.fleetSchedule === "string"
+              ? `fleet schedule: ${s.limits.fleetSchedule}`
+              : `fleet schedule: ${s.limits.fleetSchedule.ratePerSecond} msg/s (table ${s.limits.fleetSchedule.table})`
+          }`,
         ],
       ]),
     );

@@ -11,7 +11,7 @@
  */
 import type { Logger } from "../logger.ts";
 import type { EmailSettings } from "../settings/index.ts";
-import { type Mailer, type MailerOptions, NotStartedError } from "../smtp/index.ts";
+import { type Mailer, type MailerOptions, NotStartedError, type SmtpStage } from "../smtp/index.ts";
 import { retryDelaySeconds } from "./backoff.ts";
 import { outcomeOf } from "./outcome.ts";
 import type { ParsedNotification } from "./parse.ts";
@@ -49,6 +49,9 @@ export function messageIdFor(sqsMessageId: string, settings: EmailSettings): str
   const domain = settings.FeedbackEmail.split("@")[1] ?? "localhost";
   return `<${sqsMessageId.replace(/[^A-Za-z0-9._-]/g, "-")}@${domain}>`;
 }
+
+/** A throttle at these stages refused the session, not a message: the rate was not the cause. */
+const SESSION_STAGES = new Set<SmtpStage>(["connect", "tls", "greeting", "starttls", "auth"]);
 
 /** What the batch adds to the mailer: the container's pace. */
 export type BatchMailerHooks = Pick<MailerOptions, "pace" | "beforeOpen">;
@@ -165,7 +168,7 @@ export async function deliverNotifications(
             counts.throttled++;
             if (!slowedDown) {
               slowedDown = true; // once a batch: the pool's other refusals are the same throttle
-              await rate?.throttled();
+              await rate?.throttled(SESSION_STAGES.has(outcome.error.stage) ? "connection" : "rate");
             }
           } else counts.transient++;
           const backOff = outcome.kind === "throttled" || outcome.backOff;

@@ -108,8 +108,8 @@ export function createFleetPace(options: FleetPaceOptions): SendRate {
         throw paused(pausedUntil);
       }
     },
-    async throttled() {
-      await local.throttled();
+    async throttled(reason) {
+      await local.throttled(reason);
       pausedUntil = now() + pauseMs;
       await store.pauseUntil(pausedUntil).catch(storeFailed);
     },

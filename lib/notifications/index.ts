@@ -16,4 +16,4 @@ export {
 export { type Outcome, outcomeOf } from "./outcome.ts";
 export { type ParsedNotification, parseNotificationBody } from "./parse.ts";
 export type { DeadLetter, QueueControl, RetryLater } from "./queue-control.ts";
-export { createSendRate, type SendRate, type SendRateOptions } from "./send-rate.ts";
+export { createSendRate, type SendRate, type SendRateOptions, type ThrottleReason } from "./send-rate.ts";

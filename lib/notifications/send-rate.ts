@@ -21,11 +21,19 @@ export interface SendRateOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** What a throttle refused: a message (for the rate), or the session (before any message). */
+export type ThrottleReason = "rate" | "connection";
+
 export interface SendRate {
   /** Waits until a send may start, then takes its token. */
   take(): Promise<void>;
-  /** The provider said slow down (awaited: a fleet's pace tells the other containers). */
-  throttled(): void | Promise<void>;
+  /**
+   * The provider said slow down (awaited: a fleet's pace tells the other containers). `rate`: it
+   * refused a message for the rate (454, 450 4.7.1); `connection`: it refused the session before
+   * any message (421 at the greeting: an outage or a connection limit), which says nothing about
+   * the rate, so the rate stays. Default `rate`.
+   */
+  throttled(reason?: ThrottleReason): void | Promise<void>;
   /** Before a connection is opened: throws when the fleet is paused (fleet-schedule.ts). */
   beforeOpen?(): Promise<void>;
   /** A message was accepted. */
@@ -75,7 +83,8 @@ export function createSendRate(options: SendRateOptions): SendRate {
       queue = mine.catch(() => {});
       return mine;
     },
-    throttled() {
+    throttled(reason = "rate") {
+      if (reason === "connection") return;
       refill();
       rate = Math.max(lowest, rate / 2);
       tokens = Math.min(tokens, 0);

@@ -81,6 +81,8 @@ export async function deployedStack({
         SETTINGS_PATH: ssm.root,
         NOTIFICATION_POOL_SIZE: "2",
         SEND_RATE_PER_SECOND: "0.5",
+        SEND_SCHEDULE_TABLE: "mm-email-SendSchedule",
+        FLEET_SEND_RATE_PER_SECOND: "1.5",
         ...functionEnv,
       }),
       securityalertcheckD5E6F7A8: fn({ SETTINGS_PATH: ssm.root }),

@@ -289,11 +289,16 @@ describe("status", () => {
       result: "failed",
     });
     expect(s.securityAlerts.checkFunctionLastModified).not.toBe("unknown");
-    expect(s.limits).toEqual({ poolSize: 2, sendRatePerSecond: 0.5, maxConcurrency: 3 });
+    expect(s.limits).toEqual({
+      poolSize: 2,
+      sendRatePerSecond: 0.5,
+      maxConcurrency: 3,
+      fleetSchedule: { ratePerSecond: 1.5, table: "mm-email-SendSchedule" },
+    });
     const text = stack.cli();
     await status(text.ctx);
     expect(text.out()).toMatch(
-      /Provider limits\s+pool 2 per container, 0.5 msg\/s per container, at most 3 containers/,
+      /Provider limits\s+pool 2 per container, 0.5 msg\/s per container, at most 3 containers; fleet schedule: 1.5 msg\/s \(table mm-email-SendSchedule\)/,
     );
   });
 

@@ -160,6 +160,16 @@ describe("the fleet's pace", () => {
     await expect(other.take()).rejects.toBeInstanceOf(NotStartedError);
   });
 
+  it("pauses the fleet on a refused session too, but leaves the container's rate", async () => {
+    const clock = virtualClock();
+    const { store, calls } = memoryStore();
+    const local = createSendRate({ perSecond: 4, ...clock });
+    const pace = createFleetPace({ local, store, fleetRatePerSecond: 8, ...clock });
+    await pace.throttled("connection");
+    expect(calls.pauseUntil).toEqual([clock.now() + 20_000]);
+    expect(local.current).toBe(4);
+  });
+
   it("goes on at the container's own pace when the store fails, and says so", async () => {
     const clock = virtualClock();
     const errors: unknown[] = [];

@@ -46,6 +46,14 @@ describe("a container's send rate", () => {
     expect(rate.current).toBe(8); // never above the share
   });
 
+  it("keeps its rate when the provider refused the session, not a message (421 at the greeting)", () => {
+    const rate = createSendRate({ perSecond: 8, ...virtualClock() });
+    rate.throttled("connection");
+    expect(rate.current).toBe(8);
+    rate.throttled("rate");
+    expect(rate.current).toBe(4);
+  });
+
   it("never halves below its floor", () => {
     const rate = createSendRate({ perSecond: 16, floor: 1 / 4, ...virtualClock() });
     for (let i = 0; i < 10; i++) rate.throttled();
