@@ -74,14 +74,23 @@ export async function startWorld(smtpOptions: TestSmtpServerOptions = {}): Promi
       }),
     );
   const seed = async (at: string, changes: Record<string, string> = {}) => {
+    // What an operator's folder holds after importing config.json's EmailSettings (mm-email
+    // settings import): every setting with a value (SSM stores no empty strings), so that a
+    // folder read takes the pages a real one does (GetParametersByPath returns 10 a page).
     const settings = {
       SMTPServer: "127.0.0.1",
       SMTPPort: String(smtp.port),
+      EnableSMTPAuth: "false",
+      SkipServerCertificateVerification: "false",
+      SMTPServerTimeout: "10",
+      SendEmailNotifications: "true",
       FeedbackEmail: "noreply@bench.example",
       FeedbackName: "Bench",
+      ReplyToAddress: "noreply@bench.example",
       ...changes,
     };
     for (const [name, value] of Object.entries(settings)) await put(at, `EmailSettings/${name}`, value);
+    await put(at, "ServiceSettings/EnableSecurityFixAlert", "true");
     await put(at, "SecurityAlerts/Recipients", "admin1@bench.example,admin2@bench.example");
     return at;
   };

@@ -38,8 +38,12 @@ ${sizesTable}
    and serves its first invocation (settings from moto_server, a real message to the SMTP
    server, for the alert check a real bulletin), timed from spawn to exit. Baselines, bundled
    with the same options: *the obvious bundle*, the same handler plus the full SSM client,
-   nodemailer, zod and middy imported eagerly at top level and no cold-start overlap; and an
-   empty handler. The product runs as deployed with \`emailSettings.SMTPServer\` in context
+   nodemailer, zod and middy imported eagerly at top level, its settings read as the obvious
+   implementation reads them (the SDK's \`GetParametersByPath\` over the folder, page after page:
+   \`test/bench/obvious/sdk-settings.ts\`; until this run it borrowed the product's own parallel
+   \`GetParameters\`, which flattered it) and no cold-start overlap; and an empty handler. The
+   settings folder holds what importing config.json's EmailSettings leaves there: 11 parameters
+   (14 for the submission server), two pages. The product runs as deployed with \`emailSettings.SMTPServer\` in context
    (\`SMTP_PRECONNECT\` set). "Split vs one file" compares the deployed shape (one file) with
    the function code-split into a chunk that the entry imports after starting the I/O.
    Rows marked STARTTLS+AUTH send through a submission server instead: STARTTLS with a

@@ -1,7 +1,8 @@
 /**
  * The obvious bundle, the cold-start baseline: every heavy dependency imported eagerly at top
  * level (the full SSM client, nodemailer, full zod, middy), then the same handler doing the same
- * work. The references keep esbuild from dropping the imports.
+ * work, its settings read as the obvious implementation reads them (sdk-settings.ts: the SDK's
+ * GetParametersByPath, page after page). The references keep esbuild from dropping the imports.
  */
 import { SSMClient } from "@aws-sdk/client-ssm";
 import middy from "@middy/core";
@@ -9,4 +10,8 @@ import nodemailer from "nodemailer";
 import { z } from "zod";
 
 export const eager = [SSMClient, middy, nodemailer.createTransport, z.object];
-export { handler } from "../../../functions/security-alert-check.ts";
+
+import { createHandler } from "../../../functions/security-alert-check.ts";
+import { sdkSettingsStore } from "./sdk-settings.ts";
+
+export const handler = createHandler({ store: sdkSettingsStore() });
