@@ -13,7 +13,12 @@
 import { AwsServiceError, type Env, type JsonClient, liteJsonClient } from "../aws/json-client.ts";
 import type { FleetScheduleStore, Reservation } from "../notifications/fleet-schedule.ts";
 
-const DYNAMODB = { name: "dynamodb", targetPrefix: "DynamoDB_20120810", jsonVersion: "1.0" } as const;
+/** How the lite client reaches DynamoDB (JSON 1.0). */
+export const DYNAMODB_SERVICE = {
+  name: "dynamodb",
+  targetPrefix: "DynamoDB_20120810",
+  jsonVersion: "1.0",
+} as const;
 
 /** The table's partition key, and the one item's key in it. */
 export const SEND_SCHEDULE_KEY = { attribute: "id", value: "notifications" } as const;
@@ -30,9 +35,6 @@ export function sendScheduleTableInput(tableName: string) {
     BillingMode: "PAY_PER_REQUEST",
   };
 }
-
-/** How the lite client reaches DynamoDB (JSON 1.0). */
-export const DYNAMODB_SERVICE = DYNAMODB;
 
 /** Rounds of (update, update, read) before a reservation gives up: each lost round is a race won by another. */
 const ROUNDS = 4;
@@ -51,8 +53,15 @@ export function dynamoSendSchedule(
   options: DynamoSendScheduleOptions,
   env: Env = process.env,
 ): FleetScheduleStore {
-  const client = options.client ?? liteJsonClient(DYNAMODB, env);
-  if (!client) throw new Error("The send schedule needs credentials and a region in the environment");
+  // Made on first use, so a missing credential fails a call (the pace then goes on alone), not the container.
+  let made = options.client;
+  const client: JsonClient = {
+    async call(operation, input) {
+      made ??= liteJsonClient(DYNAMODB_SERVICE, env);
+      if (!made) throw new Error("The send schedule needs credentials and a region in the environment");
+      return made.call(operation, input);
+    },
+  };
   const key = { [SEND_SCHEDULE_KEY.attribute]: { S: SEND_SCHEDULE_KEY.value } };
   const item = { TableName: options.tableName, Key: key, ExpressionAttributeNames: { "#next": "nextSlot" } };
   /** Which form to try first: the one that worked last time (a busy fleet stays busy). */

@@ -74,6 +74,11 @@ describe("the fleet's send schedule in DynamoDB", () => {
     expect(await table.nextSlot()).toBe(NOW + 30_000);
   });
 
+  it("fails a call, not its creation, without credentials (the pace then goes on alone)", async () => {
+    const store = dynamoSendSchedule({ tableName: "t" }, {});
+    await expect(store.nextSlot()).rejects.toThrow(/needs credentials and a region/);
+  });
+
   it("names the service's error when the table is missing", async () => {
     const store = container("no-such-table");
     await expect(store.reserve({ nowMs: NOW, intervalMs: 1000, latestMs: NOW + 1 })).rejects.toMatchObject({
