@@ -35,6 +35,13 @@ export function addNagChecks(app: App, stack: EmailStack): void {
     id: "AwsSolutions::AwsSolutions-SQS3",
     reason: "This queue is the alert check's failure destination: it is the dead-letter queue.",
   });
+  if (stack.sendSchedule) {
+    Validations.of(stack.sendSchedule.table).acknowledge({
+      id: "AwsSolutions::AwsSolutions-DDB3",
+      reason:
+        "The send schedule holds one slot time that is stale within seconds: there is nothing to recover to a point in time.",
+    });
+  }
   if (stack.vpcPlaced) {
     Validations.of(stack).acknowledge({
       id: iam5("*"),

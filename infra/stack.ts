@@ -66,6 +66,8 @@ export class EmailStack extends Stack {
   readonly vpcPlaced: boolean;
   /** What the provider's limits gave send-notification: containers, pool, rate per container. */
   readonly sendLimits: DerivedSendLimits;
+  /** The fleet's send schedule, made when the provider limits a rate. */
+  readonly sendSchedule?: SendSchedule;
 
   constructor(scope: Construct, id: string, props: EmailStackProps) {
     super(scope, id, props);
@@ -88,7 +90,7 @@ export class EmailStack extends Stack {
     this.functions = emailFunctions(this, config, settings, this.sendLimits);
     // Shares alone keep the fleet under the rate; the schedule also keeps its sends apart.
     if (limits.maxSendRate !== undefined) {
-      new SendSchedule(this, {
+      this.sendSchedule = new SendSchedule(this, {
         sender: this.functions["send-notification"],
         fleetRatePerSecond: limits.maxSendRate,
       });
