@@ -166,6 +166,34 @@ describe("the pool", () => {
     expect(s.closed()).toBe(1);
   });
 
+  it("asks beforeOpen only before opening a session: its refusal fails the send with no connection", async () => {
+    const s = await server();
+    const refusing = createMailer(settings({ SMTPPort: s.port }), {
+      beforeOpen: async () => {
+        throw new Error("the fleet is paused");
+      },
+    });
+    await expect(refusing.send(message)).rejects.toThrow("the fleet is paused");
+    await refusing.close();
+    expect(s.connections()).toBe(0);
+
+    let asked = 0;
+    const paced: number[] = [];
+    const mailer = createMailer(settings({ SMTPPort: s.port }), {
+      beforeOpen: async () => {
+        asked++;
+      },
+      pace: async () => {
+        paced.push(s.connections()); // the session is open when the pace is taken
+      },
+    });
+    await Promise.all([mailer.send(message), mailer.send(message), mailer.send(message)]);
+    await mailer.close();
+    expect(asked).toBe(1); // one session opened, reused twice
+    expect(paced).toEqual([1, 1, 1]);
+    expect(s.messages).toHaveLength(3);
+  });
+
   it("starts no send once mayStart says there is no time left", async () => {
     const s = await server();
     let budget = 2;
