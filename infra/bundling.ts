@@ -56,6 +56,20 @@ function builtinShims(): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), "builtin-shims-"));
   mkdirSync(dir, { recursive: true });
   const alias: Record<string, string> = {};
+  // Loading every built-in here to list its exports would print their own warnings (sys and
+  // punycode are deprecated, wasi experimental) into every synth: this process's, not a bundle's.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = () => {};
+  try {
+    writeShims(dir, alias);
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+  shims = alias;
+  return alias;
+}
+
+function writeShims(dir: string, alias: Record<string, string>): void {
   for (const name of builtinModules) {
     if (name.startsWith("_")) continue;
     const id = `node:${name}`;
@@ -81,8 +95,6 @@ function builtinShims(): Record<string, string> {
     alias[id] = file;
     alias[name] = file;
   }
-  shims = alias;
-  return alias;
 }
 
 const COMMON: BuildOptions = {

@@ -108,12 +108,15 @@ ${sizesTable}
   20 ms round trips, on a full CPU. Lambda gives a 256 MB function about 0.15 of a CPU, where
   the CPU dominates a first invocation and the split gained nothing either (1.10 s both ways).
   So each function is one file, and the split is kept only as the benchmark's alternative.
-- **Where the cold start now stands.** The product's first invocation is now Node's start plus
-  the test server's 100 ms greeting delay plus about 10 ms: code loading and the SSM read are
-  hidden behind the greeting. The obvious bundle pays the same start and greeting *after* its
-  import and SSM read. With this server that floor is about 0.6x, so the goal is at the edge of
-  what the design can reach; against a server that greets at once, the remaining cost is the
-  import and SSM read, both already overlapped.
+- **Where the cold start now stands.** The product's first invocation is Node's start, the
+  bundle's load, the test server's 100 ms greeting delay and the SMTP dialogue: the SSM read is
+  hidden behind the greeting, and the dialogue takes the protocol's floor in round trips (1a).
+  The obvious bundle pays its import and its paged SSM read first, then the same greeting and
+  dialogue. What the product still spends on its own is CPU: a --cpu-prof of a first invocation
+  found 11 to 12 ms in undici, loaded only because an ES import of \`node:http\` reads its
+  \`WebSocket\` export to build a facade; the bundles now take built-ins through
+  \`process.getBuiltinModule\` (\`infra/bundling.ts\`), and importing a bundle went from about
+  40 to about 30 ms.
 - **Kept SMTP sessions.** A warm container reuses its SMTP session (\`SMTP_KEEPALIVE_SECONDS\`,
   30 s) instead of paying connect, TLS, AUTH and the greeting delay on every batch; a session
   idle longer than 2 s is probed with RSET first. Without it, warm sends cost a new connection
