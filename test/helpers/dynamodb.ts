@@ -1,7 +1,11 @@
 /** The fleet's send-schedule table in the run's moto_server, as the stack makes it. */
 import { inject } from "vitest";
 import { type JsonClient, liteJsonClient } from "../../lib/aws/json-client.ts";
-import { DYNAMODB_SERVICE, SEND_SCHEDULE_KEY, sendScheduleTableInput } from "../../lib/aws-dynamodb/index.ts";
+import {
+  DYNAMODB_SERVICE,
+  dynamoSendSchedule,
+  sendScheduleTableInput,
+} from "../../lib/aws-dynamodb/index.ts";
 
 let n = 0;
 
@@ -28,15 +32,7 @@ export async function sendScheduleTable() {
   return {
     tableName,
     /** The schedule's next free slot as stored, or undefined before the first reservation. */
-    async nextSlot(): Promise<number | undefined> {
-      const out = await client.call<{ Item?: { nextSlot?: { N?: string } } }>("GetItem", {
-        TableName: tableName,
-        Key: { [SEND_SCHEDULE_KEY.attribute]: { S: SEND_SCHEDULE_KEY.value } },
-        ConsistentRead: true,
-      });
-      const raw = out.Item?.nextSlot?.N;
-      return raw === undefined ? undefined : Number(raw);
-    },
+    nextSlot: () => dynamoSendSchedule({ tableName, client }).nextSlot(),
     /** What a function needs to reach it. */
     env: { ...dynamoEnv(), SEND_SCHEDULE_TABLE: tableName },
   };

@@ -176,9 +176,8 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions): Prom
   const timers: NodeJS.Timeout[] = [];
   try {
     const queues = await createNotificationQueues(sqs, tag, settings.visibilityTimeoutSeconds);
-    // As the stack: a rate limit gives the fleet its send schedule.
-    const scheduleTable =
-      spec.ratePerSecond !== undefined ? await createSendScheduleTable(options.motoEndpoint, tag) : undefined;
+    // As the stack: a rate limit (every scenario has one) gives the fleet its send schedule.
+    const scheduleTable = await createSendScheduleTable(options.motoEndpoint, tag);
     const root = `/${tag}`;
     await seedSettings(options.motoEndpoint, root, {
       SMTPServer: "127.0.0.1",
@@ -214,9 +213,8 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions): Prom
       ...(settings.perContainerRate !== undefined
         ? { SEND_RATE_PER_SECOND: formatRate(settings.perContainerRate) }
         : {}),
-      ...(scheduleTable && spec.ratePerSecond !== undefined
-        ? { SEND_SCHEDULE_TABLE: scheduleTable, FLEET_SEND_RATE_PER_SECOND: formatRate(spec.ratePerSecond) }
-        : {}),
+      SEND_SCHEDULE_TABLE: scheduleTable,
+      FLEET_SEND_RATE_PER_SECOND: formatRate(spec.ratePerSecond),
       LOG_LEVEL: "warn",
       TZ: "UTC",
     };
