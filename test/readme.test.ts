@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { environmentVariableFor, SETTING_NAMES } from "../lib/settings/index.ts";
+import { environmentVariableFor, parameterNameFor, SETTING_NAMES } from "../lib/settings/index.ts";
 
 /*
  * The README and the pages under docs/ are what a new user reads first: the commands they show
@@ -95,7 +95,7 @@ describe("the settings table in docs/settings.md", () => {
       .find((cells) => cells[0] === "" && cells[1] === setting)
       ?.join(" | ");
     expect(row, `docs/settings.md has no table row for ${setting}`).toBeDefined();
-    expect(row).toContain(`\`<root>/EmailSettings/${setting}\``);
+    expect(row).toContain(`\`${parameterNameFor("<root>", setting)}\``);
     expect(row).toContain(`\`${environmentVariableFor(setting)}\``);
   });
 });

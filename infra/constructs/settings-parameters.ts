@@ -15,7 +15,12 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
 import { SENT_MARKER_FOLDERS } from "../../lib/security-alerts/index.ts";
-import { parameterNameFor, RECIPIENTS_PARAMETER, storedParameterNames } from "../../lib/settings/index.ts";
+import {
+  parameterNameFor,
+  RECIPIENTS_PARAMETER,
+  type SettingName,
+  storedParameterNames,
+} from "../../lib/settings/index.ts";
 
 /** The parameters only the alert check may write, relative to the root: its marker folders. */
 export const SENT_MARKER_PATHS: readonly string[] = Object.values(SENT_MARKER_FOLDERS).map(
@@ -77,7 +82,7 @@ export class SettingsParameters {
       // SSM cannot hold "": leaving the parameter out gives the default ("none" spells no security).
       if (value === "") continue;
       new ssm.StringParameter(scope, `Setting${name}`, {
-        parameterName: parameterNameFor(root, name),
+        parameterName: parameterNameFor(root, name as SettingName),
         stringValue: String(value),
         description: `EmailSettings.${name} (managed by the stack)`,
       });

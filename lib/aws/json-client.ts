@@ -5,37 +5,14 @@
  * measured in BENCHMARKS.md). It honours the SDK's endpoint variables (AWS_ENDPOINT_URL_<SERVICE>,
  * AWS_ENDPOINT_URL) and retries throttling, 5xx and network errors a few times.
  */
-import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node:http";
-import { timeoutError } from "../timeouts.ts";
+import type { Agent } from "node:http";
+import { httpAgent, httpRequest } from "../http/request.ts";
 import { serviceEndpoint } from "./endpoints.ts";
-import { signRequest } from "./signer.ts";
+import { type Credentials, signRequest } from "./signer.ts";
 
 export { serviceEndpoint } from "./endpoints.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
-
-interface Transport {
-  agent: Agent;
-  request(url: URL, options: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest;
-}
-
-/**
- * node:http and node:https are loaded when the first request is made, not with this module:
- * loading node:http alone takes about 25 ms, which a cold start's entry must not spend before it
- * has opened the SMTP connection (functions/cold-start.ts). And they are loaded as CommonJS
- * (process.getBuiltinModule), not with import(): an ES import of a built-in builds a facade of
- * all its exports, and reading node:http's WebSocket and MessageEvent loads undici, 11 ms more of
- * a first invocation (measured with --cpu-prof; BENCHMARKS.md).
- */
-async function loadTransport(secure: boolean): Promise<Transport> {
-  // One kept-alive connection serves every call of a warm container.
-  if (secure) {
-    const https = process.getBuiltinModule("node:https");
-    return { agent: new https.Agent({ keepAlive: true, maxSockets: 4 }), request: https.request };
-  }
-  const http = process.getBuiltinModule("node:http");
-  return { agent: new http.Agent({ keepAlive: true, maxSockets: 4 }), request: http.request };
-}
 
 /** An error the service answered with; `name` is its code (ParameterNotFound, AccessDeniedException…). */
 export class AwsServiceError extends Error {
@@ -63,6 +40,8 @@ export interface LiteClientOptions {
   requestTimeoutMs?: number;
   /** Attempts for network errors, 5xx and throttling. Default 3, as the SDK's standard mode. */
   maxAttempts?: number;
+  /** The longest answer read; longer fails the call. Default 1 MiB (SSM's largest answer is about 100 KB). */
+  maxAnswerBytes?: number;
   now?: () => Date;
   /** For the retry's jitter and its wait; injectable for tests. */
   random?: () => number;
@@ -71,6 +50,33 @@ export interface LiteClientOptions {
 
 export interface JsonClient {
   call<T = Record<string, unknown>>(operation: string, input: Record<string, unknown>): Promise<T>;
+}
+
+/** A REST-JSON request (SES v2): the method, the path already URI-encoded, and a JSON body. */
+export interface RestRequest {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  path: string;
+  body?: Record<string, unknown>;
+}
+
+export interface RestJsonClient {
+  request<T = Record<string, unknown>>(request: RestRequest): Promise<T>;
+}
+
+/** Credentials and region from the environment, where Lambda puts them; undefined without them. */
+export function environmentCredentials(env: Env): { credentials: Credentials; region: string } | undefined {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (!accessKeyId || !secretAccessKey || !region) return undefined;
+  return {
+    region,
+    credentials: {
+      accessKeyId,
+      secretAccessKey,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    },
+  };
 }
 
 /**
@@ -86,12 +92,12 @@ const BASE_MS = 100;
 const THROTTLING_BASE_MS = 500;
 const MAX_DELAY_MS = 20_000;
 
-/** The error code an AWS JSON service answered with: the x-amzn-errortype header, else `__type`. */
+/** The error code an AWS JSON service answered with: the x-amzn-errortype header, else `code` or `__type`. */
 export function errorCodeOf(
   header: string | undefined,
-  body: { __type?: string } | undefined,
+  body: { __type?: string; code?: string } | undefined,
 ): string | undefined {
-  const raw = header || body?.__type;
+  const raw = header || body?.code || body?.__type;
   if (!raw) return undefined;
   return raw.split(":")[0]?.split("#").pop() || undefined;
 }
@@ -105,78 +111,60 @@ export function retryDelayMs(
   return Math.floor(Math.min(MAX_DELAY_MS, random() * 2 ** attempt * base));
 }
 
-/** The lite client when the environment holds credentials and a region, else undefined. */
-export function liteJsonClient(
-  service: JsonService,
-  env: Env,
-  options: LiteClientOptions = {},
-): JsonClient | undefined {
-  const accessKeyId = env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (!accessKeyId || !secretAccessKey || !region) return undefined;
-  const credentials = {
-    accessKeyId,
-    secretAccessKey,
-    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-  };
-  const endpoint = serviceEndpoint(env, service.name, region);
-  const secure = endpoint.protocol === "https:";
-  let transport: Promise<Transport> | undefined;
+/** What one signed request needs, shared by the JSON and REST-JSON clients. */
+interface Signed {
+  method: RestRequest["method"];
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * The signing, sending, error decoding and retrying both protocols share: `send(request)` answers
+ * the parsed JSON of a 2xx, or throws an AwsServiceError (the service's code and message) or the
+ * network's error, after the SDK's standard retries.
+ */
+function signedSender(signingName: string, endpointPrefix: string, env: Env, options: LiteClientOptions) {
+  const found = environmentCredentials(env);
+  if (!found) return undefined;
+  const { credentials, region } = found;
+  const endpoint = serviceEndpoint(env, endpointPrefix, region);
+  let agent: Agent | undefined;
   const {
     connectTimeoutMs = 2_000,
     requestTimeoutMs = 5_000,
     maxAttempts = 3,
+    maxAnswerBytes = 1024 * 1024,
     now = () => new Date(),
     random = Math.random,
     sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
   } = options;
-  const contentType = `application/x-amz-json-${service.jsonVersion}`;
+  // The endpoint's own path prefix (a proxy's), before the operation's.
+  const base = endpoint.pathname.replace(/\/+$/, "");
 
-  const once = async (operation: string, body: string) => {
-    transport ??= loadTransport(secure);
-    const { agent, request } = await transport;
-    return new Promise<{ status: number; text: string; errorType: string | undefined }>((resolve, reject) => {
-      const headers = signRequest({
-        credentials,
-        region,
-        service: service.name,
-        host: endpoint.host,
-        headers: { "content-type": contentType, "x-amz-target": `${service.targetPrefix}.${operation}` },
-        body,
-        now: now(),
-      });
-      const req = request(
-        endpoint,
-        { method: "POST", agent, headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              text: Buffer.concat(chunks).toString("utf8"),
-              errorType: [res.headers["x-amzn-errortype"]].flat()[0],
-            }),
-          );
-          res.on("error", reject);
-        },
-      );
-      const overall = setTimeout(
-        () => req.destroy(timeoutError(`no answer within ${requestTimeoutMs} ms`)),
-        requestTimeoutMs,
-      );
-      req.on("socket", (socket) => {
-        if (socket.connecting) {
-          socket.setTimeout(connectTimeoutMs, () =>
-            req.destroy(timeoutError(`no connection within ${connectTimeoutMs} ms`)),
-          );
-          socket.once("connect", () => socket.setTimeout(0));
-        }
-      });
-      req.on("error", reject);
-      req.on("close", () => clearTimeout(overall));
-      req.end(body);
+  const once = async ({ method, path, headers, body }: Signed) => {
+    // One kept-alive connection serves every call of a warm container.
+    agent ??= httpAgent(endpoint);
+    const fullPath = `${base}${path}`;
+    const signed = signRequest({
+      credentials,
+      region,
+      service: signingName,
+      host: endpoint.host,
+      headers,
+      body,
+      now: now(),
+      method,
+      path: fullPath,
+    });
+    return httpRequest(new URL(fullPath, endpoint), {
+      method,
+      headers: signed,
+      body,
+      agent,
+      connectTimeoutMs,
+      timeoutMs: requestTimeoutMs,
+      maxBytes: maxAnswerBytes,
     });
   };
 
@@ -188,28 +176,81 @@ export function liteJsonClient(
     THROTTLING.test(error.name) ||
     TRANSIENT_CODES.test(error.name);
 
-  return {
-    async call<T>(operation: string, input: Record<string, unknown>): Promise<T> {
-      const body = JSON.stringify(input);
-      for (let attempt = 1; ; attempt++) {
-        let failure: Error;
+  return async function send<T>(request: Signed): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let failure: Error;
+      try {
+        const { status, headers, body } = await once(request);
+        const text = body.toString("utf8");
+        if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
+        let json: { __type?: string; code?: string; message?: string; Message?: string } | undefined;
         try {
-          const { status, text, errorType } = await once(operation, body);
-          if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
-          let json: { __type?: string; message?: string; Message?: string } | undefined;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            // not JSON: keep the status and the start of the body
-          }
-          const code = errorCodeOf(errorType, json) ?? `HTTP${status}`;
-          failure = new AwsServiceError(code, json?.message ?? json?.Message ?? text.slice(0, 300), status);
-        } catch (error) {
-          failure = error as Error;
+          json = JSON.parse(text);
+        } catch {
+          // not JSON: keep the status and the start of the body
         }
-        if (!retryable(failure) || attempt >= maxAttempts) throw failure;
-        await sleep(retryDelayMs(attempt, throttling(failure), random));
+        const errorType = [headers["x-amzn-errortype"]].flat()[0];
+        const code = errorCodeOf(errorType, json) ?? `HTTP${status}`;
+        failure = new AwsServiceError(code, json?.message ?? json?.Message ?? text.slice(0, 300), status);
+      } catch (error) {
+        failure = error as Error;
       }
-    },
+      if (!retryable(failure) || attempt >= maxAttempts) throw failure;
+      await sleep(retryDelayMs(attempt, throttling(failure), random));
+    }
+  };
+}
+
+/** The lite client when the environment holds credentials and a region, else undefined. */
+export function liteJsonClient(
+  service: JsonService,
+  env: Env,
+  options: LiteClientOptions = {},
+): JsonClient | undefined {
+  const send = signedSender(service.name, service.name, env, options);
+  if (!send) return undefined;
+  const contentType = `application/x-amz-json-${service.jsonVersion}`;
+  return {
+    call: <T>(operation: string, input: Record<string, unknown>) =>
+      send<T>({
+        method: "POST",
+        path: "/",
+        headers: { "content-type": contentType, "x-amz-target": `${service.targetPrefix}.${operation}` },
+        body: JSON.stringify(input),
+      }),
+  };
+}
+
+/** How to reach one service over the REST-JSON protocol. */
+export interface RestJsonService {
+  /** The signing name: "ses". */
+  signingName: string;
+  /** The endpoint's prefix and AWS_ENDPOINT_URL_<NAME>'s name: "email" (email.<region>.amazonaws.com). */
+  endpointPrefix: string;
+  /** The SDK's name for AWS_ENDPOINT_URL_<SERVICE>: "SESV2". */
+  endpointVariable: string;
+}
+
+/** The lite REST-JSON client when the environment holds credentials and a region, else undefined. */
+export function liteRestJsonClient(
+  service: RestJsonService,
+  env: Env,
+  options: LiteClientOptions = {},
+): RestJsonClient | undefined {
+  // The SDK's service-specific variable names the service's id (AWS_ENDPOINT_URL_SESV2).
+  const explicit = env[`AWS_ENDPOINT_URL_${service.endpointVariable}`];
+  const scoped: Env = explicit
+    ? { ...env, [`AWS_ENDPOINT_URL_${service.endpointPrefix.toUpperCase()}`]: explicit }
+    : env;
+  const send = signedSender(service.signingName, service.endpointPrefix, scoped, options);
+  if (!send) return undefined;
+  return {
+    request: <T>({ method, path, body }: RestRequest) =>
+      send<T>({
+        method,
+        path,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? "" : JSON.stringify(body),
+      }),
   };
 }

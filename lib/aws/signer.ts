@@ -1,6 +1,7 @@
 /**
- * AWS Signature Version 4 for the JSON protocol requests the lite clients make (SSM, SQS): POST
- * to "/", no query string. Written out (not the SDK's signer) so a cold start loads none of the SDK.
+ * AWS Signature Version 4 for the requests the lite clients make: the JSON protocol's POST to "/"
+ * (SSM, SQS, DynamoDB) and the REST-JSON protocol's paths (SES v2). Written out (not the SDK's
+ * signer) so a cold start loads none of the SDK.
  */
 import { createHash, createHmac } from "node:crypto";
 
@@ -19,6 +20,10 @@ export interface SignInput {
   headers: Record<string, string>;
   body: string;
   now: Date;
+  /** Default POST. */
+  method?: string;
+  /** The path as sent, already URI-encoded (each segment once). Default "/". */
+  path?: string;
 }
 
 const sha256 = (data: string) => createHash("sha256").update(data, "utf8").digest("hex");
@@ -40,6 +45,8 @@ export function signRequest({
   headers,
   body,
   now,
+  method = "POST",
+  path = "/",
 }: SignInput): Record<string, string> {
   const date = amzDate(now);
   const day = date.slice(0, 8);
@@ -57,7 +64,14 @@ export function signRequest({
     .map((n) => `${n}:${String(lower[n]).trim().replace(/\s+/g, " ")}\n`)
     .join("");
   const signedHeaders = names.join(";");
-  const canonicalRequest = ["POST", "/", "", canonicalHeaders, signedHeaders, sha256(body)].join("\n");
+  // Services other than S3 sign the path encoded once more than it is sent.
+  const canonicalPath = path
+    .split("/")
+    .map((segment) => encodeURIComponent(segment))
+    .join("/");
+  const canonicalRequest = [method, canonicalPath, "", canonicalHeaders, signedHeaders, sha256(body)].join(
+    "\n",
+  );
   const scope = `${day}/${region}/${service}/aws4_request`;
   const stringToSign = ["AWS4-HMAC-SHA256", date, scope, sha256(canonicalRequest)].join("\n");
   const key = hmac(

@@ -1,9 +1,10 @@
 /**
  * The environment layer: `MM_<SECTION>_<SETTING>`, matched case-insensitively as the reference
- * server does. Values stay strings here; the schema parses them.
+ * server does (the product's own settings under MM_EMAILTRANSPORTSETTINGS_). Values stay strings
+ * here; the schema parses them.
  */
 import type { SettingsLayer } from "./resolve.ts";
-import { SETTING_NAMES, type SettingName, sectionsOf } from "./schema.ts";
+import { homeSectionOf, SETTING_NAMES, type SettingName, sectionsOf } from "./schema.ts";
 
 /** `MM_EMAILSETTINGS_SMTPPORT` → SMTPPort, and the ServiceSettings alias of EnableSecurityFixAlert. */
 const VARIABLES: ReadonlyMap<string, SettingName> = new Map(
@@ -12,9 +13,9 @@ const VARIABLES: ReadonlyMap<string, SettingName> = new Map(
   ),
 );
 
-/** The canonical variable for a setting (its EmailSettings spelling). */
+/** The canonical variable for a setting (its home section's spelling: MM_EMAILSETTINGS_…, MM_EMAILTRANSPORTSETTINGS_…). */
 export const environmentVariableFor = (setting: SettingName): string =>
-  `MM_EMAILSETTINGS_${setting}`.toUpperCase();
+  `MM_${homeSectionOf(setting)}_${setting}`.toUpperCase();
 
 export function readEnvironmentLayer(env: Readonly<Record<string, string | undefined>>): SettingsLayer {
   const layer = [];

@@ -1,7 +1,7 @@
 /**
  * A settings file in config.json's shape, standing where SSM stands when the product runs
  * locally: `{ "EmailSettings": { "SMTPServer": "...", ... }, "ServiceSettings": {...},
- * "SecurityAlerts": { "Recipients": "a@example.com" } }`. Read on every load, so an edit shows
+ * "EmailTransportSettings": {...}, "SecurityAlerts": { "Recipients": "a@example.com" } }`. Read on every load, so an edit shows
  * within the cache time, as an SSM change does.
  */
 import { readFile } from "node:fs/promises";
@@ -11,6 +11,7 @@ import { RECIPIENTS_PARAMETER } from "./parameters.ts";
 import type { RawSetting } from "./resolve.ts";
 import { isSettingName, sectionsOf } from "./schema.ts";
 import type { SettingsStore, StoredSettings } from "./store.ts";
+import { TRANSPORT_SECTION } from "./transport-fields.ts";
 
 export interface FileSettingsStoreOptions {
   path: string;
@@ -47,8 +48,8 @@ export function fileSettingsStore({ path, optional = true }: FileSettingsStoreOp
         for (const [key, value] of Object.entries(values)) {
           if (isSettingName(key) && sectionsOf(key).includes(section)) {
             layer.push({ setting: key, value, source: { layer: "file", name: `${path} ${section}.${key}` } });
-          } else if (section === "EmailSettings") {
-            warnings.push(`${path}: EmailSettings.${key} is not a setting this product knows; it is ignored`);
+          } else if (section === "EmailSettings" || section === TRANSPORT_SECTION) {
+            warnings.push(`${path}: ${section}.${key} is not a setting this product knows; it is ignored`);
           }
         }
       }

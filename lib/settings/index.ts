@@ -13,10 +13,14 @@ export {
   parameterNameFor,
   RECIPIENTS_PARAMETER,
   readStoredParameters,
+  readsTransportSettings,
+  type StoredNamesOptions,
   settingsRootPath,
   storedParameterNames,
+  TRANSPORT_SETTINGS_VARIABLE,
 } from "./parameters.ts";
 export { type RedactedEmailSettings, redactSettings } from "./redact.ts";
+export { type SettingRequirement, sendingRequirements } from "./requirements.ts";
 export {
   type RawSetting,
   type ResolvedEmailSettings,
@@ -29,10 +33,28 @@ export {
   DEFAULT_SMTP_PORT,
   type EmailSettings,
   EmailSettingsSchema,
+  homeSectionOf,
+  MULTILINE_SETTINGS,
   PASSWORD_MASK,
+  REFERENCE_SETTING_NAMES,
+  SECRET_SETTINGS,
   SETTING_NAMES,
   type SettingName,
+  sectionsOf,
+  TRANSPORT_SETTING_NAMES,
 } from "./schema.ts";
 export { describeSource, type SettingSource } from "./sources.ts";
 export { type SsmSettingsStoreOptions, ssmLayer, ssmSettingsStore } from "./ssm-store.ts";
 export type { SettingsStore, StoredSettings } from "./store.ts";
+export {
+  isOAuth2Method,
+  type OAuth2Method,
+  parseMessageTags,
+  parseServiceAccountKey,
+  type ServiceAccountKey,
+  SMTP_AUTH_METHODS,
+  type SmtpAuthMethod,
+  TRANSPORT_SECTION,
+  TRANSPORTS,
+  type Transport,
+} from "./transport-fields.ts";

@@ -7,7 +7,13 @@
  */
 import { getParameters, type SsmApi, type StoredParameter } from "../aws-ssm/index.ts";
 import { SettingsLoadError } from "./errors.ts";
-import { SETTING_NAMES, sectionsOf } from "./schema.ts";
+import {
+  homeSectionOf,
+  REFERENCE_SETTING_NAMES,
+  type SettingName,
+  sectionsOf,
+  TRANSPORT_SETTING_NAMES,
+} from "./schema.ts";
 
 export const DEFAULT_SETTINGS_PATH = "/mattermost";
 const VALID_PATH = /^\/[A-Za-z0-9_.\-/]*$/;
@@ -23,8 +29,29 @@ export function settingsRootPath(env: Readonly<Record<string, string | undefined
   return path.replace(/\/+$/, "");
 }
 
-export const parameterNameFor = (root: string, setting: string, section = "EmailSettings"): string =>
-  `${root}/${section}/${setting}`;
+export const parameterNameFor = (
+  root: string,
+  setting: SettingName,
+  section: string = homeSectionOf(setting),
+): string => `${root}/${section}/${setting}`;
+
+/**
+ * The variable that makes a function read the product's own settings from SSM too
+ * (`<root>/EmailTransportSettings/…`): the stack sets it when its context has
+ * emailTransportSettings, and grants those parameters then, so a deployment that uses none of
+ * them keeps exactly its template (and its two GetParameters calls). Their environment
+ * variables are read either way.
+ */
+export const TRANSPORT_SETTINGS_VARIABLE = "READ_TRANSPORT_SETTINGS";
+
+/** Whether this environment's function reads the product's own settings from SSM. */
+export const readsTransportSettings = (env: Readonly<Record<string, string | undefined>>): boolean =>
+  env[TRANSPORT_SETTINGS_VARIABLE] === "true";
+
+export interface StoredNamesOptions {
+  /** The product's own settings (EmailTransportSettings) too. Default false: the reference's alone. */
+  transportSettings?: boolean;
+}
 
 /** The security alerts' recipients, relative to the root (a plain parameter, not a setting). */
 export const RECIPIENTS_PARAMETER = "SecurityAlerts/Recipients";
@@ -37,14 +64,19 @@ function loadError(path: string, error: unknown): SettingsLoadError {
 /**
  * Every parameter the settings are read from, by full name: each setting under
  * `<root>/EmailSettings/` (EnableSecurityFixAlert under ServiceSettings too), and the extra
- * parameters. The one list both the read and the functions' IAM policy (infra) are built from.
+ * parameters, and the product's own settings when asked. The one list both the read and the
+ * functions' IAM policy (infra) are built from.
  */
-export function storedParameterNames(root: string): string[] {
+export function storedParameterNames(
+  root: string,
+  { transportSettings = false }: StoredNamesOptions = {},
+): string[] {
   return [
-    ...SETTING_NAMES.flatMap((setting) =>
+    ...REFERENCE_SETTING_NAMES.flatMap((setting) =>
       sectionsOf(setting).map((section) => parameterNameFor(root, setting, section)),
     ),
     `${root}/${RECIPIENTS_PARAMETER}`,
+    ...(transportSettings ? TRANSPORT_SETTING_NAMES.map((setting) => parameterNameFor(root, setting)) : []),
   ];
 }
 
@@ -58,8 +90,12 @@ const NAMES_PER_CALL = 10;
  * trips; and nothing else under the root is read, so IAM names exactly these parameters and the
  * load is independent of what else lives there (the security alerts' sent markers, say).
  */
-export async function readStoredParameters(api: SsmApi, root: string): Promise<StoredParameter[]> {
-  const names = storedParameterNames(root);
+export async function readStoredParameters(
+  api: SsmApi,
+  root: string,
+  options: StoredNamesOptions = {},
+): Promise<StoredParameter[]> {
+  const names = storedParameterNames(root, options);
   const calls = [];
   for (let i = 0; i < names.length; i += NAMES_PER_CALL) {
     calls.push(

@@ -6,14 +6,21 @@
  * (infra/bundling.ts), so both see the same one.
  */
 import { liteSsmApi, type StoredParameter } from "../aws-ssm/index.ts";
-import { readStoredParameters, settingsRootPath } from "./parameters.ts";
+import {
+  readStoredParameters,
+  readsTransportSettings,
+  type StoredNamesOptions,
+  settingsRootPath,
+} from "./parameters.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** A prefetch older than this is not used: the first invocation came long after init. */
 const MAX_AGE_MS = 10_000;
 
-let pending: { root: string; at: number; result: Promise<StoredParameter[]> } | undefined;
+let pending:
+  | { root: string; transportSettings: boolean; at: number; result: Promise<StoredParameter[]> }
+  | undefined;
 
 /** Starts reading `<SETTINGS_PATH>/…` now. No-op without credentials in the environment. */
 export function prefetchStoredParameters(env: Env): void {
@@ -25,14 +32,20 @@ export function prefetchStoredParameters(env: Env): void {
   } catch {
     return; // the store reports a bad SETTINGS_PATH on first use
   }
-  const result = readStoredParameters(api, root);
+  const transportSettings = readsTransportSettings(env);
+  const result = readStoredParameters(api, root, { transportSettings });
   result.catch(() => {}); // a failed prefetch is simply not used
-  pending = { root, at: Date.now(), result };
+  pending = { root, transportSettings, at: Date.now(), result };
 }
 
-/** The prefetched read for this root, once, if it is recent. */
-export function takePrefetched(root: string): Promise<StoredParameter[]> | undefined {
+/** The prefetched read for this root and these names, once, if it is recent. */
+export function takePrefetched(
+  root: string,
+  { transportSettings = false }: StoredNamesOptions = {},
+): Promise<StoredParameter[]> | undefined {
   const p = pending;
   pending = undefined;
-  return p && p.root === root && Date.now() - p.at <= MAX_AGE_MS ? p.result : undefined;
+  return p && p.root === root && p.transportSettings === transportSettings && Date.now() - p.at <= MAX_AGE_MS
+    ? p.result
+    : undefined;
 }

@@ -9,6 +9,21 @@
  */
 import * as z from "zod/mini";
 import "../zod.ts"; // English messages
+import { Broken, broken, textValue } from "./fields.ts";
+import {
+  authMethodValue,
+  certificateValue,
+  clientIdValue,
+  configurationSetValue,
+  messageTagsValue,
+  scopeValue,
+  secretTextValue,
+  serviceAccountKeyValue,
+  TRANSPORT_SECTION,
+  tenantValue,
+  tokenEndpointValue,
+  transportValue,
+} from "./transport-fields.ts";
 
 /** The reference server's SMTPPort default, also for an empty value. */
 export const DEFAULT_SMTP_PORT = 10025;
@@ -24,16 +39,6 @@ const TRUE_WORDS = new Set(["1", "t", "T", "TRUE", "true", "True"]);
 const FALSE_WORDS = new Set(["0", "f", "F", "FALSE", "false", "False"]);
 /** Go's strconv.Atoi: an optional sign and decimal digits, nothing else. */
 const INTEGER = /^[+-]?\d+$/;
-const LINE_BREAK = /[\r\n]/;
-
-/** The rule a value broke, as a field parser reports it. */
-class Broken {
-  readonly rule: string;
-  constructor(rule: string) {
-    this.rule = rule;
-  }
-}
-const broken = (rule: string) => new Broken(rule);
 
 /** A field from any layer's raw value: the typed value, or the rule it broke. */
 const field = <T>(parse: (value: unknown) => T | Broken) =>
@@ -48,13 +53,6 @@ const field = <T>(parse: (value: unknown) => T | Broken) =>
       return out;
     }),
   );
-
-const textValue = (value: unknown): string | Broken =>
-  typeof value !== "string"
-    ? broken("must be a string")
-    : LINE_BREAK.test(value)
-      ? broken("must not contain line breaks (CR or LF)")
-      : value;
 
 const boolValue = (value: unknown): boolean | Broken => {
   if (typeof value === "boolean") return value;
@@ -144,6 +142,31 @@ export const EmailSettingsSchema = z.object({
   FeedbackEmail: z._default(field(addressValue({ allowEmpty: false })), "test@example.com"),
   /** Reply-To address, with FeedbackName as its display name; `""` sends no Reply-To. */
   ReplyToAddress: z._default(field(addressValue({ allowEmpty: true })), "test@example.com"),
+
+  // The product's own, in EmailTransportSettings (transport-fields.ts): unset, mail goes by SMTP
+  // with the reference's password, exactly as above.
+  /** `smtp` (default): as EmailSettings say; `ses`: Amazon SES's API, signed with the function's role. */
+  Transport: z._default(field(transportValue), "smtp"),
+  /** `password` (default, the reference's), `oauth2-microsoft`, `oauth2-google` or `oauth2-generic` (XOAUTH2). */
+  SMTPAuthMethod: z._default(field(authMethodValue), "password"),
+  /** oauth2-microsoft: the directory (tenant) ID or domain. */
+  OAuth2TenantId: z._default(field(tenantValue), ""),
+  /** oauth2-microsoft, oauth2-generic: the application (client) ID. */
+  OAuth2ClientId: z._default(field(clientIdValue), ""),
+  /** Secret. oauth2-microsoft (or a certificate), oauth2-generic: the client secret. */
+  OAuth2ClientSecret: z._default(field(secretTextValue), ""),
+  /** Secret. oauth2-microsoft: PEM, the private key and the certificate registered with the app. */
+  OAuth2ClientCertificate: z._default(field(certificateValue), ""),
+  /** Secret. oauth2-google: the service account's JSON key file. */
+  OAuth2ServiceAccountKey: z._default(field(serviceAccountKeyValue), ""),
+  /** The token endpoint; `""`: the provider's (required for oauth2-generic). */
+  OAuth2TokenEndpoint: z._default(field(tokenEndpointValue), ""),
+  /** Scopes asked for; `""`: the provider's (Microsoft's Exchange Online, Google's Gmail). */
+  OAuth2Scope: z._default(field(scopeValue), ""),
+  /** ses: the configuration set every message is sent with; `""`: none. */
+  SESConfigurationSet: z._default(field(configurationSetValue), ""),
+  /** ses: message tags, `name=value,name=value`; `""`: none. */
+  SESMessageTags: z._default(field(messageTagsValue), ""),
 });
 
 /** The resolved, typed settings. */
@@ -158,9 +181,47 @@ export const SETTING_NAMES = Object.keys(EmailSettingsSchema.shape) as SettingNa
  * too for EnableSecurityFixAlert, where the reference server keeps it.
  */
 export const sectionsOf = (setting: SettingName): readonly string[] =>
-  setting === "EnableSecurityFixAlert" ? ["EmailSettings", "ServiceSettings"] : ["EmailSettings"];
+  setting === "EnableSecurityFixAlert"
+    ? ["EmailSettings", "ServiceSettings"]
+    : TRANSPORT_SETTINGS.has(setting)
+      ? [TRANSPORT_SECTION]
+      : ["EmailSettings"];
 
-export const SECRET_SETTINGS: ReadonlySet<SettingName> = new Set(["SMTPPassword"]);
+/** The section a setting is written to and documented under (its first). */
+export const homeSectionOf = (setting: SettingName): string => sectionsOf(setting)[0] as string;
+
+/** The product's own settings (EmailTransportSettings), in the schema's order. */
+export const TRANSPORT_SETTING_NAMES: readonly SettingName[] = [
+  "Transport",
+  "SMTPAuthMethod",
+  "OAuth2TenantId",
+  "OAuth2ClientId",
+  "OAuth2ClientSecret",
+  "OAuth2ClientCertificate",
+  "OAuth2ServiceAccountKey",
+  "OAuth2TokenEndpoint",
+  "OAuth2Scope",
+  "SESConfigurationSet",
+  "SESMessageTags",
+];
+const TRANSPORT_SETTINGS: ReadonlySet<SettingName> = new Set(TRANSPORT_SETTING_NAMES);
+/** The reference's EmailSettings (EnableSecurityFixAlert included), in the schema's order. */
+export const REFERENCE_SETTING_NAMES: readonly SettingName[] = SETTING_NAMES.filter(
+  (name) => !TRANSPORT_SETTINGS.has(name),
+);
+
+/** Stored as SecureStrings, taken from stdin, masked when shown, never logged. */
+export const SECRET_SETTINGS: ReadonlySet<SettingName> = new Set([
+  "SMTPPassword",
+  "OAuth2ClientSecret",
+  "OAuth2ClientCertificate",
+  "OAuth2ServiceAccountKey",
+]);
+/** Secrets whose value spans lines (PEM, a JSON key file): pasted from a file, not typed. */
+export const MULTILINE_SETTINGS: ReadonlySet<SettingName> = new Set([
+  "OAuth2ClientCertificate",
+  "OAuth2ServiceAccountKey",
+]);
 
 /** The reference default for EnableSMTPAuth follows ConnectionSecurity. */
 export const defaultEnableSmtpAuth = (security: ConnectionSecurity): boolean => security !== "";

@@ -2,9 +2,11 @@
  * Turns what nodemailer, node:net, node:tls and node:dns throw into an SmtpStageError whose
  * message tells an operator what to change. The stage is the one the session was in.
  */
+import { TokenError } from "../oauth2/index.ts";
 import type { EmailSettings } from "../settings/index.ts";
 import { isTimeout } from "../timeouts.ts";
 import { type SmtpStage, SmtpStageError } from "./errors.ts";
+import { readProviderReply } from "./provider-replies.ts";
 import { scrub, secretForms } from "./secrets.ts";
 
 interface LibraryError extends Error {
@@ -111,8 +113,20 @@ export function stageOfCommand(command: string | undefined): SmtpStage | undefin
   }
 }
 
+/** The token endpoint refused or failed: the `token` stage, with the endpoint's own code and fix. */
+function tokenStageError(error: TokenError): SmtpStageError {
+  return new SmtpStageError(error.message, {
+    stage: "token",
+    code: error.code,
+    transient: error.transient,
+    ...(error.response === undefined ? {} : { response: error.response }),
+    cause: error,
+  });
+}
+
 export function classifySmtpError(error: unknown, context: ClassifyContext): SmtpStageError {
   if (error instanceof SmtpStageError) return error;
+  if (error instanceof TokenError) return tokenStageError(error);
   const { settings } = context;
   const secrets = secretForms(settings.SMTPPassword, settings.SMTPUsername);
   const e: LibraryError = error instanceof Error ? error : new Error(String(error));
@@ -131,9 +145,12 @@ export function classifySmtpError(error: unknown, context: ClassifyContext): Smt
     ...(e.command && e.command !== "CONN" && e.command !== "API" ? { command: e.command } : {}),
     cause: error,
   };
-  const throttle = isThrottleReply(responseCode, response);
+  const provider = responseCode === undefined ? undefined : readProviderReply(response, settings);
+  const throttle = isThrottleReply(responseCode, response) || provider?.throttle === true;
+  const quota = provider?.quota === true;
+  const withHint = (message: string) => (provider ? `${message}: ${provider.hint}` : message);
   const fail = (message: string, transient: boolean) =>
-    new SmtpStageError(scrub(message, secrets), { ...base, transient, throttle });
+    new SmtpStageError(scrub(withHint(message), secrets), { ...base, transient, throttle, quota });
 
   if (isTimeout(e) || code === "ETIMEDOUT") {
     if (stage === "greeting" && settings.ConnectionSecurity !== "TLS" && settings.SMTPPort === 465) {
@@ -149,6 +166,7 @@ export function classifySmtpError(error: unknown, context: ClassifyContext): Smt
   }
 
   if (responseCode !== undefined) {
+    if (quota) return fail(`${target} refused at ${stage}${reply}`, true);
     if (throttle) {
       return fail(
         `${target} is limiting this sender at ${stage}${reply}: sending slows down and the message is tried again later; if this persists, set the provider's limits in the deployment (docs/delivery.md)`,
@@ -167,12 +185,19 @@ export function classifySmtpError(error: unknown, context: ClassifyContext): Smt
               false,
             );
       case "auth":
-        return fail(
-          transient
-            ? `${target} could not authenticate right now${reply}`
-            : `${target} rejected SMTPUsername/SMTPPassword${reply}: check the credentials, and that the account may send mail`,
-          transient,
-        );
+        if (transient) return fail(`${target} could not authenticate right now${reply}`, true);
+        if (settings.SMTPAuthMethod !== "password") {
+          return fail(
+            `${target} rejected the ${settings.SMTPAuthMethod} access token for ${settings.SMTPUsername}${reply}`,
+            false,
+          );
+        }
+        return provider
+          ? fail(`${target} rejected SMTPUsername/SMTPPassword${reply}`, false)
+          : fail(
+              `${target} rejected SMTPUsername/SMTPPassword${reply}: check the credentials, and that the account may send mail`,
+              false,
+            );
       case "mail-from":
         return fail(
           `${target} rejected the sender FeedbackEmail ${settings.FeedbackEmail}${reply}`,

@@ -6,7 +6,8 @@
  */
 import type { Socket } from "node:net";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
-import type { EmailSettings } from "../settings/index.ts";
+import type { AccessToken } from "../oauth2/index.ts";
+import { type EmailSettings, isOAuth2Method } from "../settings/index.ts";
 import { type CertificateAuthorities, tlsOptions } from "./connection.ts";
 import { SmtpStageError } from "./errors.ts";
 import { replyTracker, type StageClock } from "./stages.ts";
@@ -18,6 +19,56 @@ export interface DialogueOptions {
   /** What is left of SMTPServerTimeout for opening the session, in ms. */
   remaining: () => number;
   clock: StageClock;
+  /** Sign in with XOAUTH2 and these tokens (SMTPAuthMethod oauth2-*). */
+  signIn?: TokenSignIn;
+  /** Where the XOAUTH2 exchange leaves a token endpoint's failure. */
+  signInFailure: { error?: unknown };
+}
+
+/** Where an OAuth2 sign-in gets its access token: the one being fetched, and a new one. */
+export interface TokenSignIn {
+  /** The token fetched while the connection opened (or the cached one). */
+  first: Promise<AccessToken>;
+  /** A new token, when the server refused one that came from the cache. */
+  refresh: () => Promise<AccessToken>;
+}
+
+/** SASL XOAUTH2's initial response: `user=<user>^Aauth=Bearer <token>^A^A`, base64. */
+export const xoauth2Response = (user: string, token: string): string =>
+  Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`, "utf8").toString("base64");
+
+/**
+ * The name our XOAUTH2 handler is registered under in nodemailer's custom-auth hook. Not
+ * "XOAUTH2": asked for that method without its own token generator, nodemailer falls back to the
+ * first method the server lists (PLAIN) and never calls the handler. The handler sends the
+ * standard `AUTH XOAUTH2` command itself (test/lib/smtp/xoauth2.integration.test.ts fails if a
+ * nodemailer update changes this).
+ */
+const XOAUTH2_HANDLER = "MM-XOAUTH2";
+
+/**
+ * The XOAUTH2 exchange, through nodemailer's public custom-auth hook: the initial response;
+ * on a refusal (a 334 error challenge, answered with an empty line, then 535), one more try with a
+ * new token when the refused one came from the cache (it may have been revoked or expired early),
+ * else the refusal stands. A token endpoint's failure is kept in `failure` for the caller to
+ * throw: nodemailer would otherwise rewrite its code to EAUTH.
+ */
+function xoauth2(user: string, signIn: TokenSignIn, failure: { error?: unknown }) {
+  return async ({ sendCommand }: SMTPConnection.CustomAuthenticationContext): Promise<void> => {
+    let token = await signIn.first;
+    for (let attempt = 1; ; attempt++) {
+      let reply = await sendCommand(`AUTH XOAUTH2 ${xoauth2Response(user, token.value)}`);
+      if (reply.status === 334) reply = await sendCommand("");
+      if (reply.status >= 200 && reply.status < 300) return;
+      if (attempt > 1 || !token.fromCache) throw new Error("the server refused the access token");
+      try {
+        token = await signIn.refresh();
+      } catch (error) {
+        failure.error = error;
+        throw error;
+      }
+    }
+  };
 }
 
 /**
@@ -27,6 +78,13 @@ export interface DialogueOptions {
 export function smtpConnection(socket: Socket, settings: EmailSettings, options: DialogueOptions) {
   const isTls = settings.ConnectionSecurity === "TLS";
   return new SMTPConnection({
+    ...(options.signIn
+      ? {
+          customAuth: {
+            [XOAUTH2_HANDLER]: xoauth2(settings.SMTPUsername, options.signIn, options.signInFailure),
+          },
+        }
+      : {}),
     connection: socket,
     secure: isTls,
     secured: isTls,
@@ -44,8 +102,16 @@ export function smtpConnection(socket: Socket, settings: EmailSettings, options:
   });
 }
 
-/** Greeting and EHLO, the STARTTLS upgrade when the settings ask for it, then AUTH. */
-export async function startDialogue(conn: SMTPConnection, settings: EmailSettings, clock: StageClock) {
+/**
+ * Greeting and EHLO, the STARTTLS upgrade when the settings ask for it, then AUTH: with the
+ * password, or (SMTPAuthMethod oauth2-*) with the access token, awaited in the `token` stage.
+ */
+export async function startDialogue(
+  conn: SMTPConnection,
+  settings: EmailSettings,
+  clock: StageClock,
+  { signIn, signInFailure }: Pick<DialogueOptions, "signIn" | "signInFailure">,
+) {
   await settle(conn, (cb) => conn.connect(cb));
   // Belt and braces: requireTLS already fails a refused upgrade; never go on in plain text.
   if (settings.ConnectionSecurity === "STARTTLS" && !conn.secure) {
@@ -56,11 +122,22 @@ export async function startDialogue(conn: SMTPConnection, settings: EmailSetting
     });
   }
 
-  if (settings.EnableSMTPAuth) {
+  if (!settings.EnableSMTPAuth) return;
+  if (signIn && isOAuth2Method(settings.SMTPAuthMethod)) {
+    clock.enter("token");
+    await signIn.first;
     clock.enter("auth");
     if (!conn.secure) throw new Error("refusing to authenticate over an unencrypted connection");
-    await settle(conn, (cb) => conn.login({ user: settings.SMTPUsername, pass: settings.SMTPPassword }, cb));
+    try {
+      await settle(conn, (cb) => conn.login({ user: settings.SMTPUsername, method: XOAUTH2_HANDLER }, cb));
+    } catch (error) {
+      throw signInFailure.error ?? error;
+    }
+    return;
   }
+  clock.enter("auth");
+  if (!conn.secure) throw new Error("refusing to authenticate over an unencrypted connection");
+  await settle(conn, (cb) => conn.login({ user: settings.SMTPUsername, pass: settings.SMTPPassword }, cb));
 }
 
 /**

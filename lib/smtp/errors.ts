@@ -3,14 +3,19 @@
  * the server's reply code when there was one, whether retrying may help, and what to change.
  */
 
-/** The protocol stages, in the order a session goes through them. */
+/**
+ * The stages of a send, in the order a session goes through them: `api` is the SES transport's
+ * call; `token` is awaiting the OAuth2 access token (fetched while the connection opens) before AUTH.
+ */
 export const SMTP_STAGES = [
   "config",
+  "api",
   "dns",
   "connect",
   "tls",
   "greeting",
   "starttls",
+  "token",
   "auth",
   "mail-from",
   "rcpt",
@@ -30,6 +35,11 @@ export interface SmtpStageErrorDetails {
    * sign to slow down rather than to try the next message at once. Default false.
    */
   throttle?: boolean;
+  /**
+   * A daily quota is spent (Google's 550 5.4.5, SES's daily message quota): transient, but only
+   * after the quota resets, hours away. Default false.
+   */
+  quota?: boolean;
   /** The SMTP reply code, when the server answered. */
   responseCode?: number;
   /** The server's reply, secrets removed. */
@@ -45,6 +55,7 @@ export class SmtpStageError extends Error {
   readonly code: string;
   readonly transient: boolean;
   readonly throttle: boolean;
+  readonly quota: boolean;
   readonly responseCode?: number;
   readonly response?: string;
   readonly command?: string;
@@ -54,8 +65,9 @@ export class SmtpStageError extends Error {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.stage = details.stage;
     this.code = details.code;
-    this.transient = details.transient || details.throttle === true;
+    this.transient = details.transient || details.throttle === true || details.quota === true;
     this.throttle = details.throttle === true;
+    this.quota = details.quota === true;
     if (details.responseCode !== undefined) this.responseCode = details.responseCode;
     if (details.response !== undefined) this.response = details.response;
     if (details.command !== undefined) this.command = details.command;
@@ -68,6 +80,7 @@ export class SmtpStageError extends Error {
     responseCode?: number;
     transient: boolean;
     throttle?: true;
+    quota?: true;
     message: string;
     command?: string;
   } {
@@ -77,6 +90,7 @@ export class SmtpStageError extends Error {
       ...(this.responseCode === undefined ? {} : { responseCode: this.responseCode }),
       transient: this.transient,
       ...(this.throttle ? { throttle: true as const } : {}),
+      ...(this.quota ? { quota: true as const } : {}),
       message: this.message,
       ...(this.command === undefined ? {} : { command: this.command }),
     };

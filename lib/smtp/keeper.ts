@@ -38,7 +38,7 @@ export interface SessionKeeper {
   readonly size: number;
 }
 
-/** Everything a session was opened with; the password only as a hash. */
+/** Everything a session was opened with (who it signed in as, and how); the secrets only as a hash. */
 function fingerprint(s: EmailSettings, o: SmtpSessionOptions): string {
   return createHash("sha256")
     .update(
@@ -50,6 +50,14 @@ function fingerprint(s: EmailSettings, o: SmtpSessionOptions): string {
         s.EnableSMTPAuth,
         s.SMTPUsername,
         s.SMTPPassword,
+        s.SMTPAuthMethod,
+        s.OAuth2TenantId,
+        s.OAuth2ClientId,
+        s.OAuth2ClientSecret,
+        s.OAuth2ClientCertificate,
+        s.OAuth2ServiceAccountKey,
+        s.OAuth2TokenEndpoint,
+        s.OAuth2Scope,
         s.SMTPServerTimeout,
         o.ehloName ?? defaultEhloName(s),
         o.ca === undefined ? "" : String(o.ca),

@@ -14,7 +14,8 @@
  */
 import type { Socket } from "node:net";
 import type SMTPConnection from "nodemailer/lib/smtp-connection";
-import type { EmailSettings } from "../settings/index.ts";
+import { type AccessTokens, createAccessTokens } from "../oauth2/index.ts";
+import { type EmailSettings, isOAuth2Method, sendingRequirements } from "../settings/index.ts";
 import { withTimeout } from "../timeouts.ts";
 import {
   type CertificateAuthorities,
@@ -23,7 +24,7 @@ import {
   resolveHost,
   upgradeToTls,
 } from "./connection.ts";
-import { checkEnvelope, settle, smtpConnection, startDialogue } from "./dialogue.ts";
+import { checkEnvelope, settle, smtpConnection, startDialogue, type TokenSignIn } from "./dialogue.ts";
 import { defaultEhloName } from "./ehlo.ts";
 import { SmtpStageError } from "./errors.ts";
 import type { ComposedMessage } from "./message.ts";
@@ -41,6 +42,32 @@ export interface SmtpSessionOptions {
   onStage?: StageListener;
   /** Resolves SMTPServer. Default: the system resolver (every address it has). */
   resolver?: HostResolver;
+  /**
+   * Access tokens for SMTPAuthMethod oauth2-*: the container's cache, whose `onToken` keeps them
+   * out of its logs. Default: one cache for this process.
+   */
+  tokens?: AccessTokens;
+}
+
+let processTokens: AccessTokens | undefined;
+const defaultTokens = (): AccessTokens => {
+  processTokens ??= createAccessTokens();
+  return processTokens;
+};
+
+/**
+ * The sign-in's tokens: the fetch starts now, with the connection, so AUTH does not wait for it
+ * (the token endpoint's round trips overlap the connect, EHLO, STARTTLS and TLS handshake).
+ */
+function startSignIn(
+  settings: EmailSettings,
+  tokens: AccessTokens,
+  timeoutMs: number,
+): TokenSignIn | undefined {
+  if (!settings.EnableSMTPAuth || !isOAuth2Method(settings.SMTPAuthMethod)) return undefined;
+  const first = tokens.get(settings, { timeoutMs });
+  first.catch(() => {}); // awaited in the token stage; a failure before it is reported there
+  return { first, refresh: () => tokens.get(settings, { timeoutMs, refresh: true }) };
 }
 
 export interface SendResult {
@@ -79,18 +106,17 @@ function isRefusal(error: unknown): boolean {
   );
 }
 
-/** Fails before any byte is sent when the settings cannot be honoured safely. */
+/**
+ * Fails before any byte is sent when the settings cannot be honoured safely or cannot sign in
+ * (lib/settings/requirements.ts): every rule broken, in one message.
+ */
 export function checkSessionConfig(settings: EmailSettings): void {
-  if (settings.EnableSMTPAuth && settings.ConnectionSecurity === "") {
-    throw new SmtpStageError(
-      'EnableSMTPAuth is true but ConnectionSecurity is "": credentials are never sent over an unencrypted connection; set ConnectionSecurity to TLS or STARTTLS',
-      { stage: "config", code: "EINSECUREAUTH", transient: false },
-    );
-  }
-  if (settings.EnableSMTPAuth && (settings.SMTPUsername === "" || settings.SMTPPassword === "")) {
-    throw new SmtpStageError("EnableSMTPAuth is true but SMTPUsername or SMTPPassword is empty: set both", {
+  const broken = sendingRequirements(settings);
+  const [first] = broken;
+  if (first) {
+    throw new SmtpStageError(broken.map((r) => r.message).join("; "), {
       stage: "config",
-      code: "ENOAUTH",
+      code: first.code,
       transient: false,
     });
   }
@@ -128,6 +154,8 @@ async function openOnce(
 ): Promise<SmtpSession> {
   const timeoutMs = settings.SMTPServerTimeout * 1000;
   const clock = stageClock(options.onStage);
+  const signIn = startSignIn(settings, options.tokens ?? defaultTokens(), timeoutMs);
+  const signInFailure: { error?: unknown } = {};
   let socket: Socket | undefined;
   let connection: SMTPConnection | undefined;
   let broken = false;
@@ -153,6 +181,8 @@ async function openOnce(
         ca: options.ca,
         remaining,
         clock,
+        ...(signIn ? { signIn } : {}),
+        signInFailure,
       });
       connection = conn;
       // An idle pooled session may time out or be dropped by the server between messages.
@@ -162,7 +192,7 @@ async function openOnce(
       conn.on("end", () => {
         broken = true;
       });
-      await startDialogue(conn, settings, clock);
+      await startDialogue(conn, settings, clock, { ...(signIn ? { signIn } : {}), signInFailure });
       clock.finish();
     });
   } catch (error) {

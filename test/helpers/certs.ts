@@ -13,6 +13,8 @@ export interface TestCertificates {
   server: { key: string; cert: string };
   /** Its own issuer, for localhost. */
   selfSigned: { key: string; cert: string };
+  /** An RSA key and its self-signed certificate: an app's credential for Microsoft's client assertions. */
+  app: { key: string; cert: string };
 }
 
 let cached: TestCertificates | undefined;
@@ -74,8 +76,25 @@ export function testCertificates(): TestCertificates {
     "-addext",
     "subjectAltName=DNS:localhost,IP:127.0.0.1",
   );
+  // An app's RSA certificate, as Microsoft's identity platform takes for client assertions.
+  ssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    p("app.key"),
+    "-out",
+    p("app.crt"),
+    "-days",
+    "2",
+    "-subj",
+    "/CN=mm-email test app",
+  );
   const read = (name: string) => readFileSync(p(name), "utf8");
   cached = {
+    app: { key: read("app.key"), cert: read("app.crt") },
     ca: read("ca.crt"),
     server: { key: read("server.key"), cert: read("server.crt") },
     selfSigned: { key: read("self.key"), cert: read("self.crt") },

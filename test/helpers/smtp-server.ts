@@ -23,9 +23,18 @@ export interface TestSmtpServerOptions {
   tls?: { key: string; cert: string };
   /** Do not offer STARTTLS (and refuse it if asked). */
   noStartTls?: boolean;
-  /** username → password. Without it, AUTH is not offered. */
+  /** username → password. Without it (and without `xoauth2`), AUTH is not offered. */
   users?: Record<string, string>;
-  authMethods?: Array<"PLAIN" | "LOGIN">;
+  authMethods?: Array<"PLAIN" | "LOGIN" | "XOAUTH2">;
+  /**
+   * Accept XOAUTH2 tokens this check accepts, as a provider's server does: a refusal answers as
+   * Microsoft's (`535 5.7.3 Authentication unsuccessful`) or Google's (a 334 error challenge,
+   * then 535) server does.
+   */
+  xoauth2?: {
+    check: (token: string, user: string) => { ok: true } | { ok: false; reason: string };
+    refusal: "microsoft" | "google";
+  };
   /** Addresses whose RCPT TO gets this reply code. */
   rcptReplies?: Record<string, { code: number; message: string }>;
   /** Accept the message data but never answer the final dot. */
@@ -80,9 +89,13 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
     // close() ends lingering sessions (a stalled DATA) after this long. Sockets are never torn
     // down from below: destroying the TCP socket under a TLS handshake crashes Node.
     closeTimeout: 200,
-    disabledCommands: [...(options.users ? [] : ["AUTH"]), ...(options.noStartTls ? ["STARTTLS"] : [])],
+    disabledCommands: [
+      ...(options.users || options.xoauth2 ? [] : ["AUTH"]),
+      ...(options.noStartTls ? ["STARTTLS"] : []),
+    ],
     hideSTARTTLS: options.noStartTls ?? false,
-    authMethods: options.authMethods ?? ["PLAIN", "LOGIN"],
+    authMethods:
+      options.authMethods ?? (options.xoauth2 ? ["PLAIN", "LOGIN", "XOAUTH2"] : ["PLAIN", "LOGIN"]),
     allowInsecureAuth: false,
     authOptional: true,
     ...(options.size ? { size: options.size } : {}),
@@ -98,6 +111,22 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
     },
     onAuth(auth, _session, callback) {
       authAttempts.push(auth.method);
+      if (auth.method === "XOAUTH2" && options.xoauth2) {
+        const verdict = options.xoauth2.check(auth.accessToken ?? "", auth.username ?? "");
+        if (verdict.ok) return callback(null, { user: auth.username });
+        if (options.xoauth2.refusal === "google")
+          return callback(null, {
+            data: { status: "400", schemes: "Bearer", scope: "https://mail.google.com/" },
+          });
+        return callback(
+          Object.assign(
+            new Error("5.7.3 Authentication unsuccessful [SN2PR00CA0018.namprd00.prod.outlook.com]"),
+            {
+              responseCode: 535,
+            },
+          ),
+        );
+      }
       const expected = options.users?.[auth.username ?? ""];
       if (expected !== undefined && auth.password === expected)
         return callback(null, { user: auth.username });

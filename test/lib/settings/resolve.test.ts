@@ -2,10 +2,12 @@ import { describe, expect, it } from "vitest";
 import {
   InvalidSettingsError,
   PASSWORD_MASK,
+  REFERENCE_SETTING_NAMES,
   readEnvironmentLayer,
   redactSettings,
   resolveEmailSettings,
   type SettingsLayer,
+  TRANSPORT_SETTING_NAMES,
 } from "../../../lib/settings/index.ts";
 
 const fromEnv = (env: Record<string, string>) => resolveEmailSettings([readEnvironmentLayer(env)]);
@@ -27,9 +29,10 @@ function invalid(fn: () => unknown): InvalidSettingsError {
 }
 
 describe("defaults", () => {
-  it("are the reference server's, each from the default source", () => {
+  it("are the reference server's, and SMTP with the password for the product's own, each from the default source", () => {
     const { values, sources } = resolveEmailSettings([]);
-    expect(values).toEqual({
+    const reference = Object.fromEntries(REFERENCE_SETTING_NAMES.map((n) => [n, values[n]]));
+    expect(reference).toEqual({
       SMTPServer: "localhost",
       SMTPPort: 10025,
       EnableSMTPAuth: false,
@@ -44,6 +47,23 @@ describe("defaults", () => {
       FeedbackEmail: "test@example.com",
       ReplyToAddress: "test@example.com",
     });
+    const own = Object.fromEntries(TRANSPORT_SETTING_NAMES.map((n) => [n, values[n]]));
+    expect(own).toEqual({
+      Transport: "smtp",
+      SMTPAuthMethod: "password",
+      OAuth2TenantId: "",
+      OAuth2ClientId: "",
+      OAuth2ClientSecret: "",
+      OAuth2ClientCertificate: "",
+      OAuth2ServiceAccountKey: "",
+      OAuth2TokenEndpoint: "",
+      OAuth2Scope: "",
+      SESConfigurationSet: "",
+      SESMessageTags: "",
+    });
+    expect(Object.keys(values).sort()).toEqual(
+      [...REFERENCE_SETTING_NAMES, ...TRANSPORT_SETTING_NAMES].sort(),
+    );
     for (const source of Object.values(sources)) expect(source).toEqual({ layer: "default" });
   });
 
