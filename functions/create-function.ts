@@ -13,15 +13,20 @@
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
 import { createJsonLogger, type JsonLogger } from "../lib/logger.ts";
+import { createAccessTokens } from "../lib/oauth2/index.ts";
 import {
   type CachedLoader,
   createCachedLoader,
+  type EmailSettings,
   type LoadedEmailSettings,
   loadEmailSettings,
+  parseServiceAccountKey,
+  SECRET_SETTINGS,
   type SettingsStore,
   ssmSettingsStore,
 } from "../lib/settings/index.ts";
-import { type SmtpSessionOptions, secretForms } from "../lib/smtp/index.ts";
+import { secretForms } from "../lib/smtp/index.ts";
+import { sesFromEnv, type TransportOptions } from "../lib/transport/index.ts";
 import { type Env, type FunctionEnv, readFunctionEnv } from "./environment.ts";
 import { structuredLogging } from "./middleware/logging.ts";
 import { emailSettings, type SettingsContext } from "./middleware/settings.ts";
@@ -37,8 +42,8 @@ export interface FunctionDeps {
   store?: SettingsStore | null;
   /** Where log lines go. Default: stdout. */
   write?: (line: string) => void;
-  /** Merged over the SMTP options from the environment. */
-  smtp?: SmtpSessionOptions;
+  /** Merged over the mail options from the environment (a CA, a token cache, an SES client…). */
+  smtp?: TransportOptions;
 }
 
 /** What a function's definition gets, built once per container. */
@@ -50,8 +55,11 @@ export interface FunctionSetup {
   /** The container's root logger; each invocation logs through a child with its request id. */
   logger: JsonLogger;
   settings: CachedLoader<LoadedEmailSettings>;
-  /** The EHLO name from the site URL (when set), merged with `deps.smtp`. */
-  smtp: SmtpSessionOptions;
+  /**
+   * How mail leaves, for every mailer the function opens: the EHLO name from the site URL (when
+   * set), the container's OAuth2 tokens, SES signed with the function's role; merged with `deps.smtp`.
+   */
+  smtp: TransportOptions;
 }
 
 type Middleware<TEvent, TResult, TContext> = MiddlewareObj<TEvent, TResult, Error, TContext>;
@@ -86,6 +94,26 @@ function ehloNameFrom(siteUrl: string | undefined): { ehloName?: string } {
   }
 }
 
+/**
+ * Every form in which the settings' secrets could reach a log line: the password as SMTP AUTH
+ * sends it, each OAuth2 secret whole, and the private key inside a service account's JSON key.
+ */
+export function settingSecrets(values: EmailSettings): string[] {
+  const forms = secretForms(values.SMTPPassword, values.SMTPUsername);
+  for (const name of SECRET_SETTINGS) {
+    const value = values[name];
+    if (name !== "SMTPPassword" && typeof value === "string" && value !== "") forms.push(value);
+  }
+  const key = values.OAuth2ServiceAccountKey
+    ? parseServiceAccountKey(values.OAuth2ServiceAccountKey)
+    : undefined;
+  if (key && "private_key" in key) forms.push(key.private_key);
+  return forms;
+}
+
+/** The token fetch a cold start begins as soon as the settings (and so the secret) are read. */
+const TOKEN_PREFETCH_TIMEOUT_MS = 10_000;
+
 export function createFunction<TEvent, TResult, TContext extends SettingsContext = SettingsContext>(
   service: FunctionName,
   deps: FunctionDeps,
@@ -99,20 +127,30 @@ export function createFunction<TEvent, TResult, TContext extends SettingsContext
     ...(deps.write ? { write: deps.write } : {}),
   });
   const store = deps.store === undefined ? ssmSettingsStore({ env: rawEnv }) : deps.store;
+  // The container's access tokens: every one fetched is scrubbed from its log lines.
+  const tokens = deps.smtp?.tokens ?? createAccessTokens({ onToken: (token) => logger.addSecret(token) });
   const settings = createCachedLoader<LoadedEmailSettings>({
     load: async () => {
       const loaded = await loadEmailSettings({ env: rawEnv, store });
-      // The stored password is scrubbed from every line the container writes; a password typed
+      // The stored secrets are scrubbed from every line the container writes; a password typed
       // into one request is scrubbed by that request's logger alone (connection-test.ts).
-      for (const form of secretForms(loaded.values.SMTPPassword, loaded.values.SMTPUsername)) {
-        logger.addSecret(form);
-      }
+      for (const form of settingSecrets(loaded.values)) logger.addSecret(form);
+      // The token's round trips start now, overlapping the SMTP connection's opening.
+      tokens.prefetch(
+        loaded.values,
+        Math.min(TOKEN_PREFETCH_TIMEOUT_MS, loaded.values.SMTPServerTimeout * 1000),
+      );
       return loaded;
     },
     ttlSeconds: env.SETTINGS_CACHE_SECONDS,
     logger,
   });
-  const smtp = { ...ehloNameFrom(env.MM_SERVICESETTINGS_SITEURL), ...deps.smtp };
+  const smtp: TransportOptions = {
+    ...ehloNameFrom(env.MM_SERVICESETTINGS_SITEURL),
+    tokens,
+    ses: sesFromEnv(rawEnv),
+    ...deps.smtp,
+  };
   const { outer = [], parse = [], handler } = define({ env, rawEnv, logger, settings, smtp });
 
   const pipeline = middy<TEvent, TResult, Error, TContext>();

@@ -12,7 +12,7 @@ import {
   securityAlertConfig,
   ssmSentStore,
 } from "../lib/security-alerts/index.ts";
-import { createMailer } from "../lib/smtp/index.ts";
+import { openMailer } from "../lib/transport/index.ts";
 import { createFunction, type FunctionDeps } from "./create-function.ts";
 
 export interface SecurityAlertDeps extends FunctionDeps {
@@ -33,7 +33,7 @@ export function createHandler(deps: SecurityAlertDeps = {}) {
             settings: settings.values,
             config: () => securityAlertConfig(rawEnv, settings.others),
             store: sentStore,
-            mailer: () => createMailer(settings.values, smtp),
+            mailer: () => openMailer(settings.values, smtp),
             logger,
             maxPerRun: env.SECURITY_ALERT_MAX_PER_RUN,
             ...(deps.limits ? { limits: deps.limits } : {}),

@@ -14,7 +14,8 @@ import {
   deliverNotifications,
   type QueueControl,
 } from "../lib/notifications/index.ts";
-import { createMailer, createSessionKeeper } from "../lib/smtp/index.ts";
+import { createSessionKeeper } from "../lib/smtp/index.ts";
+import { openMailer } from "../lib/transport/index.ts";
 import { createFunction, type FunctionDeps } from "./create-function.ts";
 import type { SettingsContext } from "./middleware/settings.ts";
 import { type RecordsContext, sqsNotifications } from "./middleware/sqs-notifications.ts";
@@ -83,7 +84,7 @@ export function createHandler(deps: SendNotificationDeps = {}) {
             ...(queue ? { queue } : {}),
             ...(rate ? { rate } : {}),
             openMailer: (batch) =>
-              createMailer(settings.values, {
+              openMailer(settings.values, {
                 ...mailerOptions,
                 ...batch,
                 mayStart: () => context.getRemainingTimeInMillis() > reserve,

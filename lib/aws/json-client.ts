@@ -57,6 +57,8 @@ export interface RestRequest {
   method: "GET" | "POST" | "PUT" | "DELETE";
   path: string;
   body?: Record<string, unknown>;
+  /** This call's deadline, connection included, over the client's requestTimeoutMs. */
+  timeoutMs?: number;
 }
 
 export interface RestJsonClient {
@@ -117,6 +119,7 @@ interface Signed {
   path: string;
   headers: Record<string, string>;
   body: string;
+  timeoutMs?: number;
 }
 
 /**
@@ -142,7 +145,7 @@ function signedSender(signingName: string, endpointPrefix: string, env: Env, opt
   // The endpoint's own path prefix (a proxy's), before the operation's.
   const base = endpoint.pathname.replace(/\/+$/, "");
 
-  const once = async ({ method, path, headers, body }: Signed) => {
+  const once = async ({ method, path, headers, body, timeoutMs }: Signed) => {
     // One kept-alive connection serves every call of a warm container.
     agent ??= httpAgent(endpoint);
     const fullPath = `${base}${path}`;
@@ -162,8 +165,8 @@ function signedSender(signingName: string, endpointPrefix: string, env: Env, opt
       headers: signed,
       body,
       agent,
-      connectTimeoutMs,
-      timeoutMs: requestTimeoutMs,
+      connectTimeoutMs: Math.min(connectTimeoutMs, timeoutMs ?? connectTimeoutMs),
+      timeoutMs: timeoutMs ?? requestTimeoutMs,
       maxBytes: maxAnswerBytes,
     });
   };
@@ -245,12 +248,13 @@ export function liteRestJsonClient(
   const send = signedSender(service.signingName, service.endpointPrefix, scoped, options);
   if (!send) return undefined;
   return {
-    request: <T>({ method, path, body }: RestRequest) =>
+    request: <T>({ method, path, body, timeoutMs }: RestRequest) =>
       send<T>({
         method,
         path,
         headers: body === undefined ? {} : { "content-type": "application/json" },
         body: body === undefined ? "" : JSON.stringify(body),
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
       }),
   };
 }

@@ -5,18 +5,24 @@
  */
 
 import * as z from "zod/mini";
+import { runSesCheck, type SesFacts } from "../aws-ses/check.ts";
+import { tokenEndpointOf } from "../oauth2/index.ts";
 import {
+  type EmailSettings,
   InvalidSettingsError,
+  isOAuth2Method,
   PASSWORD_MASK,
   type RedactedEmailSettings,
   type ResolvedEmailSettings,
   redactSettings,
   resolveEmailSettings,
+  SECRET_SETTINGS,
   SETTING_NAMES,
   type SettingName,
   type SettingsLayer,
 } from "../settings/index.ts";
-import { type ConnectionCheckResult, runConnectionCheck, type SmtpSessionOptions } from "../smtp/index.ts";
+import { type ConnectionCheckResult, runConnectionCheck } from "../smtp/index.ts";
+import type { TransportOptions } from "../transport/index.ts";
 import "../zod.ts"; // English messages
 
 const settingValue = z.union([z.string(), z.number(), z.boolean()]);
@@ -42,6 +48,8 @@ export const TEST_MESSAGE = {
 
 export interface ConnectionTestResponse extends ConnectionCheckResult {
   settings: RedactedEmailSettings;
+  /** Transport ses: what the account and the sender's identity allow. */
+  ses?: SesFacts;
 }
 
 /** The request cannot be tested as given: the status and message to answer with. */
@@ -73,20 +81,58 @@ function requestLayer(overrides: Partial<Record<SettingName, unknown>>): Setting
     }));
 }
 
-const DESTINATION = ["SMTPServer", "SMTPPort", "SMTPUsername"] as const;
+/** Where the SMTP password goes: the reference's rule. */
+const PASSWORD_DESTINATION = ["SMTPServer", "SMTPPort", "SMTPUsername"] as const;
+/** Where an OAuth2 secret goes (the token endpoint), and where its token goes (the SMTP server). */
+const TOKEN_DESTINATION = [
+  ...PASSWORD_DESTINATION,
+  "SMTPAuthMethod",
+  "OAuth2TokenEndpoint",
+  "OAuth2TenantId",
+] as const;
+
+/** The saved secret the tested settings would use, and where it would travel. */
+function secretInUse(s: EmailSettings) {
+  if (s.Transport !== "smtp" || !s.EnableSMTPAuth) return undefined;
+  switch (s.SMTPAuthMethod) {
+    case "password":
+      return { secret: "SMTPPassword", destination: PASSWORD_DESTINATION } as const;
+    case "oauth2-google":
+      return { secret: "OAuth2ServiceAccountKey", destination: TOKEN_DESTINATION } as const;
+    case "oauth2-microsoft":
+      return s.OAuth2ClientCertificate
+        ? ({ secret: "OAuth2ClientCertificate", destination: TOKEN_DESTINATION } as const)
+        : ({ secret: "OAuth2ClientSecret", destination: TOKEN_DESTINATION } as const);
+    default:
+      return { secret: "OAuth2ClientSecret", destination: TOKEN_DESTINATION } as const;
+  }
+}
 
 /**
- * The saved password is only ever sent where it was saved for: when the test changes the server,
- * port or username (the reference's rule), or turns certificate checks off, a password
- * must be typed (not the mask, not left out). Otherwise a caller could point the saved password at
- * a server of their own.
+ * A saved secret is only ever sent where it was saved for: when the test changes where it (or the
+ * token it buys) would travel (the server, port or username, as the reference rules for the
+ * password; the method, token endpoint or tenant for an OAuth2 secret), or turns certificate checks
+ * off, the secret must be typed (not the mask, not left out). Otherwise a caller could point a saved
+ * secret at a server of their own.
  */
-function guardSavedPassword(effective: ResolvedEmailSettings, tested: ResolvedEmailSettings, typed: unknown) {
-  if (effective.values.SMTPPassword === "" || (typed !== undefined && typed !== PASSWORD_MASK)) return;
-  if (DESTINATION.some((name) => tested.values[name] !== effective.values[name])) {
+function guardSavedSecrets(
+  effective: ResolvedEmailSettings,
+  tested: ResolvedEmailSettings,
+  typed: Partial<Record<SettingName, unknown>>,
+) {
+  const use = secretInUse(tested.values);
+  if (!use) return;
+  const { secret, destination } = use;
+  const saved = effective.values[secret];
+  const given = typed[secret];
+  if (saved === "" || (given !== undefined && given !== PASSWORD_MASK)) return;
+  const what = secret === "SMTPPassword" ? "the SMTP password" : secret;
+  if (destination.some((name) => tested.values[name] !== effective.values[name])) {
     throw new ConnectionTestRequestError(
       400,
-      "The SMTP server, port, or username has changed. Please re-enter the SMTP password to test connection.",
+      secret === "SMTPPassword"
+        ? "The SMTP server, port, or username has changed. Please re-enter the SMTP password to test connection."
+        : `The SMTP server, port, username, SMTPAuthMethod, OAuth2TokenEndpoint or OAuth2TenantId has changed. Please re-enter ${what} to test connection.`,
     );
   }
   // Credentials never travel unencrypted, but without certificate checks they may reach an impostor.
@@ -96,7 +142,7 @@ function guardSavedPassword(effective: ResolvedEmailSettings, tested: ResolvedEm
   ) {
     throw new ConnectionTestRequestError(
       400,
-      "SkipServerCertificateVerification has been turned on. Please re-enter the SMTP password to test connection.",
+      `SkipServerCertificateVerification has been turned on. Please re-enter ${what} to test connection.`,
     );
   }
 }
@@ -105,13 +151,14 @@ function resolveForTest(
   effective: ResolvedEmailSettings,
   overrides: ConnectionTestRequest["settings"],
 ): ResolvedEmailSettings {
-  const given = { ...(overrides ?? {}) };
+  const given: Partial<Record<SettingName, unknown>> = { ...(overrides ?? {}) };
   if (given.SMTPServer === "") throw new ConnectionTestRequestError(400, "SMTP Server is required");
-  const typed = given.SMTPPassword;
-  if (typed === PASSWORD_MASK) delete given.SMTPPassword; // the mask means the saved password
+  const typed = { ...given };
+  // The mask means the saved secret.
+  for (const name of SECRET_SETTINGS) if (given[name] === PASSWORD_MASK) delete given[name];
   try {
     const tested = resolveEmailSettings([effectiveLayer(effective), requestLayer(given)]);
-    guardSavedPassword(effective, tested, typed);
+    guardSavedSecrets(effective, tested, typed);
     return tested;
   } catch (error) {
     if (error instanceof InvalidSettingsError) throw new ConnectionTestRequestError(400, error.message);
@@ -133,7 +180,8 @@ export function isHostAllowed(host: string, allowed: AllowedHosts): boolean {
 export interface TestConnectionOptions {
   /** The effective settings (defaults, SSM, environment). */
   effective: ResolvedEmailSettings;
-  smtp?: SmtpSessionOptions;
+  /** How mail leaves: SMTP's options, the container's tokens, SES. */
+  smtp?: TransportOptions;
   /**
    * The SMTP servers this deployment lets the test reach; a request for another is refused (403).
    * Default: any, as the reference server allows.
@@ -142,6 +190,10 @@ export interface TestConnectionOptions {
   /** What is left of the invocation, in ms: every stage is bounded to fit in it. Default: no bound. */
   timeLeftMs?: number;
 }
+
+const noSes = () => {
+  throw new Error("Transport is ses but this deployment gave the test no SES client");
+};
 
 /** A check is two bounded operations (open the session, then the envelope or the message), each with a little slack. */
 const OPERATIONS = 2;
@@ -153,11 +205,22 @@ export async function testConnection(
 ): Promise<ConnectionTestResponse> {
   const resolved = resolveForTest(effective, request.settings);
   const server = resolved.values.SMTPServer;
-  if (allowedHosts && !isHostAllowed(server, allowedHosts)) {
+  if (allowedHosts && resolved.values.Transport === "smtp" && !isHostAllowed(server, allowedHosts)) {
     throw new ConnectionTestRequestError(
       403,
       `SMTP server ${JSON.stringify(server)} is not one this deployment may test (allowed: ${allowedHosts.join(", ")}); an operator adds it with the testEndpointAllowedHosts context`,
     );
+  }
+  // A token endpoint the request names is a host the test reaches too.
+  const method = resolved.values.SMTPAuthMethod;
+  if (allowedHosts && request.settings?.OAuth2TokenEndpoint !== undefined && isOAuth2Method(method)) {
+    const host = new URL(tokenEndpointOf(resolved.values, method)).hostname;
+    if (!isHostAllowed(host, allowedHosts)) {
+      throw new ConnectionTestRequestError(
+        403,
+        `token endpoint host ${JSON.stringify(host)} is not one this deployment may test (allowed: ${allowedHosts.join(", ")}); an operator adds it with the testEndpointAllowedHosts context`,
+      );
+    }
   }
   // A request may set SMTPServerTimeout up to an hour; the endpoint answers within 29 s.
   const notes: string[] = [];
@@ -171,9 +234,10 @@ export async function testConnection(
       tested = { ...tested, SMTPServerTimeout: fits };
     }
   }
-  const result = await runConnectionCheck(tested, {
-    ...smtp,
-    ...(request.to ? { send: { to: request.to, ...TEST_MESSAGE } } : {}),
-  });
+  const send = request.to ? { send: { to: request.to, ...TEST_MESSAGE } } : {};
+  const result =
+    tested.Transport === "ses"
+      ? await runSesCheck(tested, { api: smtp.ses ?? noSes, ...send })
+      : await runConnectionCheck(tested, { ...smtp, ...send });
   return { ...result, warnings: [...notes, ...result.warnings], settings: redactSettings(resolved) };
 }

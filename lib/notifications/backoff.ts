@@ -28,6 +28,18 @@ export function retryDelaySeconds(receiveCount: number, random: () => number = M
 }
 
 /**
+ * A daily quota (Google's 550 5.4.5, SES's daily message quota) frees up over hours, on a rolling
+ * 24-hour window: a record it refused comes back after half an hour (jittered), so the records of
+ * a burst trickle back as the quota frees, and 100 receives outlast two days.
+ */
+export const QUOTA_RETRY_SECONDS = 1800;
+
+export function quotaDelaySeconds(random: () => number = Math.random): number {
+  const { jitter } = RETRY_POLICY;
+  return Math.round(QUOTA_RETRY_SECONDS * (jitter[0] + (jitter[1] - jitter[0]) * random()));
+}
+
+/**
  * The shortest time a record that is throttled on every receive spends in the queue before its
  * last receive: every delay at its lowest jitter. With the defaults, 4,433 s (74 minutes).
  */

@@ -12,7 +12,7 @@
 import type { Logger } from "../logger.ts";
 import type { EmailSettings } from "../settings/index.ts";
 import { type Mailer, type MailerOptions, NotStartedError, type SmtpStage } from "../smtp/index.ts";
-import { retryDelaySeconds } from "./backoff.ts";
+import { quotaDelaySeconds, retryDelaySeconds } from "./backoff.ts";
 import { outcomeOf } from "./outcome.ts";
 import type { ParsedNotification } from "./parse.ts";
 import type { QueueControl, RetryLater } from "./queue-control.ts";
@@ -40,6 +40,8 @@ export interface DeliveryReport {
     transient: number;
     permanent: number;
     throttled: number;
+    /** Refused by a spent daily quota: back in half an hour. */
+    quota: number;
     deadLettered: number;
   };
 }
@@ -80,6 +82,7 @@ export async function deliverNotifications(
     transient: 0,
     permanent: 0,
     throttled: 0,
+    quota: 0,
     deadLettered: 0,
   };
   const failed: string[] = [];
@@ -164,23 +167,31 @@ export async function deliverNotifications(
             return;
           }
           failed.push(record.id);
+          if (outcome.kind === "quota") counts.quota++;
           if (outcome.kind === "throttled") {
             counts.throttled++;
             if (!slowedDown) {
               slowedDown = true; // once a batch: the pool's other refusals are the same throttle
               await rate?.throttled(SESSION_STAGES.has(outcome.error.stage) ? "connection" : "rate");
             }
-          } else counts.transient++;
-          const backOff = outcome.kind === "throttled" || outcome.backOff;
-          const delaySeconds = backOff ? retryDelaySeconds(record.receiveCount, random) : 0;
+          } else if (outcome.kind === "retry") counts.transient++;
+          const backOff = outcome.kind !== "retry" || outcome.backOff;
+          const delaySeconds =
+            outcome.kind === "quota"
+              ? quotaDelaySeconds(random)
+              : backOff
+                ? retryDelaySeconds(record.receiveCount, random)
+                : 0;
           later.push({ id: record.id, receiptHandle: record.receiptHandle, delaySeconds });
           const notStarted = error instanceof NotStartedError;
           const message =
-            outcome.kind === "throttled"
-              ? "Notification throttled by the provider: SQS will deliver it again after its back-off"
-              : notStarted
-                ? "Notification not attempted: SQS will deliver it again"
-                : "Notification failed transiently: SQS will retry it";
+            outcome.kind === "quota"
+              ? "Notification refused by a spent daily quota: SQS will deliver it again once the quota can have freed"
+              : outcome.kind === "throttled"
+                ? "Notification throttled by the provider: SQS will deliver it again after its back-off"
+                : notStarted
+                  ? "Notification not attempted: SQS will deliver it again"
+                  : "Notification failed transiently: SQS will retry it";
           logger.warn(message, {
             record: record.id,
             receiveCount: record.receiveCount,

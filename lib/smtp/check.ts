@@ -5,7 +5,8 @@
  * or send one test message, and report every stage with whether it passed (on its own reply)
  * and how long it took, plus warnings about settings that work but will hurt in production.
  */
-import type { EmailSettings } from "../settings/index.ts";
+import { type AccessTokens, createAccessTokens, type TokenFacts, tokenFacts } from "../oauth2/index.ts";
+import { type EmailSettings, isOAuth2Method } from "../settings/index.ts";
 import { defaultEhloName, isFullyQualified } from "./ehlo.ts";
 import { type SmtpStage, SmtpStageError } from "./errors.ts";
 import { composeMessage, type OutgoingMessage } from "./message.ts";
@@ -21,6 +22,8 @@ export interface StageResult {
 export interface ConnectionCheckResult {
   ok: boolean;
   stages: StageResult[];
+  /** OAuth2: the token the check fetched (never the token itself). */
+  token?: TokenFacts;
   /** Settings that work but will hurt in production; empty when there is nothing to say. */
   warnings: string[];
   error?: ReturnType<SmtpStageError["toJSON"]>;
@@ -36,9 +39,24 @@ export interface ConnectionCheckOptions extends SmtpSessionOptions {
 /** A greeting slower than this share of SMTPServerTimeout leaves too little margin for a slow day. */
 const GREETING_MARGIN = 0.5;
 
-/** What works but will hurt: the reference's placeholder addresses, no certificate checks, a bare EHLO name. */
+const MICROSOFT_HOSTS = /(^|\.)(office365\.com|outlook\.com)$/i;
+const GOOGLE_HOSTS = /(^|\.)(gmail\.com|googlemail\.com)$/i;
+
+/** What works but will hurt: the reference's placeholder addresses, no certificate checks, a bare EHLO name, a password a provider is retiring. */
 export function settingsWarnings(settings: EmailSettings, ehloName: string): string[] {
   const warnings: string[] = [];
+  const password =
+    settings.Transport === "smtp" && settings.EnableSMTPAuth && settings.SMTPAuthMethod === "password";
+  if (password && MICROSOFT_HOSTS.test(settings.SMTPServer)) {
+    warnings.push(
+      "SMTPServer is Microsoft 365's and SMTPAuthMethod is password: Microsoft turns SMTP basic auth off by default at the end of December 2026 (535 5.7.139); sign in with SMTPAuthMethod oauth2-microsoft (docs/microsoft-365.md)",
+    );
+  }
+  if (password && GOOGLE_HOSTS.test(settings.SMTPServer)) {
+    warnings.push(
+      "SMTPServer is Google's and SMTPAuthMethod is password: Google accepts only app passwords there (534 5.7.9); sign in with SMTPAuthMethod oauth2-google for a Workspace domain (docs/google-workspace.md)",
+    );
+  }
   if (settings.FeedbackEmail === REFERENCE_PLACEHOLDER) {
     warnings.push(
       `FeedbackEmail is the reference default ${REFERENCE_PLACEHOLDER}: most relays refuse a sender they do not host; set it to an address of your domain`,
@@ -66,11 +84,37 @@ const REFERENCE_PLACEHOLDER = "test@example.com";
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
+/**
+ * The check's tokens: its first ask fetches a new token (the check reports how the token endpoint
+ * answers now, not what a cache remembers), and `seen` gets what may be said of it.
+ */
+function freshTokens(inner: AccessTokens, seen: (facts: TokenFacts) => void): AccessTokens {
+  let asked = false;
+  return {
+    async get(s, ask) {
+      const refresh = ask.refresh === true || !asked;
+      asked = true;
+      const token = await inner.get(s, { ...ask, refresh });
+      seen(tokenFacts(token));
+      return token;
+    },
+    prefetch() {},
+  };
+}
+
 export async function runConnectionCheck(
   settings: EmailSettings,
   options: ConnectionCheckOptions = {},
 ): Promise<ConnectionCheckResult> {
   const stages: StageResult[] = [];
+  let token: TokenFacts | undefined;
+  const signsInWithToken = settings.EnableSMTPAuth && isOAuth2Method(settings.SMTPAuthMethod);
+  const tokens = signsInWithToken
+    ? freshTokens(options.tokens ?? createAccessTokens(), (facts) => {
+        token = facts;
+      })
+    : options.tokens;
+  const withToken = () => (token ? { token } : {});
   let stageStart = performance.now();
   const warnings = () => {
     const found = settingsWarnings(settings, options.ehloName ?? defaultEhloName(settings));
@@ -90,6 +134,7 @@ export async function runConnectionCheck(
     stageStart = performance.now();
     session = await openSmtpSession(settings, {
       ...options,
+      ...(tokens ? { tokens } : {}),
       // The check reports how connecting goes now: never a socket opened during the cold start.
       preconnected: false,
       onStage: (stage, ms) => {
@@ -99,10 +144,10 @@ export async function runConnectionCheck(
     });
     if (composed) {
       const sent = await session.send(composed);
-      return { ok: true, stages, warnings: warnings(), messageId: sent.messageId };
+      return { ok: true, stages, ...withToken(), warnings: warnings(), messageId: sent.messageId };
     }
     await session.checkEnvelope(settings.FeedbackEmail, settings.FeedbackEmail);
-    return { ok: true, stages, warnings: warnings() };
+    return { ok: true, stages, ...withToken(), warnings: warnings() };
   } catch (error) {
     const failure =
       error instanceof SmtpStageError
@@ -113,7 +158,7 @@ export async function runConnectionCheck(
             transient: false,
           });
     stages.push({ stage: failure.stage, ok: false, ms: round(performance.now() - stageStart) });
-    return { ok: false, stages, warnings: warnings(), error: failure.toJSON() };
+    return { ok: false, stages, ...withToken(), warnings: warnings(), error: failure.toJSON() };
   } finally {
     await session?.close();
   }

@@ -61,11 +61,17 @@ class PoolShrunk extends Error {
 export class NotStartedError extends Error {
   override readonly name = "NotStartedError";
   readonly transient = true;
-  /** The batch stopped starting sends because the provider throttled it. */
+  /** The batch stopped starting sends because the provider throttled it (or its quota is spent). */
   readonly afterThrottle: boolean;
-  constructor(message: string, { afterThrottle = false }: { afterThrottle?: boolean } = {}) {
+  /** The batch stopped starting sends because the provider's daily quota is spent. */
+  readonly afterQuota: boolean;
+  constructor(
+    message: string,
+    { afterThrottle = false, afterQuota = false }: { afterThrottle?: boolean; afterQuota?: boolean } = {},
+  ) {
     super(message);
-    this.afterThrottle = afterThrottle;
+    this.afterThrottle = afterThrottle || afterQuota;
+    this.afterQuota = afterQuota;
   }
 }
 
@@ -90,9 +96,12 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
     if (closed) return new NotStartedError("the mailer is closed");
     if (throttledBy) {
       const why = `${throttledBy.stage}: ${throttledBy.response ?? throttledBy.code}`;
-      return new NotStartedError(`not started: the provider throttled this batch (${why})`, {
-        afterThrottle: true,
-      });
+      return new NotStartedError(
+        throttledBy.quota
+          ? `not started: the provider's daily quota is spent (${why})`
+          : `not started: the provider throttled this batch (${why})`,
+        { afterThrottle: true, afterQuota: throttledBy.quota },
+      );
     }
     if (options.mayStart && !options.mayStart()) {
       return new NotStartedError("not started: too little time left in this invocation");
@@ -193,7 +202,7 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
         }
         return await session.send(composed);
       } catch (error) {
-        if (error instanceof SmtpStageError && error.throttle) throttledBy ??= error;
+        if (error instanceof SmtpStageError && (error.throttle || error.quota)) throttledBy ??= error;
         throw error;
       } finally {
         if (session) {
