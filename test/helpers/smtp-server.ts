@@ -37,6 +37,12 @@ export interface TestSmtpServerOptions {
   };
   /** Addresses whose RCPT TO gets this reply code. */
   rcptReplies?: Record<string, { code: number; message: string }>;
+  /** Every AUTH (PLAIN, LOGIN) gets this refusal, as a provider's policy answers: 535 5.7.139, 534 5.7.9… */
+  authReply?: { code: number; message: string };
+  /** Every MAIL FROM gets this refusal: 432 4.3.2 STOREDRV.ClientSubmit, 550 5.4.5 Daily… */
+  mailFromReply?: { code: number; message: string };
+  /** Every message's final dot gets this refusal: 550 5.7.60 SendAsDenied… */
+  dataReply?: { code: number; message: string };
   /** Accept the message data but never answer the final dot. */
   stallAfterData?: boolean;
   /** Never answer MAIL FROM. */
@@ -127,6 +133,11 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
           ),
         );
       }
+      if (options.authReply) {
+        return callback(
+          Object.assign(new Error(options.authReply.message), { responseCode: options.authReply.code }),
+        );
+      }
       const expected = options.users?.[auth.username ?? ""];
       if (expected !== undefined && auth.password === expected)
         return callback(null, { user: auth.username });
@@ -142,6 +153,13 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
       if (options.requireTlsForMail && !session.secure) {
         return callback(
           Object.assign(new Error("5.7.0 Must issue a STARTTLS command first"), { responseCode: 530 }),
+        );
+      }
+      if (options.mailFromReply) {
+        return callback(
+          Object.assign(new Error(options.mailFromReply.message), {
+            responseCode: options.mailFromReply.code,
+          }),
         );
       }
       if (!options.stallAtMailFrom) callback();
@@ -170,7 +188,11 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
           secure: session.secure,
           ...(session.user ? { user: String(session.user) } : {}),
         });
-        if (!options.stallAfterData) callback();
+        if (options.dataReply) {
+          callback(
+            Object.assign(new Error(options.dataReply.message), { responseCode: options.dataReply.code }),
+          );
+        } else if (!options.stallAfterData) callback();
       });
     },
   };
