@@ -185,7 +185,10 @@ export function classifySesError(error: unknown, settings: EmailSettings): SmtpS
     const senderDomain = sender.split("@")[1] ?? "";
     // SES lists the identities it has not verified; a refusal naming the sender (its sending
     // authorisation) is about the sender too.
-    if (unverified.some((id) => id === sender || id === senderDomain) || message.toLowerCase().includes(sender)) {
+    if (
+      unverified.some((id) => id === sender || id === senderDomain) ||
+      message.toLowerCase().includes(sender)
+    ) {
       return fail(
         "api",
         `${target} has not verified FeedbackEmail ${settings.FeedbackEmail} (nor its domain) for sending${said}: verify the identity in this region (docs/amazon-ses.md)`,

@@ -34,6 +34,7 @@ export {
   type EmailSettings,
   EmailSettingsSchema,
   homeSectionOf,
+  isSettingName,
   MULTILINE_SETTINGS,
   PASSWORD_MASK,
   REFERENCE_SETTING_NAMES,

@@ -70,6 +70,8 @@ export function isThrottleReply(responseCode: number | undefined, response: stri
 export interface ClassifyContext {
   stage: SmtpStage;
   settings: EmailSettings;
+  /** More secrets the session sent (an access token, in the forms XOAUTH2 sent it). Default none. */
+  secrets?: readonly string[];
 }
 
 function describeTarget(s: EmailSettings): string {
@@ -128,7 +130,7 @@ export function classifySmtpError(error: unknown, context: ClassifyContext): Smt
   if (error instanceof SmtpStageError) return error;
   if (error instanceof TokenError) return tokenStageError(error);
   const { settings } = context;
-  const secrets = secretForms(settings.SMTPPassword, settings.SMTPUsername);
+  const secrets = [...secretForms(settings.SMTPPassword, settings.SMTPUsername), ...(context.secrets ?? [])];
   const e: LibraryError = error instanceof Error ? error : new Error(String(error));
   const stage = stageOfCommand(e.command) ?? context.stage;
   const code = e.originalCode ?? certificateCodeIn(e.message) ?? e.code ?? "EUNKNOWN";

@@ -31,11 +31,16 @@ export interface TokenSignIn {
   first: Promise<AccessToken>;
   /** A new token, when the server refused one that came from the cache. */
   refresh: () => Promise<AccessToken>;
+  /** The tokens sent so far, in every form they travelled in. */
+  sent: string[];
 }
 
 /** SASL XOAUTH2's initial response: `user=<user>^Aauth=Bearer <token>^A^A`, base64. */
 export const xoauth2Response = (user: string, token: string): string =>
   Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`, "utf8").toString("base64");
+
+/** Every form a token travelled in over XOAUTH2: no reply or error may carry one back out. */
+export const tokenForms = (user: string, token: string): string[] => [token, xoauth2Response(user, token)];
 
 /**
  * The name our XOAUTH2 handler is registered under in nodemailer's custom-auth hook. Not
@@ -57,6 +62,7 @@ function xoauth2(user: string, signIn: TokenSignIn, failure: { error?: unknown }
   return async ({ sendCommand }: SMTPConnection.CustomAuthenticationContext): Promise<void> => {
     let token = await signIn.first;
     for (let attempt = 1; ; attempt++) {
+      signIn.sent.push(...tokenForms(user, token.value));
       let reply = await sendCommand(`AUTH XOAUTH2 ${xoauth2Response(user, token.value)}`);
       if (reply.status === 334) reply = await sendCommand("");
       if (reply.status >= 200 && reply.status < 300) return;

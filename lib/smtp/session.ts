@@ -67,7 +67,7 @@ function startSignIn(
   if (!settings.EnableSMTPAuth || !isOAuth2Method(settings.SMTPAuthMethod)) return undefined;
   const first = tokens.get(settings, { timeoutMs });
   first.catch(() => {}); // awaited in the token stage; a failure before it is reported there
-  return { first, refresh: () => tokens.get(settings, { timeoutMs, refresh: true }) };
+  return { first, refresh: () => tokens.get(settings, { timeoutMs, refresh: true }), sent: [] };
 }
 
 export interface SendResult {
@@ -156,6 +156,7 @@ async function openOnce(
   const clock = stageClock(options.onStage);
   const signIn = startSignIn(settings, options.tokens ?? defaultTokens(), timeoutMs);
   const signInFailure: { error?: unknown } = {};
+  const sentSecrets = () => signIn?.sent ?? [];
   let socket: Socket | undefined;
   let connection: SMTPConnection | undefined;
   let broken = false;
@@ -166,35 +167,43 @@ async function openOnce(
   };
 
   try {
-    await bounded(settings, clock, abort, async (remaining) => {
-      const addresses = adopted ? [] : await resolveHost(settings.SMTPServer, remaining(), options.resolver);
-      clock.enter("connect");
-      socket = adopted ? await adopted : await connectAny(addresses, settings.SMTPPort, remaining);
-      if (settings.ConnectionSecurity === "TLS") {
-        clock.enter("tls");
-        socket = await upgradeToTls(socket, settings, options.ca, remaining());
-      }
+    await bounded(
+      settings,
+      clock,
+      abort,
+      async (remaining) => {
+        const addresses = adopted
+          ? []
+          : await resolveHost(settings.SMTPServer, remaining(), options.resolver);
+        clock.enter("connect");
+        socket = adopted ? await adopted : await connectAny(addresses, settings.SMTPPort, remaining);
+        if (settings.ConnectionSecurity === "TLS") {
+          clock.enter("tls");
+          socket = await upgradeToTls(socket, settings, options.ca, remaining());
+        }
 
-      clock.enter("greeting");
-      const conn = smtpConnection(socket, settings, {
-        ehloName: options.ehloName ?? defaultEhloName(settings),
-        ca: options.ca,
-        remaining,
-        clock,
-        ...(signIn ? { signIn } : {}),
-        signInFailure,
-      });
-      connection = conn;
-      // An idle pooled session may time out or be dropped by the server between messages.
-      conn.on("error", () => {
-        broken = true;
-      });
-      conn.on("end", () => {
-        broken = true;
-      });
-      await startDialogue(conn, settings, clock, { ...(signIn ? { signIn } : {}), signInFailure });
-      clock.finish();
-    });
+        clock.enter("greeting");
+        const conn = smtpConnection(socket, settings, {
+          ehloName: options.ehloName ?? defaultEhloName(settings),
+          ca: options.ca,
+          remaining,
+          clock,
+          ...(signIn ? { signIn } : {}),
+          signInFailure,
+        });
+        connection = conn;
+        // An idle pooled session may time out or be dropped by the server between messages.
+        conn.on("error", () => {
+          broken = true;
+        });
+        conn.on("end", () => {
+          broken = true;
+        });
+        await startDialogue(conn, settings, clock, { ...(signIn ? { signIn } : {}), signInFailure });
+        clock.finish();
+      },
+      sentSecrets,
+    );
   } catch (error) {
     // Whatever failed (AUTH refused, no upgrade), the socket must not outlive the attempt.
     abort();
@@ -249,11 +258,17 @@ async function openOnce(
     }
     clock.restart("mail-from");
     try {
-      return await bounded(settings, clock, abort, async () => {
-        const result = await run();
-        clock.finish();
-        return result;
-      });
+      return await bounded(
+        settings,
+        clock,
+        abort,
+        async () => {
+          const result = await run();
+          clock.finish();
+          return result;
+        },
+        sentSecrets,
+      );
     } catch (error) {
       // A refusal the server answered (MAIL, RCPT, DATA) leaves the session usable: RSET and go
       // on, so one bad recipient does not cost a connection. A 421 (the server is closing), a

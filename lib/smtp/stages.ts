@@ -56,6 +56,7 @@ export async function bounded<T>(
   clock: StageClock,
   onTimeout: () => void,
   run: (remaining: () => number) => Promise<T>,
+  secrets: () => readonly string[] = () => [],
 ): Promise<T> {
   const budgetMs = settings.SMTPServerTimeout * 1000;
   const deadline = performance.now() + budgetMs;
@@ -74,7 +75,7 @@ export async function bounded<T>(
   try {
     return await Promise.race([run(() => Math.max(1, Math.round(deadline - performance.now()))), guardFired]);
   } catch (error) {
-    throw classifySmtpError(error, { stage: clock.current, settings });
+    throw classifySmtpError(error, { stage: clock.current, settings, secrets: secrets() });
   } finally {
     clearTimeout(guard);
   }

@@ -47,7 +47,7 @@ export interface TestSmtpServerOptions {
   stallAfterData?: boolean;
   /** Never answer MAIL FROM. */
   stallAtMailFrom?: boolean;
-  /** Play a broken server that quotes the credentials (raw, base64 and as the PLAIN token) in its refusal. */
+  /** Play a broken server that quotes the credentials (raw, base64, as the PLAIN token, the XOAUTH2 token and its string) in its refusal. */
   echoCredentials?: boolean;
   /** Wait this long before greeting, as many MTAs do. */
   greetingDelayMs?: number;
@@ -124,12 +124,13 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
           return callback(null, {
             data: { status: "400", schemes: "Bearer", scope: "https://mail.google.com/" },
           });
+        const token = auth.accessToken ?? "";
+        const sasl = Buffer.from(`user=${auth.username}\x01auth=Bearer ${token}\x01\x01`).toString("base64");
+        const quoted = options.echoCredentials ? ` for ${token} ${sasl}` : "";
         return callback(
           Object.assign(
-            new Error("5.7.3 Authentication unsuccessful [SN2PR00CA0018.namprd00.prod.outlook.com]"),
-            {
-              responseCode: 535,
-            },
+            new Error(`5.7.3 Authentication unsuccessful [SN2PR00CA0018.namprd00.prod.outlook.com]${quoted}`),
+            { responseCode: 535 },
           ),
         );
       }

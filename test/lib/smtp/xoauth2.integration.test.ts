@@ -25,12 +25,17 @@ import { message, settings } from "./fixtures.ts";
 const certs = testCertificates();
 const { defer, smtpServer } = perTest();
 
-async function world(refusal: "microsoft" | "google" = "microsoft", lifetimeSeconds?: number) {
+async function world(
+  refusal: "microsoft" | "google" = "microsoft",
+  lifetimeSeconds?: number,
+  echoCredentials = false,
+) {
   const provider = await startProvider(lifetimeSeconds ? { lifetimeSeconds } : {});
   defer(() => provider.endpoint.close());
   const tokensSeen: string[] = [];
   const server = await smtpServer({
     tls: certs.server,
+    echoCredentials,
     xoauth2: {
       refusal,
       check: (token, user) => {
@@ -137,6 +142,23 @@ describe("the token cache", () => {
     expect(error?.message).toMatch(/SMTP\.SendAsApp.*New-ServicePrincipal.*Add-MailboxPermission/);
     expect(provider.endpoint.issued).toBe(1);
     expect(server.messages).toHaveLength(0);
+  });
+});
+
+describe("a token never leaves lib/ in any form it travelled in", () => {
+  it("a server that quotes the token and the XOAUTH2 string in its refusal: both are scrubbed from the error", async () => {
+    const { provider, server, tokensSeen } = await world("microsoft", undefined, true);
+    provider.registered = provider.registered.map((r) =>
+      r.kind === "microsoft" ? { ...r, mailboxes: [] } : r,
+    );
+    const error = await send(
+      settings({ SMTPPort: server.port, ...signInSettings(provider.endpoint, "oauth2-microsoft") }),
+    );
+    expect(error?.response).toMatch(/\[redacted\] \[redacted\]$/);
+    expectNoSecretIn(
+      JSON.stringify({ ...error?.toJSON(), response: error?.response, message: error?.message }),
+      tokensSeen,
+    );
   });
 });
 
