@@ -9,7 +9,7 @@
  */
 import { DEFAULT_MAX_BULLETINS_PER_RUN } from "../lib/security-alerts/defaults.ts";
 import { DEFAULT_CACHE_SECONDS } from "../lib/settings/cache.ts";
-import { settingsRootPath } from "../lib/settings/parameters.ts";
+import { settingsRootPath, TRANSPORT_SETTINGS_VARIABLE } from "../lib/settings/parameters.ts";
 import { parsePreconnectHint } from "../lib/smtp/preconnect.ts";
 
 type Raw = string | undefined;
@@ -54,6 +54,11 @@ export const FUNCTION_VARIABLES = {
   SETTINGS_CACHE_SECONDS: wholeNumber(0, 86_400, DEFAULT_CACHE_SECONDS, " of seconds"),
   /** `off` stops the cold start from reading the settings at init. */
   SETTINGS_PREFETCH: (raw: Raw): boolean => raw !== "off",
+  /**
+   * `true`: read the product's own settings (`<root>/EmailTransportSettings/…`) from SSM too. Set
+   * by the stack when its context has emailTransportSettings (lib/settings/parameters.ts says why).
+   */
+  [TRANSPORT_SETTINGS_VARIABLE]: (raw: Raw): boolean => raw === "true",
   /** SMTP connections one batch may use at once. Default 1. */
   NOTIFICATION_POOL_SIZE: wholeNumber(1, 10, 1),
   /** Seconds an idle SMTP session is kept for the next warm batch (0: closed after each). Default 30. */

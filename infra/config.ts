@@ -8,9 +8,12 @@ import { minimumSurvivalSeconds, RETRY_POLICY } from "../lib/notifications/backo
 import {
   DEFAULT_SETTINGS_PATH,
   InvalidSettingsError,
+  REFERENCE_SETTING_NAMES,
   resolveEmailSettings,
-  SETTING_NAMES,
+  SECRET_SETTINGS,
   type SettingName,
+  TRANSPORT_SETTING_NAMES,
+  type Transport,
 } from "../lib/settings/index.ts";
 import { describeIssues } from "../lib/zod.ts";
 import {
@@ -24,25 +27,46 @@ import {
 
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/** Non-secret settings only: the password is a SecureString CloudFormation cannot create. */
-const settingsContext = z
-  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
-  .superRefine((values, ctx) => {
+/**
+ * Non-secret settings of one section only, by name: a secret is a SecureString CloudFormation
+ * cannot create (it would be stored in plain text), and a setting of the other section is named
+ * where it belongs.
+ */
+const settingsOf = (
+  context: string,
+  names: readonly SettingName[],
+  other: string,
+  otherNames: readonly SettingName[],
+) =>
+  z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).superRefine((values, ctx) => {
     for (const name of Object.keys(values)) {
-      if (name === "SMTPPassword") {
+      if (SECRET_SETTINGS.has(name as SettingName)) {
         ctx.addIssue({
           code: "custom",
-          message:
-            "SMTPPassword must not be in context (it would be stored in plain text): create it with `aws ssm put-parameter --type SecureString` (see README)",
+          message: `${name} must not be in context (it would be stored in plain text): create it as a SecureString with \`mm-email settings set ${name}\` (docs/cli.md)`,
         });
-      } else if (!(SETTING_NAMES as string[]).includes(name)) {
+      } else if ((otherNames as string[]).includes(name)) {
+        ctx.addIssue({ code: "custom", message: `${name} is not in ${context}: put it in ${other}` });
+      } else if (!(names as string[]).includes(name)) {
         ctx.addIssue({
           code: "custom",
-          message: `unknown setting ${name}; known: ${SETTING_NAMES.join(", ")}`,
+          message: `unknown setting ${name}; known: ${names.filter((n) => !SECRET_SETTINGS.has(n)).join(", ")}`,
         });
       }
     }
   });
+const settingsContext = settingsOf(
+  "emailSettings",
+  REFERENCE_SETTING_NAMES,
+  "emailTransportSettings",
+  TRANSPORT_SETTING_NAMES,
+);
+const transportContext = settingsOf(
+  "emailTransportSettings",
+  TRANSPORT_SETTING_NAMES,
+  "emailSettings",
+  REFERENCE_SETTING_NAMES,
+);
 
 /** A record must be retried for an hour of throttling before it can reach the dead-letter queue. */
 export const MIN_THROTTLE_SURVIVAL_SECONDS = 3600;
@@ -77,6 +101,24 @@ export const DeploymentConfigSchema = z.object({
     .default(DEFAULT_SETTINGS_PATH),
   /** Non-secret EmailSettings stored as SSM String parameters; unset means the reference default. */
   emailSettings: settingsContext.default({}),
+  /**
+   * The product's own settings (how mail leaves, how SMTP signs in), non-secret ones stored as
+   * String parameters under `<root>/EmailTransportSettings/`. Given at all (`{}` too), the
+   * functions read that section from SSM and may decrypt its secrets; absent, the stack is
+   * exactly what it was before the section existed.
+   */
+  emailTransportSettings: transportContext.optional(),
+  /**
+   * Transport ses: the SES identity the functions may send as (a domain, or an address), over
+   * emailSettings.FeedbackEmail's domain.
+   */
+  sesIdentity: z
+    .string()
+    .regex(
+      /^([^@\s]+@)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/,
+      "must be a domain or an email address SES verified",
+    )
+    .optional(),
   /** Comma-separated admin addresses for security bulletins, stored as <root>/SecurityAlerts/Recipients. */
   securityAlertRecipients: z.string().optional(),
   securityFeedUrl: z.url({ protocol: /^https?$/ }).default("https://securityupdatecheck.mattermost.com"),
@@ -148,6 +190,10 @@ export const DeploymentConfigSchema = z.object({
 export type DeploymentConfig = z.output<typeof DeploymentConfigSchema> & {
   /** SMTPServerTimeout as the settings resolve, for sizing function timeouts. */
   smtpTimeoutSeconds: number;
+  /** How mail leaves, as the context's settings resolve. */
+  transport: Transport;
+  /** Transport ses: the identity the functions' roles may send as. */
+  sesIdentity?: string;
 };
 
 export const CONTEXT_KEYS = Object.keys(DeploymentConfigSchema.shape) as Array<
@@ -178,18 +224,35 @@ export function deploymentConfig(tryGetContext: (key: string) => unknown): Deplo
       `Invalid context: ${describeIssues(parsed.error, { root: "(root)" }).join("; ")}`,
     );
   }
-  let smtpTimeoutSeconds: number;
+  const layer = (key: "emailSettings" | "emailTransportSettings") =>
+    Object.entries(parsed.data[key] ?? {}).map(([name, value]) => ({
+      setting: name as SettingName,
+      value,
+      source: { layer: "file" as const, name: `cdk.json context ${key}.${name}` },
+    }));
+  let values: ReturnType<typeof resolveEmailSettings>["values"];
   try {
-    smtpTimeoutSeconds = resolveEmailSettings([
-      Object.entries(parsed.data.emailSettings).map(([name, value]) => ({
-        setting: name as SettingName,
-        value,
-        source: { layer: "file" as const, name: `cdk.json context emailSettings.${name}` },
-      })),
-    ]).values.SMTPServerTimeout;
+    values = resolveEmailSettings([[...layer("emailSettings"), ...layer("emailTransportSettings")]]).values;
   } catch (error) {
     if (error instanceof InvalidSettingsError) throw new DeploymentConfigError(error.message);
     throw error;
   }
-  return { ...parsed.data, smtpTimeoutSeconds };
+  const sesIdentity =
+    values.Transport === "ses"
+      ? (parsed.data.sesIdentity ??
+        (parsed.data.emailSettings.FeedbackEmail === undefined
+          ? undefined
+          : values.FeedbackEmail.split("@")[1]))
+      : undefined;
+  if (values.Transport === "ses" && !sesIdentity) {
+    throw new DeploymentConfigError(
+      "Invalid context: emailTransportSettings.Transport is ses but neither sesIdentity nor emailSettings.FeedbackEmail says what the functions may send as: add -c sesIdentity=example.com (docs/amazon-ses.md)",
+    );
+  }
+  return {
+    ...parsed.data,
+    smtpTimeoutSeconds: values.SMTPServerTimeout,
+    transport: values.Transport,
+    ...(sesIdentity ? { sesIdentity } : {}),
+  };
 }

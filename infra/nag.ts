@@ -42,6 +42,12 @@ export function addNagChecks(app: App, stack: EmailStack): void {
         "The send schedule holds one slot time that is stale within seconds: there is nothing to recover to a point in time.",
     });
   }
+  if (stack.sesSending) {
+    Validations.of(stack.functions["connection-test"].role ?? stack).acknowledge({
+      id: iam5("*"),
+      reason: "SES's GetAccount (the connection test's quota check) supports no resource-level permission.",
+    });
+  }
   if (stack.vpcPlaced) {
     Validations.of(stack).acknowledge({
       id: iam5("*"),

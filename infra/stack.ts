@@ -20,13 +20,14 @@ import type * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import type { FunctionName } from "../functions/create-function.ts";
 import type { FunctionEnvironment } from "../functions/environment.ts";
-import { DEFAULT_SMTP_PORT } from "../lib/settings/index.ts";
+import { DEFAULT_SMTP_PORT, TRANSPORT_SETTINGS_VARIABLE } from "../lib/settings/index.ts";
 import type { DeploymentConfig } from "./config.ts";
 import { Alarms } from "./constructs/alarms.ts";
 import { AlertSchedule } from "./constructs/alert-schedule.ts";
 import { EmailFunction, importVpcPlacement } from "./constructs/email-function.ts";
 import { NotificationQueue } from "./constructs/notification-queue.ts";
 import { SendSchedule } from "./constructs/send-schedule.ts";
+import { SesSending } from "./constructs/ses-sending.ts";
 import { SettingsParameters } from "./constructs/settings-parameters.ts";
 import { TestEndpoint } from "./constructs/test-endpoint.ts";
 import { STACK_OUTPUTS } from "./outputs.ts";
@@ -68,6 +69,8 @@ export class EmailStack extends Stack {
   readonly sendLimits: DerivedSendLimits;
   /** The fleet's send schedule, made when the provider limits a rate. */
   readonly sendSchedule?: SendSchedule;
+  /** What the roles may do with SES, when mail leaves through its API (Transport ses). */
+  readonly sesSending?: SesSending;
 
   constructor(scope: Construct, id: string, props: EmailStackProps) {
     super(scope, id, props);
@@ -77,6 +80,7 @@ export class EmailStack extends Stack {
     const settings = new SettingsParameters(this, {
       settingsPath: config.settingsPath,
       emailSettings: config.emailSettings,
+      transportSettings: config.emailTransportSettings,
       securityAlertRecipients: config.securityAlertRecipients,
       passwordKmsKeyArn: config.passwordKmsKeyArn,
     });
@@ -88,6 +92,15 @@ export class EmailStack extends Stack {
     this.sendLimits = deriveSendLimits(limits, config.notificationPoolSize);
 
     this.functions = emailFunctions(this, config, settings, this.sendLimits);
+    if (config.transport === "ses" && config.sesIdentity) {
+      const configurationSet = config.emailTransportSettings?.SESConfigurationSet;
+      this.sesSending = new SesSending(this, {
+        senders: [this.functions["send-notification"], this.functions["security-alert-check"]],
+        tester: this.functions["connection-test"],
+        identity: config.sesIdentity,
+        ...(typeof configurationSet === "string" && configurationSet ? { configurationSet } : {}),
+      });
+    }
     // Shares alone keep the fleet under the rate; the schedule also keeps its sends apart.
     if (limits.maxSendRate !== undefined) {
       this.sendSchedule = new SendSchedule(this, {
@@ -145,6 +158,10 @@ function emailFunctions(
   sendLimits: DerivedSendLimits,
 ): Record<FunctionName, EmailLambda> {
   const T = config.smtpTimeoutSeconds;
+  // Only when the context uses the product's own settings: otherwise the template is unchanged.
+  const transportEnv: FunctionEnvironment = settings.readsTransportSettings
+    ? { [TRANSPORT_SETTINGS_VARIABLE]: "true" }
+    : {};
   const shared = {
     settingsPath: settings.settingsPath,
     settingsReadPolicy: settings.readPolicy,
@@ -155,7 +172,7 @@ function emailFunctions(
   // A hint, not a setting: cold starts connect to it while SSM is read (SSM still decides).
   const server = config.emailSettings.SMTPServer;
   const preconnect: FunctionEnvironment =
-    typeof server === "string" && server !== ""
+    config.transport === "smtp" && typeof server === "string" && server !== ""
       ? { SMTP_PRECONNECT: `${server}:${config.emailSettings.SMTPPort ?? DEFAULT_SMTP_PORT}` }
       : {};
   const { poolSize, perContainerRate } = sendLimits;
@@ -172,6 +189,7 @@ function emailFunctions(
       NOTIFICATION_POOL_SIZE: String(poolSize),
       ...(perContainerRate !== undefined ? { SEND_RATE_PER_SECOND: formatRate(perContainerRate) } : {}),
       ...preconnect,
+      ...transportEnv,
     },
   });
   if (pacedBatchOutlastsLambda(T, config.batchSize, perContainerRate)) {
@@ -184,7 +202,11 @@ function emailFunctions(
     ...shared,
     name: "security-alert-check",
     timeout: Duration.seconds(alertCheckTimeoutSeconds(T)),
-    environment: { SECURITY_FEED_URL: config.securityFeedUrl, APP_VERSION: config.appVersion },
+    environment: {
+      SECURITY_FEED_URL: config.securityFeedUrl,
+      APP_VERSION: config.appVersion,
+      ...transportEnv,
+    },
     ownPolicy: settings.sentMarkerPolicy,
   });
   if (!config.appVersion) {
@@ -197,9 +219,12 @@ function emailFunctions(
     ...shared,
     name: "connection-test",
     timeout: Duration.seconds(connectionTestTimeoutSeconds()),
-    environment: config.testEndpointAllowedHosts
-      ? { TEST_ALLOWED_SMTP_HOSTS: config.testEndpointAllowedHosts.join(",") }
-      : {},
+    environment: {
+      ...(config.testEndpointAllowedHosts
+        ? { TEST_ALLOWED_SMTP_HOSTS: config.testEndpointAllowedHosts.join(",") }
+        : {}),
+      ...transportEnv,
+    },
   });
   if (connectionTestMayOutlast(T)) {
     Annotations.of(connectionTest.fn).addWarning(

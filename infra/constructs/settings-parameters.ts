@@ -18,8 +18,10 @@ import { SENT_MARKER_FOLDERS } from "../../lib/security-alerts/index.ts";
 import {
   parameterNameFor,
   RECIPIENTS_PARAMETER,
+  SECRET_SETTINGS,
   type SettingName,
   storedParameterNames,
+  TRANSPORT_SETTING_NAMES,
 } from "../../lib/settings/index.ts";
 
 /** The parameters only the alert check may write, relative to the root: its marker folders. */
@@ -38,6 +40,15 @@ export interface SettingsParametersProps {
    * @default - none stored (every setting takes its default, or a value set outside the stack)
    */
   readonly emailSettings?: Readonly<Record<string, string | number | boolean>>;
+
+  /**
+   * The product's own non-secret settings (EmailTransportSettings), each stored as
+   * `<root>/EmailTransportSettings/<name>`. Given at all (`{}` too), the functions may read that
+   * section and decrypt its secrets (`readsTransportSettings`).
+   *
+   * @default - the section is not used: the read policy names the reference's parameters alone
+   */
+  readonly transportSettings?: Readonly<Record<string, string | number | boolean>>;
 
   /**
    * Comma-separated admin addresses for security bulletins, stored as the recipients parameter.
@@ -64,6 +75,8 @@ export class SettingsParameters {
   readonly readPolicy: iam.PolicyDocument;
   /** Claiming and marking bulletins: the alert check's own policy, under the marker folders only. */
   readonly sentMarkerPolicy: iam.PolicyDocument;
+  /** The functions read the product's own section too (READ_TRANSPORT_SETTINGS). */
+  readonly readsTransportSettings: boolean;
 
   constructor(scope: Construct, props: SettingsParametersProps) {
     const stack = Stack.of(scope);
@@ -77,16 +90,39 @@ export class SettingsParameters {
       });
     this.settingsPath = root;
     this.passwordParameterName = parameterNameFor(root, "SMTPPassword");
+    this.readsTransportSettings = props.transportSettings !== undefined;
 
-    for (const [name, value] of Object.entries(props.emailSettings ?? {})) {
+    const stored = [
+      ...Object.entries(props.emailSettings ?? {}).map(([name, value]) => ({
+        id: `Setting${name}`,
+        name,
+        value,
+      })),
+      ...Object.entries(props.transportSettings ?? {}).map(([name, value]) => ({
+        id: `TransportSetting${name}`,
+        name,
+        value,
+      })),
+    ];
+    for (const { id, name, value } of stored) {
       // SSM cannot hold "": leaving the parameter out gives the default ("none" spells no security).
       if (value === "") continue;
-      new ssm.StringParameter(scope, `Setting${name}`, {
-        parameterName: parameterNameFor(root, name as SettingName),
+      const parameterName = parameterNameFor(root, name as SettingName);
+      new ssm.StringParameter(scope, id, {
+        parameterName,
         stringValue: String(value),
-        description: `EmailSettings.${name} (managed by the stack)`,
+        description: `${parameterName.slice(root.length + 1).replace("/", ".")} (managed by the stack)`,
       });
     }
+    // The secrets whose SecureStrings the functions decrypt: the password, and the section's own.
+    const secretArns = [
+      arn(this.passwordParameterName),
+      ...(this.readsTransportSettings
+        ? TRANSPORT_SETTING_NAMES.filter((n) => SECRET_SETTINGS.has(n)).map((n) =>
+            arn(parameterNameFor(root, n)),
+          )
+        : []),
+    ];
     if (props.securityAlertRecipients) {
       new ssm.StringParameter(scope, "SecurityAlertRecipients", {
         parameterName: `${root}/${RECIPIENTS_PARAMETER}`,
@@ -101,10 +137,10 @@ export class SettingsParameters {
           sid: "ReadSettingsByName",
           actions: ["ssm:GetParameters"],
           // Exactly the parameters the settings are read from (lib/settings/parameters.ts).
-          resources: storedParameterNames(root).map(arn),
+          resources: storedParameterNames(root, { transportSettings: this.readsTransportSettings }).map(arn),
         }),
         // The aws/ssm key's own policy lets SSM decrypt for the account's principals; a customer
-        // managed key needs this, scoped to SSM and to the password parameter.
+        // managed key needs this, scoped to SSM and to the secrets' parameters.
         ...(props.passwordKmsKeyArn
           ? [
               new iam.PolicyStatement({
@@ -114,7 +150,8 @@ export class SettingsParameters {
                 conditions: {
                   StringEquals: {
                     "kms:ViaService": `ssm.${stack.region}.amazonaws.com`,
-                    "kms:EncryptionContext:PARAMETER_ARN": arn(this.passwordParameterName),
+                    "kms:EncryptionContext:PARAMETER_ARN":
+                      secretArns.length === 1 ? secretArns[0] : secretArns,
                   },
                 },
               }),

@@ -34,6 +34,15 @@ describe("cdk-nag AwsSolutions", () => {
       },
     ],
     ["provider limits", { provider: "microsoft-365", maxConnections: 6 }],
+    [
+      "SES's API, OAuth2 settings and a customer managed key",
+      {
+        emailSettings: { FeedbackEmail: "noreply@example.com" },
+        emailTransportSettings: { Transport: "ses", SESConfigurationSet: "notifications" },
+        passwordKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        provider: "ses-production",
+      },
+    ],
   ])("has no unacknowledged findings (%s)", (_name, context) => {
     expect(synthFindings(context)).toBe("");
   });

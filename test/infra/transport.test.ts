@@ -1,0 +1,199 @@
+/**
+ * The product's own settings in the stack: absent, the template is byte for byte the one the
+ * stack made before they existed (a deployment that sets nothing new changes nothing); present,
+ * the functions read and decrypt that section, and Transport ses gives the roles exactly the SES
+ * actions sending needs, on the sending identity alone.
+ */
+import { readFileSync } from "node:fs";
+import { Template } from "aws-cdk-lib/assertions";
+import { describe, expect, it } from "vitest";
+import { DeploymentConfigError } from "../../infra/config.ts";
+import { buildStack } from "./synth.ts";
+
+type Statement = {
+  Sid?: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+
+const synth = (context: Record<string, unknown>) => Template.fromStack(buildStack({ context }).stack);
+
+/** The template as JSON with the code's asset hashes (which change with every code change) left out. */
+const normalised = (t: Template) =>
+  JSON.parse(JSON.stringify(t.toJSON()).replace(/"[0-9a-f]{64}\.zip"/g, '"<asset>.zip"')) as Record<
+    string,
+    unknown
+  >;
+const baseline = (name: string) =>
+  JSON.parse(readFileSync(new URL(`./baseline/${name}.json`, import.meta.url), "utf8")) as Record<
+    string,
+    unknown
+  >;
+
+const smtpContext = {
+  emailSettings: {
+    SMTPServer: "smtp.example.com",
+    SMTPPort: 587,
+    ConnectionSecurity: "STARTTLS",
+    SMTPUsername: "mailer",
+    FeedbackEmail: "noreply@example.com",
+  },
+  provider: "microsoft-365",
+  passwordKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+};
+
+function roleStatements(t: Template, prefix: string): Statement[] {
+  const roles = t.findResources("AWS::IAM::Role");
+  const [roleId, role] = Object.entries(roles).find(([id]) => id.startsWith(prefix)) ?? [];
+  if (!roleId || !role) throw new Error(`no role ${prefix}`);
+  const inline = (role.Properties.Policies ?? []).flatMap(
+    (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
+  );
+  const attached = Object.values(t.findResources("AWS::IAM::Policy"))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+  return [...inline, ...attached];
+}
+const variables = (t: Template) =>
+  Object.entries(t.findResources("AWS::Lambda::Function")).map(
+    ([id, fn]) => [id, fn.Properties.Environment.Variables] as const,
+  );
+
+describe("a deployment that sets nothing new", () => {
+  it.each([
+    ["defaults", {}],
+    ["smtp", smtpContext],
+  ])("makes exactly the template of before (%s)", (name, context) => {
+    expect(normalised(synth(context))).toEqual(baseline(name));
+  });
+});
+
+describe("emailTransportSettings in context", () => {
+  it("turns the section on: the functions read it, may read its parameters and decrypt its secrets", () => {
+    const t = synth({
+      ...smtpContext,
+      emailTransportSettings: {
+        SMTPAuthMethod: "oauth2-microsoft",
+        OAuth2TenantId: "contoso.onmicrosoft.com",
+        OAuth2ClientId: "0a1b2c3d",
+      },
+    });
+    for (const [, vars] of variables(t)) expect(vars.READ_TRANSPORT_SETTINGS).toBe("true");
+    const read = roleStatements(t, "sendnotificationrole").find((s) => s.Sid === "ReadSettingsByName");
+    const text = JSON.stringify(read?.Resource);
+    for (const name of [
+      "SMTPAuthMethod",
+      "OAuth2ClientSecret",
+      "OAuth2ClientCertificate",
+      "OAuth2ServiceAccountKey",
+      "SESMessageTags",
+    ]) {
+      expect(text).toContain(`parameter/mattermost/EmailTransportSettings/${name}`);
+    }
+    const decrypt = roleStatements(t, "sendnotificationrole").find(
+      (s) => s.Sid === "DecryptPasswordViaSsmOnly",
+    );
+    const arns = JSON.stringify(decrypt?.Condition?.StringEquals?.["kms:EncryptionContext:PARAMETER_ARN"]);
+    expect(arns).toContain("EmailSettings/SMTPPassword");
+    expect(arns).toContain("EmailTransportSettings/OAuth2ClientSecret");
+    expect(arns).toContain("EmailTransportSettings/OAuth2ServiceAccountKey");
+    expect(arns).not.toContain("EmailTransportSettings/OAuth2TenantId");
+    t.hasResourceProperties("AWS::SSM::Parameter", {
+      Name: "/mattermost/EmailTransportSettings/SMTPAuthMethod",
+      Value: "oauth2-microsoft",
+      Description: "EmailTransportSettings.SMTPAuthMethod (managed by the stack)",
+    });
+    t.hasResourceProperties("AWS::SSM::Parameter", {
+      Name: "/mattermost/EmailTransportSettings/OAuth2TenantId",
+    });
+  });
+
+  it("{} turns the section on and stores nothing", () => {
+    const t = synth({ emailTransportSettings: {} });
+    for (const [, vars] of variables(t)) expect(vars.READ_TRANSPORT_SETTINGS).toBe("true");
+    expect(JSON.stringify(t.findResources("AWS::SSM::Parameter"))).not.toContain("EmailTransportSettings");
+  });
+});
+
+describe("Transport ses", () => {
+  const ses = {
+    emailSettings: { FeedbackEmail: "noreply@chat.example", SMTPServer: "smtp.example.com" },
+    emailTransportSettings: { Transport: "ses", SESConfigurationSet: "notifications" },
+  };
+
+  it("lets every sender call SendEmail on the identity and the configuration set, nothing more", () => {
+    const t = synth(ses);
+    const identity = (name: string) => ({
+      "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, `:ses:eu-west-1:123456789012:identity/${name}`]],
+    });
+    const configurationSet = {
+      "Fn::Join": [
+        "",
+        ["arn:", { Ref: "AWS::Partition" }, ":ses:eu-west-1:123456789012:configuration-set/notifications"],
+      ],
+    };
+    for (const role of ["sendnotificationrole", "securityalertcheckrole", "connectiontestrole"]) {
+      const send = roleStatements(t, role).filter((s) => JSON.stringify(s.Action).includes("ses:"));
+      const sendAs = send.find((s) => s.Sid === "SendAsTheIdentity");
+      expect(sendAs).toMatchObject({
+        Action: ["ses:SendEmail", "ses:SendRawEmail"],
+        Resource: [identity("chat.example"), configurationSet],
+      });
+      if (role !== "connectiontestrole") expect(send).toHaveLength(1);
+    }
+    const tester = roleStatements(t, "connectiontestrole");
+    expect(tester.find((s) => s.Sid === "ReadTheAccountsQuota")).toMatchObject({
+      Action: "ses:GetAccount",
+      Resource: "*",
+    });
+    expect(tester.find((s) => s.Sid === "ReadTheSendingIdentity")).toMatchObject({
+      Action: "ses:GetEmailIdentity",
+      Resource: identity("chat.example"),
+    });
+  });
+
+  it("sesIdentity names the identity over FeedbackEmail's domain; an address adds its own", () => {
+    const t = synth({ ...ses, sesIdentity: "alerts@mail.chat.example" });
+    const text = JSON.stringify(
+      roleStatements(t, "sendnotificationrole").find((s) => s.Sid === "SendAsTheIdentity")?.Resource,
+    );
+    expect(text).toContain("identity/mail.chat.example");
+    expect(text).toContain("identity/alerts@mail.chat.example");
+    expect(text).not.toContain('identity/chat.example"');
+  });
+
+  it("connects to no SMTP server at a cold start", () => {
+    for (const [, vars] of variables(synth(ses))) expect(vars.SMTP_PRECONNECT).toBeUndefined();
+  });
+
+  it("needs to know the identity", () => {
+    expect(() => synth({ emailTransportSettings: { Transport: "ses" } })).toThrow(
+      /Transport is ses but neither sesIdentity nor emailSettings\.FeedbackEmail says what the functions may send as/,
+    );
+  });
+});
+
+describe("the two sections' context keys", () => {
+  it.each([
+    [
+      { emailTransportSettings: { OAuth2ClientSecret: "s3cret" } },
+      /OAuth2ClientSecret must not be in context \(it would be stored in plain text\)/,
+    ],
+    [
+      { emailSettings: { Transport: "ses" } },
+      /Transport is not in emailSettings: put it in emailTransportSettings/,
+    ],
+    [
+      { emailTransportSettings: { SMTPServer: "x" } },
+      /SMTPServer is not in emailTransportSettings: put it in emailSettings/,
+    ],
+    [
+      { emailTransportSettings: { SMTPAuthMethod: "kerberos" } },
+      /SMTPAuthMethod \(settings file cdk\.json context emailTransportSettings\.SMTPAuthMethod = "kerberos"\) must be one of/,
+    ],
+  ])("%j is refused, naming the key and the rule", (context, rule) => {
+    expect(() => synth(context)).toThrow(DeploymentConfigError);
+    expect(() => synth(context)).toThrow(rule);
+  });
+});
