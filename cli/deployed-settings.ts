@@ -13,13 +13,17 @@ import {
   PASSWORD_MASK,
   readEnvironmentLayer,
   readStoredParameters,
+  readsTransportSettings,
   redactSettings,
+  SECRET_SETTINGS,
   SETTING_NAMES,
   type SettingIssue,
   type SettingName,
   type SettingSource,
   type SettingsLayer,
   ssmLayer,
+  TRANSPORT_SECTION,
+  TRANSPORT_SETTING_NAMES,
 } from "../lib/settings/index.ts";
 import { awsCall } from "./aws.ts";
 import type { CliContext } from "./context.ts";
@@ -41,6 +45,8 @@ export interface SettingRow {
 
 export interface DeployedSettings {
   root: string;
+  /** The functions read `<root>/EmailTransportSettings/` (the stack turned it on). */
+  usesTransportSettings: boolean;
   /** send-notification's physical name, when the stack has it. */
   functionName?: string;
   functionEnvironment: Record<string, string>;
@@ -54,8 +60,9 @@ export async function loadDeployedSettings(ctx: CliContext): Promise<DeployedSet
   const stack = await ctx.stack();
   const fn = await stack.functionConfig("send-notification");
   const root = await stack.settingsRoot();
+  // The product's own section too, whether or not the stack turned it on: an operator sees what is stored.
   const parameters = await awsCall(`read the SSM parameters under ${root || "/"}`, () =>
-    readStoredParameters(ctx.aws().ssm, root),
+    readStoredParameters(ctx.aws().ssm, root, { transportSettings: true }),
   );
   const stored = ssmLayer(parameters, root);
   const functionEnvironment = fn?.environment ?? {};
@@ -65,8 +72,15 @@ export async function loadDeployedSettings(ctx: CliContext): Promise<DeployedSet
       `stack ${stack.name} has no send-notification function: environment overrides are not shown`,
     );
   }
+  const usesTransport = readsTransportSettings(functionEnvironment);
+  if (fn && !usesTransport && stored.layer.some((r) => TRANSPORT_SETTING_NAMES.includes(r.setting))) {
+    warnings.push(
+      `stack ${stack.name} does not read ${TRANSPORT_SECTION} from SSM: the values stored there have no effect until it is deployed with -c emailTransportSettings='{}' (docs/deploy.md)`,
+    );
+  }
   return {
     root,
+    usesTransportSettings: usesTransport,
     ...(fn ? { functionName: fn.name } : {}),
     functionEnvironment,
     parameters,
@@ -94,7 +108,7 @@ export function settingRows(deployed: DeployedSettings): {
     return {
       setting,
       value: issue
-        ? setting === "SMTPPassword"
+        ? SECRET_SETTINGS.has(setting)
           ? PASSWORD_MASK
           : (issue.value ?? null)
         : redacted[setting].value,

@@ -141,6 +141,10 @@ Exit codes: 0 ok, 1 the thing checked failed, 2 usage error, 3 AWS or network er
     .option("--set <name=value...>", "a setting for this test only (nothing is saved)")
     .option("--to <address>", "also send a test message to this address")
     .option("--password-stdin", "the SMTP password for this test, from a prompt or stdin")
+    .option(
+      "--secret-stdin <name>",
+      "this secret (OAuth2ClientSecret…) for this test, from a prompt or stdin",
+    )
     .option("--json", "JSON output (the endpoint's answer)")
     .addHelpText(
       "after",
@@ -152,8 +156,17 @@ Exit codes: 0 ok, 1 the thing checked failed, 2 usage error, 3 AWS or network er
       )}\nExit: 0 the connection works, 1 it does not, 2 a bad request, 3 AWS or network error.\n`,
     )
     .action(
-      act((ctx, opts: { set?: string[]; to?: string; passwordStdin?: boolean; json?: boolean }) =>
-        connectionTest(ctx, opts),
+      act(
+        (
+          ctx,
+          opts: {
+            set?: string[];
+            to?: string;
+            passwordStdin?: boolean;
+            secretStdin?: string;
+            json?: boolean;
+          },
+        ) => connectionTest(ctx, opts),
       ),
     );
 

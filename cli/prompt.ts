@@ -38,9 +38,24 @@ function readHidden(streams: CliStreams, question: string): Promise<string> {
   });
 }
 
-/** A secret: from a hidden prompt on a terminal, else stdin with one trailing line break removed. */
-export async function readSecret(streams: CliStreams, question: string): Promise<string> {
-  if (streams.stdin.isTTY) return readHidden(streams, question);
+/**
+ * A secret: from a hidden prompt on a terminal, else stdin with one trailing line break removed.
+ * A multi-line secret (a PEM key, a JSON key file) is never typed: it must come on stdin.
+ */
+export async function readSecret(
+  streams: CliStreams,
+  question: string,
+  { multiline = false }: { multiline?: boolean } = {},
+): Promise<string> {
+  if (streams.stdin.isTTY) {
+    if (multiline) {
+      throw new CliError(
+        EXIT.usage,
+        `${question.replace(/ \(not shown\): $/, "")} spans lines: pipe the file on stdin (mm-email settings set NAME < file)`,
+      );
+    }
+    return readHidden(streams, question);
+  }
   return (await readAll(streams.stdin)).replace(/\r?\n$/, "");
 }
 

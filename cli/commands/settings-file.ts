@@ -1,8 +1,9 @@
 /**
  * `settings import FILE` and `settings export`: a chat server's config.json (its EmailSettings,
  * and ServiceSettings.EnableSecurityFixAlert) into SSM, only what changes, after the product's
- * own check (with --local, into the local run's settings file); and the stored settings back in
- * config.json's shape, without the password.
+ * own check (with --local, into the local run's settings file), and the product's own
+ * EmailTransportSettings beside them; and the stored settings back in config.json's shape,
+ * without the secrets.
  */
 import { writeFile } from "node:fs/promises";
 import {
@@ -22,9 +23,9 @@ import { loadDeployedSettings } from "../deployed-settings.ts";
 import { localError } from "../local.ts";
 import { CliError, EXIT, printJson, shownValue, table, usageError } from "../output.ts";
 import { confirm } from "../prompt.ts";
-import { PASSWORD } from "./settings.ts";
+import { isSecret } from "./settings.ts";
 import { type ConfigEntry, importLocal, TEXT_IN_CONFIG_JSON } from "./settings-local.ts";
-import { warnOverridden, writeSetting } from "./settings-write.ts";
+import { warnOverridden, warnUnread, writeSetting } from "./settings-write.ts";
 
 interface Change {
   setting: SettingName;
@@ -36,7 +37,7 @@ interface Change {
 
 const asStored = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value));
 const shownFor = (setting: SettingName, value: string | undefined) =>
-  value === undefined || value === "" ? "(unset)" : setting === PASSWORD ? PASSWORD_MASK : shownValue(value);
+  value === undefined || value === "" ? "(unset)" : isSecret(setting) ? PASSWORD_MASK : shownValue(value);
 
 export async function settingsImport(
   ctx: CliContext,
@@ -68,7 +69,7 @@ export async function settingsImport(
         ? (r.source.name.slice(r.source.name.lastIndexOf(" ") + 1).split(".")[0] ?? "")
         : "";
     if (!sectionsOf(r.setting).includes(section)) continue;
-    if (r.setting === PASSWORD && r.value === PASSWORD_MASK) continue; // a console's mask, not a password
+    if (isSecret(r.setting) && r.value === PASSWORD_MASK) continue; // a console's mask, not a secret
     entries.push({ setting: r.setting, section, value: r.value });
   }
   if (ctx.local) return importLocal(ctx, file, entries, dryRun);
@@ -109,7 +110,10 @@ export async function settingsImport(
   }
   for (const c of changes) await writeSetting(ctx, c.parameter, c.setting, c.next, keyId ? { keyId } : {});
   ctx.stdout.write(`${changes.length} change(s) written under ${deployed.root || "/"}.\n`);
-  for (const setting of new Set(changes.map((c) => c.setting))) warnOverridden(ctx, deployed, setting);
+  for (const setting of new Set(changes.map((c) => c.setting))) {
+    warnOverridden(ctx, deployed, setting);
+    warnUnread(ctx, deployed, setting);
+  }
   return EXIT.ok;
 }
 
@@ -124,7 +128,7 @@ export async function settingsExport(ctx: CliContext, { output }: { output?: str
     if (answer.status !== 200 || !settings) throw localError(answer, `GET ${ctx.local.url}/api/settings`);
     for (const setting of SETTING_NAMES) {
       const entry = settings[setting];
-      if (setting === PASSWORD || entry?.source.layer !== "file") continue;
+      if (isSecret(setting) || entry?.source.layer !== "file") continue;
       const section = /\s(\w+)\.\w+$/.exec(entry.source.name)?.[1] ?? "EmailSettings";
       sections[section] ??= {};
       (sections[section] as Record<string, unknown>)[setting] = TEXT_IN_CONFIG_JSON.has(setting)
@@ -135,7 +139,7 @@ export async function settingsExport(ctx: CliContext, { output }: { output?: str
   }
   const deployed = await loadDeployedSettings(ctx);
   for (const setting of SETTING_NAMES) {
-    if (setting === PASSWORD) continue;
+    if (isSecret(setting)) continue;
     for (const r of deployed.storedLayer.filter((x) => x.setting === setting)) {
       const name = (r.source as { name: string }).name;
       const section =
@@ -165,7 +169,7 @@ async function writeExport(
     await writeFile(output, `${JSON.stringify(sections, null, 2)}\n`).catch((error: Error) => {
       throw new CliError(EXIT.usage, `Could not write ${output}: ${error.message}`);
     });
-    ctx.stderr.write(`Wrote ${output} (without SMTPPassword).\n`);
+    ctx.stderr.write(`Wrote ${output} (without the secrets: SMTPPassword and the OAuth2 credentials).\n`);
   } else printJson(ctx, sections);
   return EXIT.ok;
 }

@@ -8,7 +8,7 @@ import type { CliContext } from "../context.ts";
 import { type LocalRun, localError } from "../local.ts";
 import { EXIT, shownValue, table } from "../output.ts";
 import { confirm } from "../prompt.ts";
-import { PASSWORD } from "./settings.ts";
+import { isSecret } from "./settings.ts";
 
 /** The reference server's config.json keeps SMTPPort as text; every other number and boolean is typed. */
 export const TEXT_IN_CONFIG_JSON: ReadonlySet<SettingName> = new Set(["SMTPPort"]);
@@ -45,7 +45,7 @@ function writeWarnings(ctx: CliContext, warnings: Iterable<string>) {
  * product reads the text as exactly that (587 stays text for SMTPPort), else the text itself.
  */
 function asConfigValue(setting: SettingName, text: string): unknown {
-  if (setting === PASSWORD || TEXT_IN_CONFIG_JSON.has(setting)) return text;
+  if (isSecret(setting) || TEXT_IN_CONFIG_JSON.has(setting)) return text;
   try {
     const typed = resolveEmailSettings([[{ setting, value: text, source: { layer: "default" } }]]).values[
       setting
@@ -83,7 +83,7 @@ export async function unsetLocal(ctx: CliContext, setting: SettingName): Promise
 export async function setLocal(ctx: CliContext, setting: SettingName, value: string): Promise<number> {
   if (value === "") return unsetLocal(ctx, setting);
   const a = await put(ctx, setting, { value: asConfigValue(setting, value) });
-  const shown = setting === PASSWORD ? "(the password)" : JSON.stringify(a.value);
+  const shown = isSecret(setting) ? `(the secret ${setting})` : JSON.stringify(a.value);
   ctx.stdout.write(
     a.changed
       ? `${setting}: wrote ${a.file} ${a.location} = ${shown}\n`

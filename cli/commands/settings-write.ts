@@ -5,7 +5,13 @@
  * run's settings file instead (settings-local.ts).
  */
 import { deleteParameter, secureStringKeyId } from "../../lib/aws-ssm/index.ts";
-import { parameterNameFor, type SettingName } from "../../lib/settings/index.ts";
+import {
+  MULTILINE_SETTINGS,
+  parameterNameFor,
+  type SettingName,
+  TRANSPORT_SECTION,
+  TRANSPORT_SETTING_NAMES,
+} from "../../lib/settings/index.ts";
 import { sectionsOf } from "../../lib/settings/schema.ts";
 import { awsCall } from "../aws.ts";
 import type { CliContext } from "../context.ts";
@@ -14,7 +20,7 @@ import { CliError, EXIT, usageError } from "../output.ts";
 import { readSecret } from "../prompt.ts";
 import { checkStoredSetting } from "../setting-check.ts";
 
-import { PASSWORD, settingName } from "./settings.ts";
+import { isSecret, PASSWORD, settingName } from "./settings.ts";
 import { setLocal, unsetLocal } from "./settings-local.ts";
 
 export function parameterFor(deployed: DeployedSettings, setting: SettingName): string {
@@ -55,7 +61,10 @@ export function warnOverridden(ctx: CliContext, deployed: DeployedSettings, sett
 }
 
 export interface WriteOptions {
-  /** A KMS key for the password's SecureString; default the key it already has, else aws/ssm. */
+  /**
+   * A KMS key for a secret's SecureString; default the key it already has, else the password's
+   * (the stack's passwordKmsKeyArn, which its functions may decrypt for every secret), else aws/ssm.
+   */
   keyId?: string;
 }
 
@@ -72,11 +81,16 @@ export async function writeSetting(
     await awsCall(`delete SSM parameter ${parameter}`, () => deleteParameter(api, parameter));
     return;
   }
-  const secure = setting === PASSWORD;
-  // The password keeps the key the stack gave it (passwordKmsKeyArn), unless --key-id says another.
+  const secure = isSecret(setting);
+  // A secret keeps the key it has (the stack's passwordKmsKeyArn), unless --key-id says another; a
+  // new one takes the password's, which the functions may decrypt with.
+  const keyOf = (name: string) =>
+    awsCall(`describe SSM parameter ${name}`, () => secureStringKeyId(api, name));
+  const passwordParameter = parameter.replace(/\/[^/]+\/[^/]+$/, `/EmailSettings/${PASSWORD}`);
   const key = secure
     ? (keyId ??
-      (await awsCall(`describe SSM parameter ${parameter}`, () => secureStringKeyId(api, parameter))))
+      (await keyOf(parameter)) ??
+      (parameter === passwordParameter ? undefined : await keyOf(passwordParameter)))
     : undefined;
   await awsCall(`write SSM parameter ${parameter}`, () =>
     api.call("PutParameter", {
@@ -96,28 +110,46 @@ export async function settingsSet(
   options: WriteOptions = {},
 ): Promise<number> {
   const setting = settingName(name);
-  if (setting === PASSWORD && value !== undefined) {
+  const secret = isSecret(setting);
+  if (secret && value !== undefined) {
     throw usageError(
-      "The SMTP password is never taken from the command line (it would stay in your shell history): run `mm-email settings set SMTPPassword` and type it, or pipe it on stdin",
+      `${setting} is a secret, never taken from the command line (it would stay in your shell history): run \`mm-email settings set ${setting}\` and ${MULTILINE_SETTINGS.has(setting) ? "pipe the file on stdin" : "type it, or pipe it on stdin"}`,
     );
   }
-  if (setting !== PASSWORD && value === undefined)
+  if (!secret && value === undefined)
     throw usageError(`settings set ${setting} needs a VALUE ("" unsets it)`);
-  const newValue = value ?? (await readSecret(ctx, "SMTP password (not shown): "));
+  const newValue =
+    value ??
+    (await readSecret(ctx, `${setting} (not shown): `, { multiline: MULTILINE_SETTINGS.has(setting) }));
+  // An empty secret would delete the stored one without a word: deleting is `settings unset`.
+  if (secret && newValue.trim() === "") {
+    throw usageError(
+      `No ${setting} was given (stdin was empty): nothing was written. To remove it, run \`mm-email settings unset ${setting}\``,
+    );
+  }
   if (ctx.local) return setLocal(ctx, setting, newValue);
   const deployed = await loadDeployedSettings(ctx);
   const parameter = parameterFor(deployed, setting);
   const invalid = checkStoredValue(deployed, setting, newValue, parameter);
   if (invalid) throw new CliError(EXIT.usage, `${invalid}. Nothing was written.`);
   await writeSetting(ctx, parameter, setting, newValue, options);
-  const shown = setting === PASSWORD ? "(the password, as a SecureString)" : JSON.stringify(newValue);
+  const shown = secret ? `(the secret, as a SecureString)` : JSON.stringify(newValue);
   ctx.stdout.write(
     newValue === ""
       ? `${setting}: deleted ${parameter} (the default applies)\n`
       : `${setting}: wrote ${parameter} = ${shown}\n`,
   );
   warnOverridden(ctx, deployed, setting);
+  warnUnread(ctx, deployed, setting);
   return EXIT.ok;
+}
+
+/** A setting of the product's own section, on a stack whose functions do not read that section. */
+export function warnUnread(ctx: CliContext, deployed: DeployedSettings, setting: SettingName): void {
+  if (deployed.usesTransportSettings || !TRANSPORT_SETTING_NAMES.includes(setting)) return;
+  ctx.stderr.write(
+    `warning: the stack's functions do not read ${TRANSPORT_SECTION} from SSM: ${setting} has no effect until the stack is deployed with -c emailTransportSettings='{}' (docs/deploy.md)\n`,
+  );
 }
 
 export async function settingsUnset(ctx: CliContext, name: string): Promise<number> {

@@ -1,5 +1,6 @@
 import {
   describeSource,
+  SECRET_SETTINGS,
   SETTING_NAMES,
   type SettingName,
   type SettingSource,
@@ -16,6 +17,9 @@ import { localError } from "../local.ts";
 import { CliError, EXIT, printJson, shownValue, table, usageError } from "../output.ts";
 
 export const PASSWORD: SettingName = "SMTPPassword";
+
+/** A secret: stored as a SecureString, taken from a prompt or stdin only, never shown. */
+export const isSecret = (setting: SettingName): boolean => SECRET_SETTINGS.has(setting);
 
 export function settingName(name: string): SettingName {
   if (isSettingName(name)) return name;

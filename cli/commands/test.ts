@@ -5,17 +5,20 @@
 
 import { STACK_OUTPUTS } from "../../infra/outputs.ts";
 import type { ConnectionTestResponse } from "../../lib/connection-test/index.ts";
+import { MULTILINE_SETTINGS } from "../../lib/settings/index.ts";
 import { awsCall } from "../aws.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, EXIT, printJson, progress, usageError } from "../output.ts";
 import { readSecret } from "../prompt.ts";
 import { signedPost } from "../signed-fetch.ts";
-import { PASSWORD, settingName } from "./settings.ts";
+import { isSecret, PASSWORD, settingName } from "./settings.ts";
 
 export interface TestOptions {
   set?: string[];
   to?: string;
   passwordStdin?: boolean;
+  /** A secret setting whose value for this test comes from a prompt or stdin. */
+  secretStdin?: string;
   json?: boolean;
 }
 
@@ -28,11 +31,29 @@ async function requestBody(ctx: CliContext, options: TestOptions): Promise<Recor
     const name = settingName(pair.slice(0, eq));
     if (name === PASSWORD)
       throw usageError("The SMTP password is never taken from the command line: use --password-stdin");
+    if (isSecret(name))
+      throw usageError(`${name} is a secret, never taken from the command line: use --secret-stdin ${name}`);
     settings[name] = pair.slice(eq + 1);
   }
   if (options.passwordStdin)
     settings[PASSWORD] = await readSecret(ctx, "SMTP password for this test (not shown): ");
+  if (options.secretStdin !== undefined) {
+    const name = settingName(options.secretStdin);
+    if (!isSecret(name))
+      throw usageError(`--secret-stdin ${name}: ${name} is not a secret; use --set ${name}=VALUE`);
+    settings[name] = await readSecret(ctx, `${name} for this test (not shown): `, {
+      multiline: MULTILINE_SETTINGS.has(name),
+    });
+  }
   return { ...(Object.keys(settings).length ? { settings } : {}), ...(options.to ? { to: options.to } : {}) };
+}
+
+/** What was tested: the SMTP server and how it was signed in to, or SES's API. */
+function describeTarget(r: ConnectionTestResponse): string {
+  const v = (name: keyof ConnectionTestResponse["settings"]) => r.settings?.[name]?.value;
+  if (v("Transport") === "ses") return "Amazon SES's API (the function's role)";
+  const auth = v("EnableSMTPAuth") ? `, signing in with ${v("SMTPAuthMethod")}` : "";
+  return `${v("SMTPServer")}:${v("SMTPPort")} (${v("ConnectionSecurity") || "no TLS"}${auth})`;
 }
 
 async function call(
@@ -94,9 +115,26 @@ export async function connectionTest(ctx: CliContext, options: TestOptions = {})
     printJson(ctx, r);
     return r.ok ? EXIT.ok : EXIT.failed;
   }
-  const server = r.settings ? `${r.settings.SMTPServer.value}:${r.settings.SMTPPort.value}` : "";
-  ctx.stdout.write(`Connection test of ${server} (${r.settings?.ConnectionSecurity.value || "no TLS"})\n`);
-  for (const s of r.stages) ctx.stdout.write(`  ok    ${s.stage.padEnd(10)} ${s.ms} ms\n`);
+  ctx.stdout.write(`Connection test of ${describeTarget(r)}\n`);
+  // A failed stage is the FAIL line's alone.
+  for (const s of r.stages.filter((s) => s.ok))
+    ctx.stdout.write(`  ok    ${s.stage.padEnd(10)} ${s.ms} ms\n`);
+  if (r.token) {
+    const t = r.token;
+    ctx.stdout.write(
+      `  token from ${t.endpoint}${t.audience ? ` for ${t.audience}` : ""}${t.roles ? ` (${t.roles.join(", ")})` : ""}, valid ${Math.round(t.expiresInSeconds / 60)} min more\n`,
+    );
+  }
+  if (r.ses) {
+    const x = r.ses;
+    const quota =
+      x.max24HourSend === undefined
+        ? ""
+        : `, ${x.remaining24Hours} of ${x.max24HourSend} left today at ${x.maxSendRate}/s`;
+    ctx.stdout.write(
+      `  SES identity ${x.identity ?? "(none)"} ${x.identityVerified ? "verified" : "NOT verified"}${x.sandbox ? ", in the sandbox" : ""}${quota}\n`,
+    );
+  }
   if (r.error) {
     const e = r.error;
     ctx.stdout.write(
