@@ -1,11 +1,12 @@
 #!/usr/bin/env node
+import { Command, CommanderError, Option } from "commander";
 /**
  * `mm-email`: the operator's command for a deployed stack (or the local run). The argv wrapper
  * only: each command's work is in cli/commands/, callable from tests; docs/cli.md documents it.
  * One file, over 250 lines, on purpose: it is commander's one tree of commands, each a few lines
  * of options and help text, and reads best whole.
  */
-import { Command, CommanderError, Option } from "commander";
+import { normalizeArgv } from "./argv.ts";
 import { dlqList, dlqPurge, dlqRedrive, dlqShow } from "./commands/dlq.ts";
 import { send } from "./commands/send.ts";
 import { settingsGet, settingsShow, settingsValidate } from "./commands/settings.ts";
@@ -262,7 +263,7 @@ export async function main(
     code = c;
   });
   try {
-    await program.parseAsync(argv, { from: "user" });
+    await program.parseAsync(normalizeArgv(argv), { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.code === "commander.helpDisplayed" ||

@@ -128,9 +128,12 @@ Mattermost email, running locally
   Send a burst        POST ${product.url}/notifications/burst   {"count": 100, "to": "you@example.com"}
   Security alerts     POST ${product.url}/security-alerts/run${process.env.SECURITY_FEED_URL ? "   (and hourly)" : ""}
   Embedded SMTP       127.0.0.1:${product.mailbox.port}   (captures every message; used unless settings point elsewhere)
+                      ${product.startTls ? "STARTTLS and AUTH (any password; XOAUTH2 tokens of the token endpoint below)" : "plain SMTP only: openssl was not found, so no STARTTLS, no AUTH"}
                       limits: ${smtpLimitsLine}; change them on the console's Queue page
+  OAuth2 tokens       ${product.tokenEndpoint.tokenUrl()}   (answers as Microsoft's and Google's do, for the settings' own client)
+  Amazon SES API      ${product.sesEndpoint.url}   (a stand-in: Transport ses delivers into the embedded SMTP server's mail)
   Queue               visibility timeout ${config.visibilityTimeoutMs / 1000} s, dead letter after ${config.maxReceiveCount} receives${config.maxReceiveCount === RETRY_POLICY.receiveLimit ? " (as deployed)" : ""}, up to ${config.maxConcurrency} batches of ${config.batchSize} at once, back-off delays x${config.delayScale}
-  Settings            defaults < embedded SMTP < ${product.settingsSource} < MM_EMAILSETTINGS_* environment
+  Settings            defaults < embedded servers < ${product.settingsSource} < MM_EMAILSETTINGS_* and MM_EMAILTRANSPORTSETTINGS_* environment
 
 Try:  curl -s -XPOST ${product.url}/notifications -d '{"to":"you@example.com","subject":"Hello","text":"It works"}'
 Ctrl-C stops.

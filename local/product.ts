@@ -10,11 +10,16 @@ import { createHandler as connectionTestHandler } from "../functions/connection-
 import type { Env } from "../functions/environment.ts";
 import { createHandler as securityAlertHandler } from "../functions/security-alert-check.ts";
 import { createHandler as sendNotificationHandler } from "../functions/send-notification.ts";
+import { sesApiFromEnv } from "../lib/aws-ses/index.ts";
 import { memorySentStore } from "../lib/security-alerts/index.ts";
 import {
+  type EmailSettings,
   fileSettingsStore,
   layeredStore,
+  loadEmailSettings,
+  parseServiceAccountKey,
   type SettingsStore,
+  type StoredSettings,
   ssmSettingsStore,
 } from "../lib/settings/index.ts";
 import { consoleApi } from "./api/index.ts";
@@ -22,6 +27,9 @@ import { localContext } from "./lambda.ts";
 import { type Mailbox, type MailboxLimits, startMailbox } from "./mailbox.ts";
 import { localLogLine, prettyLogLine } from "./pretty-log.ts";
 import { createLocalQueue, type LocalQueue } from "./queue.ts";
+import { type SesEndpoint, startSesEndpoint } from "./ses-endpoint.ts";
+import { makeLocalTls } from "./tls.ts";
+import { type Registration, startTokenEndpoint, type TokenEndpoint } from "./token-endpoint.ts";
 
 export { localContext } from "./lambda.ts";
 
@@ -56,32 +64,89 @@ export interface LocalProduct {
   url: string;
   mailbox: Mailbox;
   queue: LocalQueue;
+  /** The embedded OAuth2 token endpoint, registering the local settings' own client. */
+  tokenEndpoint: TokenEndpoint;
+  /** The stand-in for Amazon SES's API (Transport ses), delivering into the mailbox. */
+  sesEndpoint: SesEndpoint;
+  /** The embedded SMTP server offers STARTTLS, signed by this run's CA (the functions trust it). */
+  startTls: boolean;
   /** Where stored settings come from: "file …" or "SSM …", under the embedded SMTP server. */
   settingsSource: string;
   stop(): Promise<void>;
 }
 
-/** The settings layer that points the functions at the embedded SMTP server. */
-function embeddedSmtpStore(port: number): SettingsStore {
+/**
+ * The settings layer that points the functions at the embedded SMTP server and, unless the
+ * settings file names another SMTP server, at the embedded token endpoint.
+ */
+function embeddedLayer(port: number, tokenUrl: string | undefined): StoredSettings {
+  const local = { layer: "local" as const, name: "embedded SMTP server" };
   return {
-    description: `embedded SMTP server 127.0.0.1:${port}`,
-    read: async () => ({
-      layer: [
-        {
-          setting: "SMTPServer",
-          value: "127.0.0.1",
-          source: { layer: "local", name: "embedded SMTP server" },
-        },
-        {
-          setting: "SMTPPort",
-          value: port,
-          source: { layer: "local", name: "embedded SMTP server" },
-        },
-      ],
-      warnings: [],
-      others: {},
-    }),
+    layer: [
+      { setting: "SMTPServer", value: "127.0.0.1", source: local },
+      { setting: "SMTPPort", value: port, source: local },
+      ...(tokenUrl
+        ? [
+            {
+              setting: "OAuth2TokenEndpoint" as const,
+              value: tokenUrl,
+              source: { layer: "local" as const, name: "embedded token endpoint" },
+            },
+          ]
+        : []),
+    ],
+    warnings: [],
+    others: {},
   };
+}
+
+/** The stored settings under the embedded servers' layer. */
+function localStore(stored: SettingsStore, port: number, tokenUrl: string): SettingsStore {
+  return {
+    description: `embedded SMTP server 127.0.0.1:${port} + ${stored.description}`,
+    async read() {
+      const s = await stored.read();
+      const elsewhere = s.layer.some((r) => r.setting === "SMTPServer");
+      const embedded = embeddedLayer(port, elsewhere ? undefined : tokenUrl);
+      return layeredStore([
+        { description: "", read: async () => embedded },
+        { description: "", read: async () => s },
+      ]).read();
+    },
+  };
+}
+
+/**
+ * The local settings' own OAuth2 client, as the embedded token endpoint registers it: whatever
+ * client the settings sign in as is known to it (a wrong secret there is the settings file's, and
+ * the SMTP side still checks every token as a provider does).
+ */
+function registrationsOf(v: EmailSettings): Registration[] {
+  const out: Registration[] = [];
+  if (v.OAuth2ClientId) {
+    const certificates = [
+      ...v.OAuth2ClientCertificate.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g),
+    ].map((m) => m[0]);
+    out.push({
+      kind: "microsoft",
+      tenants: [v.OAuth2TenantId || "local"],
+      clientId: v.OAuth2ClientId,
+      secrets: v.OAuth2ClientSecret ? [{ value: v.OAuth2ClientSecret }] : [],
+      certificates,
+    });
+    if (v.OAuth2ClientSecret)
+      out.push({ kind: "generic", clientId: v.OAuth2ClientId, secret: v.OAuth2ClientSecret });
+  }
+  const key = v.OAuth2ServiceAccountKey ? parseServiceAccountKey(v.OAuth2ServiceAccountKey) : undefined;
+  if (key && "client_email" in key) {
+    out.push({
+      kind: "google",
+      clientEmail: key.client_email,
+      key: key.private_key,
+      delegatedScopes: [v.OAuth2Scope || "https://mail.google.com/"],
+    });
+  }
+  return out;
 }
 
 export async function startLocalProduct(options: LocalProductOptions = {}): Promise<LocalProduct> {
@@ -91,12 +156,38 @@ export async function startLocalProduct(options: LocalProductOptions = {}): Prom
   // Local edits to the settings file show within a second, not a minute.
   const env: Env = { ...baseEnv, SETTINGS_CACHE_SECONDS: baseEnv.SETTINGS_CACHE_SECONDS ?? "1" };
 
-  const mailbox = await startMailbox({ port: options.smtpPort ?? 0, limits: options.smtpLimits ?? {} });
   const useSsm = Boolean(env.SETTINGS_PATH && (env.AWS_ENDPOINT_URL_SSM || env.AWS_ENDPOINT_URL));
   const settingsFile = useSsm ? undefined : (options.settingsFile ?? "local-settings.json");
   const stored =
     settingsFile === undefined ? ssmSettingsStore({ env }) : fileSettingsStore({ path: settingsFile });
-  const store = layeredStore([embeddedSmtpStore(mailbox.port), stored]);
+  // The token endpoint registers what the settings sign in as; the settings point at it.
+  let store: SettingsStore | undefined;
+  const tokenEndpoint = await startTokenEndpoint({
+    registrations: async () => {
+      try {
+        return registrationsOf((await loadEmailSettings({ env, store: store ?? stored })).values);
+      } catch {
+        return []; // invalid settings: the functions say why
+      }
+    },
+  });
+  const tls = makeLocalTls();
+  const mailbox = await startMailbox({
+    port: options.smtpPort ?? 0,
+    limits: options.smtpLimits ?? {},
+    ...(tls ? { tls } : {}),
+    checkToken: tokenEndpoint.checkToken,
+  });
+  store = localStore(stored, mailbox.port, tokenEndpoint.tokenUrl());
+  const sesEndpoint = await startSesEndpoint(mailbox);
+  const localSes = sesApiFromEnv({
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    AWS_REGION: "us-east-1",
+    AWS_ENDPOINT_URL_SESV2: sesEndpoint.url,
+  });
+  // The functions trust the run's own CA, and send Transport ses to the stand-in.
+  const smtp = { ...(tls ? { ca: tls.ca } : {}), ...(localSes ? { ses: () => localSes } : {}) };
 
   // The queue invokes send-notification, and send-notification controls the queue (retryLater,
   // deadLetter): the handler is made once the queue exists.
@@ -125,9 +216,9 @@ export async function startLocalProduct(options: LocalProductOptions = {}): Prom
         ),
       ),
   });
-  const notify = sendNotificationHandler({ env, store, write, queue });
-  const connectionTest = connectionTestHandler({ env, store, write });
-  const alerts = securityAlertHandler({ env, store, write, sentStore: memorySentStore() });
+  const notify = sendNotificationHandler({ env, store, write, queue, smtp });
+  const connectionTest = connectionTestHandler({ env, store, write, smtp });
+  const alerts = securityAlertHandler({ env, store, write, sentStore: memorySentStore(), smtp });
   mailbox.onMessage((m) =>
     log(
       localLogLine(
@@ -166,6 +257,9 @@ export async function startLocalProduct(options: LocalProductOptions = {}): Prom
     url: `http://127.0.0.1:${port}`,
     mailbox,
     queue,
+    tokenEndpoint,
+    sesEndpoint,
+    startTls: tls !== undefined,
     settingsSource: stored.description,
     async stop() {
       clearInterval(alertTimer);
@@ -173,6 +267,8 @@ export async function startLocalProduct(options: LocalProductOptions = {}): Prom
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await mailbox.close();
+      await tokenEndpoint.close();
+      await sesEndpoint.close();
     },
   };
 }

@@ -70,7 +70,7 @@ export type Registration = MicrosoftApp | GoogleServiceAccount | GenericClient;
 
 export interface TokenEndpointOptions {
   /** Who may ask; read on every request, so the local run follows its settings. */
-  registrations: () => readonly Registration[];
+  registrations: () => readonly Registration[] | Promise<readonly Registration[]>;
   /** Serve HTTPS with this key and certificate. Default: HTTP (on 127.0.0.1 only). */
   tls?: { key: string; cert: string };
   /** Seconds a token is valid. Default 3599, as Microsoft and Google answer. */
@@ -295,13 +295,15 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
   let issued = 0;
   let failure: { status: number; body: string } | undefined;
   const verdicts = new WeakMap<IncomingMessage, Verdict>();
+  /** What was registered when the last request came: what a mail server checks tokens against. */
+  let registered: readonly Registration[] = [];
   let base = "";
 
   // Decide before the token is signed (the claims go into it), answer after.
   service.on(
     Events.BeforeTokenSigning,
     (token: { payload: Record<string, unknown> }, req: IncomingMessage & { body: Form }) => {
-      const all = options.registrations();
+      const all = registered;
       const form = req.body;
       const tenant = (req as IncomingMessage & { tenant?: string }).tenant;
       const url = `${base}${tenant === undefined ? "/token" : `/${tenant}/oauth2/v2.0/token`}`;
@@ -351,11 +353,19 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
   );
   const form = (req: IncomingMessage) => (req as IncomingMessage & { body: Form }).body;
 
-  const handle = (req: IncomingMessage, res: Parameters<typeof service.requestHandler>[1]) => {
+  const handle = async (req: IncomingMessage, res: Parameters<typeof service.requestHandler>[1]) => {
+    // For this machine's programs only: never a web page (browsers send Origin), never a
+    // rebinding name.
+    const host = req.headers.host ?? "";
+    if (req.headers.origin !== undefined || !/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host)) {
+      res.writeHead(403, { "content-type": "application/json" }).end('{"error":"access_denied"}');
+      return;
+    }
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const tenant = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path)?.[1];
     if (req.method === "POST" && (tenant !== undefined || path === "/token")) {
       requests++;
+      registered = await options.registrations();
       if (failure) {
         const { status, body } = failure;
         failure = undefined;
@@ -369,7 +379,10 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
     }
     service.requestHandler(req, res);
   };
-  const server: Server = options.tls ? createHttpsServer(options.tls, handle) : createHttpServer(handle);
+  const listener = (req: IncomingMessage, res: Parameters<typeof service.requestHandler>[1]) => {
+    handle(req, res).catch(() => res.writeHead(500).end());
+  };
+  const server: Server = options.tls ? createHttpsServer(options.tls, listener) : createHttpServer(listener);
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const scheme = options.tls ? "https" : "http";
   base = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -394,9 +407,9 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
       if (revoked.has(token)) return { ok: false, reason: "revoked" };
       if (Number(claims.exp) < Date.now() / 1000) return { ok: false, reason: "expired" };
       if (kind === "microsoft") {
-        const app = options
-          .registrations()
-          .find((r): r is MicrosoftApp => r.kind === "microsoft" && r.clientId === claims.appid);
+        const app = registered.find(
+          (r): r is MicrosoftApp => r.kind === "microsoft" && r.clientId === claims.appid,
+        );
         const roles = claims.roles as unknown;
         if (
           !Array.isArray(roles) ||

@@ -25,6 +25,7 @@ describe("the functions' environment", () => {
       APP_VERSION: undefined,
       SECURITY_ALERT_RECIPIENTS: undefined,
       SECURITY_ALERT_MAX_PER_RUN: 5,
+      READ_TRANSPORT_SETTINGS: false,
       LOG_LEVEL: "info",
       MM_SERVICESETTINGS_SITEURL: undefined,
     });

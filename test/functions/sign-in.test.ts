@@ -23,11 +23,12 @@ import {
   TENANT,
 } from "../helpers/oauth2.ts";
 import { perTest } from "../helpers/per-test.ts";
-import { type SesProxy, sesFixture, startSesProxy } from "../helpers/ses.ts";
+import { type SesProxy, sesFixture, sesServer, startSesProxy } from "../helpers/ses.ts";
 import { ssmFixture } from "../helpers/ssm.ts";
 
 const certs = testCertificates();
 const { defer, smtpServer } = perTest();
+const sesMoto = sesServer();
 const good = { to: "user@example.com", subject: "You were mentioned", text: "Hi" };
 let sesProxy: SesProxy | undefined;
 afterEach(async () => {
@@ -118,7 +119,9 @@ describe("send-notification signs in with OAuth2, no password stored", () => {
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: "m-1" }]);
     const warned = logs.entries().find((e) => e.record === "m-1");
     expect(warned).toMatchObject({ level: "warn", error: { stage: "auth", responseCode: 535 } });
-    expect(String((warned?.error as { message: string }).message)).toMatch(/Add-MailboxPermission/);
+    expect(String((warned?.error as { message?: string } | undefined)?.message)).toMatch(
+      /Add-MailboxPermission/,
+    );
     expectNothingSecret(logs.text(), tokensSeen);
   });
 
@@ -139,7 +142,7 @@ describe("send-notification signs in with OAuth2, no password stored", () => {
 
 describe("send-notification with Transport ses", () => {
   it("sends through SES's API with the function's credentials: no SMTP server, no password", async () => {
-    const ses = sesFixture();
+    const ses = sesFixture(sesMoto());
     await ses.verify();
     sesProxy = await startSesProxy(ses.endpoint);
     const ssm = ssmFixture();

@@ -1,14 +1,17 @@
 /**
- * Amazon SES v2 for tests: the run's moto_server (SendEmail with raw content checks the sender is
- * a verified identity and keeps what it sent, read back from its model dump), behind a proxy that
+ * Amazon SES v2 for tests: a moto_server of the test file's own (SendEmail with raw content checks
+ * the sender is a verified identity and keeps what it sent, read back from its model dump; its own,
+ * because the run's shared server dumps every service's models, and some of those do not serialise
+ * while other files use them), behind a proxy that
  * answers what moto does not (GetAccount) and injects SES's refusals in front of it: its throttle
  * and daily quota (`429 TooManyRequestsException`), a sandbox's refusal, a suspended account, or
  * no answer at all. Each test uses a sender domain of its own.
  */
 import { createServer, type IncomingMessage, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import { inject } from "vitest";
+import { afterAll, beforeAll } from "vitest";
 import { type SesAccount, sesApiFromEnv } from "../../lib/aws-ses/index.ts";
+import { type MotoServer, startMoto } from "./moto.ts";
 
 let n = 0;
 
@@ -121,9 +124,23 @@ export async function startSesProxy(upstream: string): Promise<SesProxy> {
   return proxy;
 }
 
-/** A sender domain of this test's own in the run's moto_server, and what SES sent from it. */
-export function sesFixture() {
-  const endpoint = inject("motoEndpoint");
+/** Starts the file's own moto_server for SES before its tests, and stops it after; call at the top of a file. */
+export function sesServer(): () => string {
+  let moto: MotoServer | undefined;
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+  return () => {
+    if (!moto) throw new Error("sesServer() must be called at the top of the test file");
+    return moto.endpoint;
+  };
+}
+
+/** A sender domain of this test's own in that moto_server, and what SES sent from it. */
+export function sesFixture(endpoint: string) {
   const domain = `t${process.pid}-${Date.now()}-${++n}.example`;
   return {
     endpoint,

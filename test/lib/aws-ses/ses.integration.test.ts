@@ -10,10 +10,11 @@ import { outcomeOf } from "../../../lib/notifications/index.ts";
 import { createMailer, NotStartedError, SmtpStageError } from "../../../lib/smtp/index.ts";
 import { openMailer } from "../../../lib/transport/index.ts";
 import { perTest } from "../../helpers/per-test.ts";
-import { SES_REFUSALS, type SesProxy, sesFixture, startSesProxy } from "../../helpers/ses.ts";
+import { SES_REFUSALS, type SesProxy, sesFixture, sesServer, startSesProxy } from "../../helpers/ses.ts";
 import { settings } from "../smtp/fixtures.ts";
 
 const { smtpServer } = perTest();
+const moto = sesServer();
 let proxy: SesProxy | undefined;
 afterEach(async () => {
   await proxy?.close();
@@ -21,7 +22,7 @@ afterEach(async () => {
 });
 
 async function world() {
-  const ses = sesFixture();
+  const ses = sesFixture(moto());
   await ses.verify();
   proxy = await startSesProxy(ses.endpoint);
   const api = sesApiFromEnv(ses.env(proxy.endpoint));
