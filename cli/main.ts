@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from "commander";
 /**
  * `mm-email`: the operator's command for a deployed stack (or the local run). The argv wrapper
  * only: each command's work is in cli/commands/, callable from tests; docs/cli.md documents it.
  * One file, over 250 lines, on purpose: it is commander's one tree of commands, each a few lines
  * of options and help text, and reads best whole.
  */
+import { Command, CommanderError, Option } from "commander";
 import { normalizeArgv } from "./argv.ts";
 import { dlqList, dlqPurge, dlqRedrive, dlqShow } from "./commands/dlq.ts";
 import { send } from "./commands/send.ts";
@@ -17,10 +17,10 @@ import { connectionTest } from "./commands/test.ts";
 import { type CliContext, createContext, type GlobalOptions, runCommand } from "./context.ts";
 import { type CliStreams, EXIT } from "./output.ts";
 
-/** `settings set` and `settings import` both write the password: one option, one help text. */
+/** `settings set` and `settings import` both write secrets: one option, one help text. */
 const KEY_ID_OPTION = [
   "--key-id <key>",
-  "KMS key for the SMTPPassword SecureString (default: the key it has, else aws/ssm)",
+  "KMS key for a secret's SecureString (default: the key it has, else the password's, else aws/ssm)",
 ] as const;
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;

@@ -1,9 +1,11 @@
 import {
   describeSource,
+  type EmailSettings,
   SECRET_SETTINGS,
   SETTING_NAMES,
   type SettingName,
   type SettingSource,
+  sendingRequirements,
 } from "../../lib/settings/index.ts";
 import { isSettingName } from "../../lib/settings/schema.ts";
 import type { CliContext } from "../context.ts";
@@ -162,7 +164,16 @@ export async function settingsValidate(
   { json = false }: { json?: boolean } = {},
 ): Promise<number> {
   const v = await view(ctx);
-  const errors = v.error ? [v.error] : v.rows.flatMap((r) => (r.error ? [r.error] : []));
+  const fieldErrors = v.error ? [v.error] : v.rows.flatMap((r) => (r.error ? [r.error] : []));
+  // The rules that join settings, as a function checks them before it connects (secrets are
+  // masked here, but a missing one is "", as the check needs).
+  const joined =
+    fieldErrors.length > 0
+      ? []
+      : sendingRequirements(Object.fromEntries(v.rows.map((r) => [r.setting, r.value])) as EmailSettings).map(
+          (r) => `${r.code}: ${r.message}`,
+        );
+  const errors = [...fieldErrors, ...joined];
   if (json) printJson(ctx, { ...v.where, valid: errors.length === 0, errors, warnings: v.warnings });
   else {
     ctx.stdout.write(

@@ -6,7 +6,7 @@
  * rule; nothing is written then. The rest of the file is kept. The password may be set, and is
  * never echoed back. A setting an MM_* variable of the run hides gets a warning.
  */
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { chmod, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { checkStoredSetting } from "../../cli/setting-check.ts";
 import type { Env } from "../../functions/environment.ts";
 import { isPlainObject } from "../../lib/json.ts";
@@ -17,7 +17,7 @@ import {
   SETTING_NAMES,
   type SettingName,
 } from "../../lib/settings/index.ts";
-import { isSettingName, SECRET_SETTINGS, sectionsOf } from "../../lib/settings/schema.ts";
+import { homeSectionOf, isSettingName, SECRET_SETTINGS, sectionsOf } from "../../lib/settings/schema.ts";
 import { BadRequest, parseJsonObject, readBody, send } from "../http.ts";
 import { localLogLine } from "../pretty-log.ts";
 import type { Route } from "./route.ts";
@@ -51,9 +51,18 @@ async function readConfig(path: string): Promise<ConfigJson> {
   }
 }
 
+/**
+ * The file holds secrets (the password, OAuth2 credentials): a new one is readable by its owner
+ * alone (0600), an existing one keeps the mode it has.
+ */
 async function writeConfig(path: string, json: ConfigJson): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(json, null, 2)}\n`);
+  const mode = await stat(path).then(
+    (s) => s.mode & 0o777,
+    () => 0o600,
+  );
+  await writeFile(temporary, `${JSON.stringify(json, null, 2)}\n`, { mode });
+  await chmod(temporary, mode); // writeFile's mode is filtered by the umask
   await rename(temporary, path);
 }
 
@@ -121,7 +130,7 @@ export function settingsWriteRoutes({ env, settingsFile, log }: SettingsWriteRou
           const section =
             (asked as string | undefined) ??
             sectionsOf(setting).find((s) => held(json, s, setting) !== undefined) ??
-            "EmailSettings";
+            homeSectionOf(setting);
           const location = `${section}.${setting}`;
           const { layer } = await fileSettingsStore({ path }).read();
           const invalid = checkStoredSetting(layer, setting, value, {

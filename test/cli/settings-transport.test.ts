@@ -6,7 +6,7 @@
  */
 import { DescribeParametersCommand, GetParameterCommand } from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
-import { settingsShow } from "../../cli/commands/settings.ts";
+import { settingsShow, settingsValidate } from "../../cli/commands/settings.ts";
 import { settingsSet } from "../../cli/commands/settings-write.ts";
 import { connectionTest } from "../../cli/commands/test.ts";
 import { runCommand } from "../../cli/context.ts";
@@ -128,5 +128,26 @@ describe("test --set", () => {
     expect(err()).toMatch(
       /OAuth2ClientSecret is a secret, never taken from the command line: use --secret-stdin OAuth2ClientSecret/,
     );
+  });
+});
+
+describe("settings validate", () => {
+  it("runs the rules that join settings, as a function does before it connects", async () => {
+    const stack = await deployedStack({ functionEnv: reading });
+    await stack.ssm.putSettings({
+      ConnectionSecurity: "STARTTLS",
+      SMTPUsername: "box@example.com",
+      SMTPAuthMethod: "oauth2-microsoft",
+    });
+    const { ctx, out } = stack.cli();
+    expect(await settingsValidate(ctx)).toBe(1);
+    expect(out()).toContain("invalid: EOAUTH2CONFIG: SMTPAuthMethod oauth2-microsoft needs OAuth2TenantId");
+    await stack.ssm.putSettings({
+      OAuth2TenantId: "contoso.onmicrosoft.com",
+      OAuth2ClientId: "app",
+      OAuth2ClientSecret: CLIENT_SECRET,
+    });
+    const again = stack.cli();
+    expect(await settingsValidate(again.ctx)).toBe(0);
   });
 });

@@ -4,7 +4,7 @@
  * password never echoed), POST /api/dead-letters/redrive and DELETE /api/dead-letters. Waits are
  * bounded; no duration is asserted.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -43,6 +43,17 @@ async function start(options: Partial<LocalProductOptions> = {}) {
 }
 
 describe("PUT and DELETE /api/settings/:name", () => {
+  it("writes a product's own setting in its section, a new file readable by its owner alone, an existing one keeping its mode", async () => {
+    const { file, call, fileJson } = await start();
+    expect((await call("PUT", "/api/settings/OAuth2ClientSecret", { value: SECRET })).status).toBe(200);
+    expect(fileJson()).toEqual({ EmailTransportSettings: { OAuth2ClientSecret: SECRET } });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    chmodSync(file, 0o640);
+    await call("PUT", "/api/settings/SMTPAuthMethod", { value: "oauth2-generic" });
+    expect(statSync(file).mode & 0o777).toBe(0o640);
+    expect(fileJson().EmailTransportSettings.SMTPAuthMethod).toBe("oauth2-generic");
+  });
+
   it("writes a valid value into the file, keeping the rest; GET /api/settings then shows the file as its source", async () => {
     const { file, call, fileJson } = await start();
     writeFileSync(
