@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { normalizeArgv } from "../../cli/argv.ts";
+import { DEFAULT_LOCAL_URL } from "../../cli/local.ts";
 import { main } from "../../cli/main.ts";
 import { capture } from "./fixture.ts";
 import { localRuns } from "./local-run.ts";
@@ -14,19 +15,19 @@ describe("normalizeArgv", () => {
   it.each([
     [
       ["--local", "settings", "show"],
-      ["--local", "settings", "show"],
+      [`--local=${DEFAULT_LOCAL_URL}`, "settings", "show"],
     ],
     [
       ["--local", "test"],
-      ["--local", "test"],
+      [`--local=${DEFAULT_LOCAL_URL}`, "test"],
     ],
     [
       ["settings", "show", "--local"],
-      ["--local", "settings", "show"],
+      [`--local=${DEFAULT_LOCAL_URL}`, "settings", "show"],
     ],
     [
       ["--local", "http://127.0.0.1:4000", "test"],
-      ["--local", "http://127.0.0.1:4000", "test"],
+      ["--local=http://127.0.0.1:4000", "test"],
     ],
     [
       ["test", "--local=http://127.0.0.1:4000", "--json"],
