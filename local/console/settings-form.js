@@ -52,6 +52,63 @@ const FIELDS = [
     "email",
     "Email address used in the Reply-To header; empty for none.",
   ],
+  // The product's own (EmailTransportSettings), under the reference's.
+  [
+    "Transport",
+    "Transport:",
+    ["smtp", "ses"],
+    "smtp: as above. ses: Amazon SES's API, signed with the function's role.",
+  ],
+  [
+    "SMTPAuthMethod",
+    "SMTP Sign-in Method:",
+    ["password", "oauth2-microsoft", "oauth2-google", "oauth2-generic"],
+    "password: the username and password above. oauth2-*: an access token (XOAUTH2) for the username.",
+  ],
+  [
+    "OAuth2TenantId",
+    "OAuth2 Tenant ID:",
+    "text",
+    "oauth2-microsoft: the directory (tenant) ID, or a domain of the tenant.",
+  ],
+  [
+    "OAuth2ClientId",
+    "OAuth2 Client ID:",
+    "text",
+    "oauth2-microsoft, oauth2-generic: the application (client) ID.",
+  ],
+  [
+    "OAuth2ClientSecret",
+    "OAuth2 Client Secret:",
+    "password",
+    "oauth2-microsoft, oauth2-generic: the client secret.",
+  ],
+  [
+    "OAuth2ClientCertificate",
+    "OAuth2 Client Certificate:",
+    "secret-text",
+    "oauth2-microsoft: PEM, the private key and the certificate registered with the app.",
+  ],
+  [
+    "OAuth2ServiceAccountKey",
+    "OAuth2 Service Account Key:",
+    "secret-text",
+    "oauth2-google: the service account's JSON key file.",
+  ],
+  [
+    "OAuth2TokenEndpoint",
+    "OAuth2 Token Endpoint:",
+    "text",
+    "Empty: the provider's own (locally: the embedded one).",
+  ],
+  ["OAuth2Scope", "OAuth2 Scope:", "text", "Empty: the provider's own."],
+  [
+    "SESConfigurationSet",
+    "SES Configuration Set:",
+    "text",
+    "ses: the configuration set every message is sent with.",
+  ],
+  ["SESMessageTags", "SES Message Tags:", "text", "ses: name=value,name=value."],
 ];
 const ENV_LOCKED =
   "This setting has been set through an environment variable. It cannot be changed through the System Console.";
@@ -97,6 +154,23 @@ function control(name, kind, setting) {
     }
     return group;
   }
+  if (Array.isArray(kind)) {
+    const select = el("select", { id, name, disabled });
+    for (const value of kind) {
+      select.append(el("option", { value, textContent: value, selected: setting.value === value }));
+    }
+    return select;
+  }
+  if (kind === "secret-text") {
+    return el("textarea", {
+      id,
+      name,
+      disabled,
+      rows: 3,
+      value: String(setting.value ?? ""),
+      spellcheck: false,
+    });
+  }
   if (kind === "security") {
     const select = el("select", { id, name, disabled });
     for (const [label, value] of [
@@ -120,7 +194,7 @@ function control(name, kind, setting) {
 
 export function renderSettings({ settings, store }) {
   $("store").textContent =
-    `Settings from: defaults, then ${store}, then MM_EMAILSETTINGS_* environment variables.`;
+    `Settings from: defaults, then ${store}, then MM_EMAILSETTINGS_* and MM_EMAILTRANSPORTSETTINGS_* environment variables.`;
   const fields = $("fields");
   fields.replaceChildren();
   for (const [name, label, kind, help] of FIELDS) {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
 import { RETRY_POLICY } from "../../lib/notifications/index.ts";
+import { SETTING_NAMES } from "../../lib/settings/index.ts";
 import { type LocalProduct, startLocalProduct } from "../../local/product.ts";
 import { freePort } from "../helpers/ports.ts";
 
@@ -72,7 +73,7 @@ describe("the console", () => {
     expect(await from.inputValue()).toBe("noreply@chat.example");
     expect(await from.isDisabled()).toBe(true);
     expect(await field("FeedbackEmail").textContent()).toContain("set through an environment variable");
-    expect(await page.locator("[data-setting]").count()).toBe(13);
+    expect(await page.locator("[data-setting]").count()).toBe(SETTING_NAMES.length);
   });
 
   it("tests the connection against the embedded server and shows every stage passing", async () => {
