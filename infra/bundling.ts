@@ -152,16 +152,21 @@ export function bundleFunction(name: FunctionName, outdir: string, options: Bund
   return result.metafile as Metafile;
 }
 
-/** Bundles any module as one index.mjs with the same options (the benchmarks' baselines). */
+/**
+ * Bundles any module as one index.mjs with the same options (the benchmarks' baselines).
+ * `builtinShims: false` leaves Node's built-ins as esbuild imports them: a CommonJS dependency that
+ * takes a whole built-in as a value (`util.inherits(X, require("stream"))`, as jsonwebtoken's do)
+ * cannot run on the shims, whose `require` answers the module's namespace.
+ */
 export function bundleFile(
   entry: string,
   outdir: string,
-  { external }: { external?: string[] } = {},
+  { external, builtinShims: shims = true }: { external?: string[]; builtinShims?: boolean } = {},
 ): Metafile {
   rmSync(outdir, { recursive: true, force: true });
   const result = buildSync({
     ...COMMON,
-    alias: builtinShims(),
+    ...(shims ? { alias: builtinShims() } : {}),
     entryPoints: [entry],
     outdir,
     ...(external ? { external } : {}),

@@ -26,6 +26,10 @@ export interface BenchBundles {
   /** The measured alternative: the function in a chunk the entry imports after starting the I/O. */
   split: Record<FunctionName, Bundle>;
   obvious: Record<FunctionName, Bundle>;
+  /** send-notification signing in with OAuth2 the obvious way: MSAL, then nodemailer's OAuth2. */
+  obviousOAuth2: Bundle;
+  /** send-notification with Transport ses through @aws-sdk/client-sesv2. */
+  obviousSes: Bundle;
   empty: Bundle;
 }
 
@@ -53,10 +57,10 @@ export function buildBundles(): BenchBundles {
     const dir = join(root, `${shape}-${name}`);
     return made(dir, bundleFunction(name, dir, { shape }));
   };
-  const baseline = (name: string, external?: string[]) => {
+  const baseline = (name: string, external?: string[], builtinShims = true) => {
     const dir = join(root, `obvious-${name}`);
     const entry = fileURLToPath(new URL(`obvious/${name}.ts`, import.meta.url));
-    return made(dir, bundleFile(entry, dir, external ? { external } : {}));
+    return made(dir, bundleFile(entry, dir, { ...(external ? { external } : {}), builtinShims }));
   };
   const each = (build: (name: FunctionName) => Bundle) =>
     Object.fromEntries(FUNCTION_NAMES.map((n) => [n, build(n)])) as Record<FunctionName, Bundle>;
@@ -65,6 +69,9 @@ export function buildBundles(): BenchBundles {
     split: each((n) => fn(n, "split")),
     // The obvious bundle carries everything, the AWS SDK included.
     obvious: each((n) => baseline(n, [])),
+    // MSAL's jsonwebtoken cannot run on the built-in shims (bundleFile says why): as esbuild bundles it.
+    obviousOAuth2: baseline("send-notification-oauth2", [], false),
+    obviousSes: baseline("send-notification-ses", []),
     empty: baseline("empty", []),
   };
 }

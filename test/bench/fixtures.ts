@@ -30,6 +30,12 @@ export interface BenchWorld {
   env: Record<string, string>;
   /** The world's settings under another root, some values changed; returns the root. */
   copySettings(suffix: string, changes: Record<string, string>): Promise<string>;
+  /** More parameters under a root, by name relative to it (`EmailTransportSettings/Transport`). */
+  putParameters(
+    root: string,
+    values: Record<string, string>,
+    type?: "String" | "SecureString",
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,12 +70,12 @@ export async function startWorld(smtpOptions: TestSmtpServerOptions = {}): Promi
     region: "us-east-1",
     credentials: { accessKeyId: "x", secretAccessKey: "x" },
   });
-  const put = (at: string, name: string, value: string) =>
+  const put = (at: string, name: string, value: string, type?: "String" | "SecureString") =>
     admin.send(
       new PutParameterCommand({
         Name: `${at}/${name}`,
         Value: value,
-        Type: name.endsWith("SMTPPassword") ? "SecureString" : "String",
+        Type: type ?? (name.endsWith("SMTPPassword") ? "SecureString" : "String"),
         Overwrite: true,
       }),
     );
@@ -116,6 +122,9 @@ export async function startWorld(smtpOptions: TestSmtpServerOptions = {}): Promi
       NODE_EXTRA_CA_CERTS: caFile,
     },
     copySettings: (suffix, changes) => seed(`${root}-${suffix}`, changes),
+    async putParameters(at, values, type) {
+      for (const [name, value] of Object.entries(values)) await put(at, name, value, type);
+    },
     async close() {
       await Promise.all([ssm.close(), smtp.close(), submission.close(), feed.close()]);
       await moto.stop();

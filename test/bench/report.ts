@@ -85,6 +85,35 @@ ${sizesTable}
    Lambda gets. The uncapped figure is in the table too.
 6. **Connection-test verdicts.** The handler answering for a refused port, and for a host that
    accepts TCP and never greets with SMTPServerTimeout 1 s.
+8. **OAuth2 (issue 17).** send-notification's first invocation signing in with XOAUTH2
+   (\`oauth2-microsoft\` with a client secret, the section and the secret in SSM as deployed) at a
+   submission server that takes only the token endpoint's tokens (STARTTLS verified, 100 ms
+   greeting), the token endpoint over HTTPS (\`local/token-endpoint.ts\`, real JWTs). The token
+   endpoint and the SMTP server sit behind latency proxies of R ms (\`BENCH_SIGNIN_RTT_MS\`,
+   default 30: "tens of milliseconds away"); SSM stays near, as in a region. The baseline, *the
+   obvious implementation* (\`test/bench/obvious/send-notification-oauth2.ts\`): MSAL
+   (\`@azure/msal-node\`), the SSM client, nodemailer, zod and middy imported eagerly; the settings
+   read with \`GetParametersByPath\`; then the token (\`acquireTokenByClientCredential\`, MSAL given
+   the authority's metadata so it skips its discovery request: flattering the baseline), then
+   nodemailer's transport with \`auth: { type: "OAuth2", user, accessToken }\`. Round trips on the
+   critical path as in 1a; the floor is the STARTTLS+AUTH floor, 8 (\`AUTH XOAUTH2\` with its
+   initial response is one round trip, as \`AUTH PLAIN\`): the token's 3 round trips (TCP, TLS 1.3,
+   the request) start when the settings are read, with the connection's opening, and are done
+   before AUTH asks (the connection's EHLO, STARTTLS, handshake and EHLO take 4). The obvious
+   implementation fetches the token, then connects. The same at Lambda's CPU share of the deployed
+   memory (512 MB, \`cpu-share.ts\`).
+9. **SES's API (issue 17).** send-notification with Transport \`ses\` sending through the run's
+   moto_server (its sender's domain a verified identity): its first invocation against the obvious
+   \`@aws-sdk/client-sesv2\` implementation (\`test/bench/obvious/send-notification-ses.ts\`: the
+   same handler, the SDK's SESv2Client and SendEmailCommand, the SSM client, nodemailer, zod and
+   middy imported eagerly, the settings read with \`GetParametersByPath\`), on the full CPU and at
+   the deployed memory's CPU share; and a warm 10-record batch (the mean of ten batches after the
+   first, median of three processes) against calling the SDK directly
+   (\`test/bench/warm-child.mjs\`: each message composed by nodemailer's MailComposer, then
+   \`SendEmailCommand\`, one after another, as the product's pool of one sends). The lite REST-JSON
+   client (\`lib/aws/json-client.ts\`) is used rather than the SDK: measured here, the SDK's client
+   is what makes the obvious bundle's first invocation slow, and its middleware stack what makes
+   its warm sends slower.
 
 ## What made the difference, and what did not
 

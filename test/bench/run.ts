@@ -11,6 +11,14 @@ import { available as cgroupsAvailable } from "./cpu-share.ts";
 import { startWorld } from "./fixtures.ts";
 import { lambdaSizesTable, measureLambdaSizes } from "./lambda-sizes.ts";
 import { otherPeakMemory, ssmCalls, throughput, verdictTimes, warmSend } from "./measures.ts";
+import {
+  measureOAuth2ColdStarts,
+  measureSesColdStarts,
+  OAUTH2_ROUND_TRIP_FLOOR,
+  oauth2RoundTrips,
+  type SignInColdRow,
+  sesWarmBatch,
+} from "./sign-in.ts";
 import { fmt } from "./stats.ts";
 
 interface Row {
@@ -43,6 +51,10 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const rtts = (process.env.BENCH_RTT_MS ?? "0,20").split(",").map(Number);
 /** BENCH_ONLY=cold measures the cold starts alone (a quicker run when deciding about bundling). */
 const coldOnly = process.env.BENCH_ONLY === "cold";
+/** BENCH_ONLY=sign-in measures OAuth2 and SES alone (issue 17's figures). */
+const signInOnly = process.env.BENCH_ONLY === "sign-in";
+/** The round trip put in front of the token endpoint and the SMTP server for OAuth2 (BENCH_SIGNIN_RTT_MS). */
+const signInRtt = Number(process.env.BENCH_SIGNIN_RTT_MS ?? 30);
 /**
  * BENCH_LAMBDA_SIZES=1: also measure at Lambda's CPU share for each memory size (needs root and
  * a writable cgroup; see cpu-share.ts). BENCH_ONLY=sizes measures that alone.
@@ -65,6 +77,54 @@ try {
     }
     if (sizesOnly) throw new ColdOnly();
   }
+  console.log(
+    `8. OAuth2 sign-in cold start, 0 and ${signInRtt} ms to the token endpoint and SMTP (${rounds} rounds)…`,
+  );
+  const oauth2 = await measureOAuth2ColdStarts(bundles, world, rounds, signInRtt);
+  const where = (r: SignInColdRow) => `${r.rttMs} ms RTT${r.cpu === "full" ? "" : `, ${r.cpu} MB CPU share`}`;
+  for (const r of oauth2) {
+    add(
+      `Cold start, send-notification, OAuth2 (XOAUTH2, token endpoint over HTTPS), ${where(r)}`,
+      `${fmt(r.productMs)} ms`,
+      `obvious (MSAL, then nodemailer OAuth2) ${fmt(r.obviousMs)} ms`,
+      `${fmt(r.productMs / r.obviousMs, 2)}x`,
+      r.cpu === "full" ? "report" : "≤ 0.60x obvious",
+      r.cpu === "full" || r.productMs / r.obviousMs <= 0.6,
+    );
+  }
+  const trips = oauth2RoundTrips(oauth2);
+  if (trips) {
+    add(
+      "Round trips on the critical path, send-notification, OAuth2",
+      `${fmt(trips.product, 1)} (+${fmt(trips.productAddedMs)} ms at ${trips.rttMs} ms RTT)`,
+      `obvious ${fmt(trips.obvious, 1)} (+${fmt(trips.obviousAddedMs)} ms)`,
+      `${fmt(trips.product / trips.obvious, 2)}x`,
+      `≤ SMTP floor ${OAUTH2_ROUND_TRIP_FLOOR} + 0.5`,
+      trips.product <= OAUTH2_ROUND_TRIP_FLOOR + 0.5,
+    );
+  }
+  console.log(`9. SES's API: cold start and a warm batch (${rounds} rounds)…`);
+  for (const r of await measureSesColdStarts(bundles, world, rounds)) {
+    add(
+      `Cold start, send-notification, Transport ses (SES v2 API), ${where(r)}`,
+      `${fmt(r.productMs)} ms`,
+      `obvious (@aws-sdk/client-sesv2) ${fmt(r.obviousMs)} ms`,
+      `${fmt(r.productMs / r.obviousMs, 2)}x`,
+      r.cpu === "full" ? "report" : "≤ 0.60x obvious",
+      r.cpu === "full" || r.productMs / r.obviousMs <= 0.6,
+    );
+  }
+  const sesWarm = await sesWarmBatch(bundles, world);
+  add(
+    "Warm batch of 10, Transport ses",
+    `${fmt(sesWarm.productMs, 1)} ms`,
+    `the SDK called directly ${fmt(sesWarm.sdkMs, 1)} ms`,
+    `${fmt(sesWarm.productMs / sesWarm.sdkMs, 2)}x`,
+    "≤ 1.10x",
+    sesWarm.productMs / sesWarm.sdkMs <= 1.1,
+  );
+  if (signInOnly) throw new ColdOnly();
+
   const coldRows: ColdStartRow[] = [];
   for (const rtt of rtts) {
     console.log(`1. Cold start, ${rtt} ms round trip (${rounds} interleaved rounds)…`);
@@ -230,7 +290,8 @@ const table = [
 ].join("\n");
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}`;
 const template = await import("./report.ts");
-if (coldOnly || sizesOnly) console.log(`\n${table}\n\n(BENCH_ONLY: BENCHMARKS.md left as it was)`);
+if (coldOnly || sizesOnly || signInOnly)
+  console.log(`\n${table}\n\n(BENCH_ONLY: BENCHMARKS.md left as it was)`);
 else {
   writeFileSync(
     new URL("../../BENCHMARKS.md", import.meta.url),
