@@ -13,23 +13,20 @@ import { createHandler as sendNotificationHandler } from "../functions/send-noti
 import { sesApiFromEnv } from "../lib/aws-ses/index.ts";
 import { memorySentStore } from "../lib/security-alerts/index.ts";
 import {
-  type EmailSettings,
   fileSettingsStore,
-  layeredStore,
   loadEmailSettings,
-  parseServiceAccountKey,
   type SettingsStore,
-  type StoredSettings,
   ssmSettingsStore,
 } from "../lib/settings/index.ts";
 import { consoleApi } from "./api/index.ts";
+import { localStore, registrationsOf } from "./embedded-settings.ts";
 import { localContext } from "./lambda.ts";
 import { type Mailbox, type MailboxLimits, startMailbox } from "./mailbox.ts";
 import { localLogLine, prettyLogLine } from "./pretty-log.ts";
 import { createLocalQueue, type LocalQueue } from "./queue.ts";
 import { type SesEndpoint, startSesEndpoint } from "./ses-endpoint.ts";
 import { makeLocalTls } from "./tls.ts";
-import { type Registration, startTokenEndpoint, type TokenEndpoint } from "./token-endpoint.ts";
+import { startTokenEndpoint, type TokenEndpoint } from "./token-endpoint.ts";
 
 export { localContext } from "./lambda.ts";
 
@@ -73,80 +70,6 @@ export interface LocalProduct {
   /** Where stored settings come from: "file …" or "SSM …", under the embedded SMTP server. */
   settingsSource: string;
   stop(): Promise<void>;
-}
-
-/**
- * The settings layer that points the functions at the embedded SMTP server and, unless the
- * settings file names another SMTP server, at the embedded token endpoint.
- */
-function embeddedLayer(port: number, tokenUrl: string | undefined): StoredSettings {
-  const local = { layer: "local" as const, name: "embedded SMTP server" };
-  return {
-    layer: [
-      { setting: "SMTPServer", value: "127.0.0.1", source: local },
-      { setting: "SMTPPort", value: port, source: local },
-      ...(tokenUrl
-        ? [
-            {
-              setting: "OAuth2TokenEndpoint" as const,
-              value: tokenUrl,
-              source: { layer: "local" as const, name: "embedded token endpoint" },
-            },
-          ]
-        : []),
-    ],
-    warnings: [],
-    others: {},
-  };
-}
-
-/** The stored settings under the embedded servers' layer. */
-function localStore(stored: SettingsStore, port: number, tokenUrl: string): SettingsStore {
-  return {
-    description: `embedded SMTP server 127.0.0.1:${port} + ${stored.description}`,
-    async read() {
-      const s = await stored.read();
-      const elsewhere = s.layer.some((r) => r.setting === "SMTPServer");
-      const embedded = embeddedLayer(port, elsewhere ? undefined : tokenUrl);
-      return layeredStore([
-        { description: "", read: async () => embedded },
-        { description: "", read: async () => s },
-      ]).read();
-    },
-  };
-}
-
-/**
- * The local settings' own OAuth2 client, as the embedded token endpoint registers it: whatever
- * client the settings sign in as is known to it (a wrong secret there is the settings file's, and
- * the SMTP side still checks every token as a provider does).
- */
-function registrationsOf(v: EmailSettings): Registration[] {
-  const out: Registration[] = [];
-  if (v.OAuth2ClientId) {
-    const certificates = [
-      ...v.OAuth2ClientCertificate.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g),
-    ].map((m) => m[0]);
-    out.push({
-      kind: "microsoft",
-      tenants: [v.OAuth2TenantId || "local"],
-      clientId: v.OAuth2ClientId,
-      secrets: v.OAuth2ClientSecret ? [{ value: v.OAuth2ClientSecret }] : [],
-      certificates,
-    });
-    if (v.OAuth2ClientSecret)
-      out.push({ kind: "generic", clientId: v.OAuth2ClientId, secret: v.OAuth2ClientSecret });
-  }
-  const key = v.OAuth2ServiceAccountKey ? parseServiceAccountKey(v.OAuth2ServiceAccountKey) : undefined;
-  if (key && "client_email" in key) {
-    out.push({
-      kind: "google",
-      clientEmail: key.client_email,
-      key: key.private_key,
-      delegatedScopes: [v.OAuth2Scope || "https://mail.google.com/"],
-    });
-  }
-  return out;
 }
 
 export async function startLocalProduct(options: LocalProductOptions = {}): Promise<LocalProduct> {

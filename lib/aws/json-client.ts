@@ -3,7 +3,9 @@
  * (signer.ts) from the credentials in the environment, which is where Lambda puts them. A cold
  * start then loads none of the AWS SDK (about 370 KB minified and a fifth of a cold start's time,
  * measured in BENCHMARKS.md). It honours the SDK's endpoint variables (AWS_ENDPOINT_URL_<SERVICE>,
- * AWS_ENDPOINT_URL) and retries throttling, 5xx and network errors a few times.
+ * AWS_ENDPOINT_URL) and retries throttling, 5xx and network errors a few times. One file (a
+ * little over 250 lines) on purpose: the JSON and REST-JSON protocols share the signing, the
+ * sending, the error decoding and the retries, and differ only in how a request is framed.
  */
 import type { Agent } from "node:http";
 import { httpAgent, httpRequest } from "../http/request.ts";

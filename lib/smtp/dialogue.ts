@@ -21,8 +21,6 @@ export interface DialogueOptions {
   clock: StageClock;
   /** Sign in with XOAUTH2 and these tokens (SMTPAuthMethod oauth2-*). */
   signIn?: TokenSignIn;
-  /** Where the XOAUTH2 exchange leaves a token endpoint's failure. */
-  signInFailure: { error?: unknown };
 }
 
 /** Where an OAuth2 sign-in gets its access token: the one being fetched, and a new one. */
@@ -33,6 +31,8 @@ export interface TokenSignIn {
   refresh: () => Promise<AccessToken>;
   /** The tokens sent so far, in every form they travelled in. */
   sent: string[];
+  /** A token endpoint's failure during the exchange, for the caller to throw (nodemailer would make it EAUTH). */
+  failure?: unknown;
 }
 
 /** SASL XOAUTH2's initial response: `user=<user>^Aauth=Bearer <token>^A^A`, base64. */
@@ -55,10 +55,10 @@ const XOAUTH2_HANDLER = "MM-XOAUTH2";
  * The XOAUTH2 exchange, through nodemailer's public custom-auth hook: the initial response;
  * on a refusal (a 334 error challenge, answered with an empty line, then 535), one more try with a
  * new token when the refused one came from the cache (it may have been revoked or expired early),
- * else the refusal stands. A token endpoint's failure is kept in `failure` for the caller to
- * throw: nodemailer would otherwise rewrite its code to EAUTH.
+ * else the refusal stands. A token endpoint's failure is kept in `signIn.failure` for the caller
+ * to throw: nodemailer would otherwise rewrite its code to EAUTH.
  */
-function xoauth2(user: string, signIn: TokenSignIn, failure: { error?: unknown }) {
+function xoauth2(user: string, signIn: TokenSignIn) {
   return async ({ sendCommand }: SMTPConnection.CustomAuthenticationContext): Promise<void> => {
     let token = await signIn.first;
     for (let attempt = 1; ; attempt++) {
@@ -70,7 +70,7 @@ function xoauth2(user: string, signIn: TokenSignIn, failure: { error?: unknown }
       try {
         token = await signIn.refresh();
       } catch (error) {
-        failure.error = error;
+        signIn.failure = error;
         throw error;
       }
     }
@@ -87,7 +87,7 @@ export function smtpConnection(socket: Socket, settings: EmailSettings, options:
     ...(options.signIn
       ? {
           customAuth: {
-            [XOAUTH2_HANDLER]: xoauth2(settings.SMTPUsername, options.signIn, options.signInFailure),
+            [XOAUTH2_HANDLER]: xoauth2(settings.SMTPUsername, options.signIn),
           },
         }
       : {}),
@@ -116,7 +116,7 @@ export async function startDialogue(
   conn: SMTPConnection,
   settings: EmailSettings,
   clock: StageClock,
-  { signIn, signInFailure }: Pick<DialogueOptions, "signIn" | "signInFailure">,
+  signIn: TokenSignIn | undefined,
 ) {
   await settle(conn, (cb) => conn.connect(cb));
   // Belt and braces: requireTLS already fails a refused upgrade; never go on in plain text.
@@ -137,7 +137,7 @@ export async function startDialogue(
     try {
       await settle(conn, (cb) => conn.login({ user: settings.SMTPUsername, method: XOAUTH2_HANDLER }, cb));
     } catch (error) {
-      throw signInFailure.error ?? error;
+      throw signIn.failure ?? error;
     }
     return;
   }

@@ -4,7 +4,7 @@
  *   config → dns → connect → tls (ConnectionSecurity TLS) → greeting → starttls (STARTTLS) → auth
  *
  * then used to send messages, probed while idle, and closed: this file is the session's life
- * cycle (one file, a little over 250 lines: opening, each transaction, the probe and the ending
+ * cycle (one file, about 300 lines: opening with its sign-in, each transaction, the probe and the ending
  * share the session's state, and read best together). DNS, TCP and implicit TLS are done in
  * connection.ts so each stage is timed and named; the SMTP dialogue itself (greeting, EHLO,
  * STARTTLS, AUTH, MAIL/RCPT/DATA) is nodemailer's SMTPConnection, handed the open socket
@@ -155,7 +155,6 @@ async function openOnce(
   const timeoutMs = settings.SMTPServerTimeout * 1000;
   const clock = stageClock(options.onStage);
   const signIn = startSignIn(settings, options.tokens ?? defaultTokens(), timeoutMs);
-  const signInFailure: { error?: unknown } = {};
   const sentSecrets = () => signIn?.sent ?? [];
   let socket: Socket | undefined;
   let connection: SMTPConnection | undefined;
@@ -189,7 +188,6 @@ async function openOnce(
           remaining,
           clock,
           ...(signIn ? { signIn } : {}),
-          signInFailure,
         });
         connection = conn;
         // An idle pooled session may time out or be dropped by the server between messages.
@@ -199,7 +197,7 @@ async function openOnce(
         conn.on("end", () => {
           broken = true;
         });
-        await startDialogue(conn, settings, clock, { ...(signIn ? { signIn } : {}), signInFailure });
+        await startDialogue(conn, settings, clock, signIn);
         clock.finish();
       },
       sentSecrets,
