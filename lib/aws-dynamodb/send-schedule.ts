@@ -57,7 +57,9 @@ export function dynamoSendSchedule(
   let made = options.client;
   const client: JsonClient = {
     async call(operation, input) {
-      made ??= liteJsonClient(DYNAMODB_SERVICE, env);
+      // One attempt a call: an UpdateItem that timed out may have been applied, and sending it
+      // again would skip a slot; a failed call leaves the container to pace itself (fleet-schedule.ts).
+      made ??= liteJsonClient(DYNAMODB_SERVICE, env, { maxAttempts: 1 });
       if (!made) throw new Error("The send schedule needs credentials and a region in the environment");
       return made.call(operation, input);
     },
