@@ -24,8 +24,13 @@ process (only it; the servers stay unlimited) ran in a cgroup with that share of
 the SMTP connection), priced at Lambda's arm64 rate ($0.0000133334 a GB-second, $0.20 a million
 requests, us-east-1). **deployed**: the size the stack deploys
 (\`infra/constructs/email-function.ts\`), the cheapest whose first invocation stayed under one
-second for every function in every run so far (at 256 MB, send-notification and the connection
-test land either side of a second from run to run).
+second for every function in the runs until 2026-11-25 (at 256 MB, send-notification and the connection
+test land either side of a second from run to run). These are absolute times, and this shared
+machine's speed changes from day to day: on 2026-12-06 it ran about a third slower (raw
+nodemailer's pooled throughput 922 msg/s, against 1,397 on 2026-11-25), and the alert check's
+first invocation at 512 MB went over a second; the code before issue 17, measured beside this
+code in one interleaved run at 512 MB (11 rounds), took as long (this code 1.02x; send-notification
+0.99x and the connection test 1.04x over 5 rounds).
 
 ${sizesTable}
 `
