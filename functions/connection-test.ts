@@ -11,8 +11,8 @@ import {
   ConnectionTestRequestSchema,
   testConnection,
 } from "../lib/connection-test/index.ts";
-import { secretForms } from "../lib/smtp/index.ts";
-import { createFunction, type FunctionDeps } from "./create-function.ts";
+import { SECRET_SETTINGS, type SettingName } from "../lib/settings/index.ts";
+import { createFunction, type FunctionDeps, settingSecrets } from "./create-function.ts";
 import { type BodyContext, httpJsonBody } from "./middleware/http-json-body.ts";
 import { httpProblems } from "./middleware/http-problems.ts";
 import type { SettingsContext } from "./middleware/settings.ts";
@@ -48,11 +48,18 @@ export function createHandler(deps: FunctionDeps = {}) {
         const { body, settings } = context;
         // Who asked, on every line of this test: the IAM identity the gateway authorised.
         const logger = context.logger.child({ caller: callerOf(event) });
-        // A password typed into the test is as secret as the saved one.
-        const typed = body.settings?.SMTPPassword;
-        if (typeof typed === "string") {
+        // A secret typed into the test is as secret as a saved one, in every form it may travel in.
+        const typed = Object.fromEntries(
+          Object.entries(body.settings ?? {}).filter(
+            ([name, value]) => SECRET_SETTINGS.has(name as SettingName) && typeof value === "string",
+          ),
+        );
+        if (Object.keys(typed).length > 0) {
           const user = String(body.settings?.SMTPUsername ?? settings.values.SMTPUsername);
-          for (const form of secretForms(typed, user)) logger.addSecret(form);
+          const none = Object.fromEntries([...SECRET_SETTINGS].map((name) => [name, ""]));
+          for (const form of settingSecrets({ ...settings.values, ...none, SMTPUsername: user, ...typed })) {
+            logger.addSecret(form);
+          }
         }
         const result = await testConnection(body, {
           effective: settings,

@@ -111,6 +111,9 @@ export function settingSecrets(values: EmailSettings): string[] {
   return forms;
 }
 
+/** Access tokens a container's logger scrubs at once: the newest. */
+const SCRUBBED_TOKENS = 8;
+
 /** The token fetch a cold start begins as soon as the settings (and so the secret) are read. */
 const TOKEN_PREFETCH_TIMEOUT_MS = 10_000;
 
@@ -127,8 +130,19 @@ export function createFunction<TEvent, TResult, TContext extends SettingsContext
     ...(deps.write ? { write: deps.write } : {}),
   });
   const store = deps.store === undefined ? ssmSettingsStore({ env: rawEnv }) : deps.store;
-  // The container's access tokens: every one fetched is scrubbed from its log lines.
-  const tokens = deps.smtp?.tokens ?? createAccessTokens({ onToken: (token) => logger.addSecret(token) });
+  // The container's access tokens: each one fetched is scrubbed from its log lines, the newest few
+  // (older ones are out of use: the cache keeps one a client), so the list does not grow with
+  // every connection test's fresh token.
+  const recentTokens: string[] = [];
+  const tokens =
+    deps.smtp?.tokens ??
+    createAccessTokens({
+      onToken: (token) => {
+        logger.addSecret(token);
+        recentTokens.push(token);
+        if (recentTokens.length > SCRUBBED_TOKENS) logger.removeSecret(recentTokens.shift() as string);
+      },
+    });
   const settings = createCachedLoader<LoadedEmailSettings>({
     load: async () => {
       const loaded = await loadEmailSettings({ env: rawEnv, store });

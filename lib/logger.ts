@@ -25,6 +25,8 @@ export interface JsonLogger extends Logger {
   child(fields: LogFields): JsonLogger;
   /** Never let this exact string reach this logger's output (nor its children's). */
   addSecret(secret: string): void;
+  /** Stop scrubbing a secret this logger was given (one that can no longer be in use). */
+  removeSecret(secret: string): void;
 }
 
 export interface JsonLoggerOptions {
@@ -85,6 +87,9 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): JsonLogger {
       // (lib/smtp/secrets.ts).
       addSecret: (secret) => {
         if (secret.length >= 3) own.add(secret);
+      },
+      removeSecret: (secret) => {
+        own.delete(secret);
       },
     };
   };

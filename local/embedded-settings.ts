@@ -7,6 +7,7 @@
 import {
   type EmailSettings,
   layeredStore,
+  PEM_CERTIFICATE,
   parseServiceAccountKey,
   type SettingsStore,
   type StoredSettings,
@@ -62,9 +63,7 @@ export function localStore(stored: SettingsStore, port: number, tokenUrl: string
 export function registrationsOf(v: EmailSettings): Registration[] {
   const out: Registration[] = [];
   if (v.OAuth2ClientId) {
-    const certificates = [
-      ...v.OAuth2ClientCertificate.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g),
-    ].map((m) => m[0]);
+    const certificates = v.OAuth2ClientCertificate.match(PEM_CERTIFICATE) ?? [];
     out.push({
       kind: "microsoft",
       tenants: [v.OAuth2TenantId || "local"],

@@ -135,7 +135,7 @@ Mattermost email, running locally
   Queue               visibility timeout ${config.visibilityTimeoutMs / 1000} s, dead letter after ${config.maxReceiveCount} receives${config.maxReceiveCount === RETRY_POLICY.receiveLimit ? " (as deployed)" : ""}, up to ${config.maxConcurrency} batches of ${config.batchSize} at once, back-off delays x${config.delayScale}
   Settings            defaults < embedded servers < ${product.settingsSource} < MM_EMAILSETTINGS_* and MM_EMAILTRANSPORTSETTINGS_* environment
 
-Try:  curl -s -XPOST ${product.url}/notifications -d '{"to":"you@example.com","subject":"Hello","text":"It works"}'
+Try:  curl -s -XPOST ${product.url}/notifications -H 'content-type: application/json' -d '{"to":"you@example.com","subject":"Hello","text":"It works"}'
 Ctrl-C stops.
 `);
 

@@ -4,10 +4,11 @@
  * deliver it), and the connection test's GetAccount and GetEmailIdentity answer as for a verified
  * identity of a production account. It reads the functions' requests as SES does (the path, the
  * JSON body, the raw message in base64); it does not check their signatures. For this machine's
- * programs only: a request from a web page (it carries Origin) or for another Host is refused.
+ * programs only (loopback-only.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { loopbackRefusal } from "./loopback-only.ts";
 import type { Mailbox } from "./mailbox.ts";
 
 export interface SesEndpoint {
@@ -49,12 +50,8 @@ function answer(res: ServerResponse, status: number, body: unknown, errorType?: 
 export async function startSesEndpoint(mailbox: Mailbox): Promise<SesEndpoint> {
   let sent = 0;
   const server = createServer(async (req, res) => {
-    if (
-      req.headers.origin !== undefined ||
-      !/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(req.headers.host ?? "")
-    ) {
-      return answer(res, 403, { message: "not for web pages or other hosts" }, "AccessDeniedException");
-    }
+    const refused = loopbackRefusal(req);
+    if (refused) return answer(res, 403, { message: refused }, "AccessDeniedException");
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     try {
       if (req.method === "POST" && path === "/v2/email/outbound-emails") {

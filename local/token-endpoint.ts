@@ -16,6 +16,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { Events, OAuth2Issuer, OAuth2Service } from "oauth2-mock-server";
+import { loopbackRefusal } from "./loopback-only.ts";
 import {
   type Form,
   generic,
@@ -132,11 +133,12 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
   const form = (req: IncomingMessage) => (req as IncomingMessage & { body: Form }).body;
 
   const handle = async (req: IncomingMessage, res: Parameters<typeof service.requestHandler>[1]) => {
-    // For this machine's programs only: never a web page (browsers send Origin), never a
-    // rebinding name.
-    const host = req.headers.host ?? "";
-    if (req.headers.origin !== undefined || !/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host)) {
-      res.writeHead(403, { "content-type": "application/json" }).end('{"error":"access_denied"}');
+    // For this machine's programs only: no browser at all (token requests are forms, not JSON).
+    const refused = loopbackRefusal(req, { json: false });
+    if (refused) {
+      res
+        .writeHead(403, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: "access_denied", error_description: refused }));
       return;
     }
     const path = new URL(req.url ?? "/", "http://localhost").pathname;

@@ -92,7 +92,7 @@ export interface SesIdentity {
 export const getEmailIdentity = (api: SesApi, identity: string, timeoutMs: number) =>
   api.request<SesIdentity>({
     method: "GET",
-    path: `/v2/email/identities/${encodeURIComponent(identity)}`,
+    path: `/v2/email/identities/${encodeURIComponent(identity).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`,
     timeoutMs,
   });
 
@@ -127,11 +127,15 @@ const SETTINGS_FIXES: Record<string, string> = {
   NotFoundException:
     "the configuration set SESConfigurationSet does not exist in this region: create it, or unset SESConfigurationSet",
   AccessDeniedException:
-    "the function's role may not send as FeedbackEmail: deploy with emailTransportSettings Transport ses and sesIdentity (docs/amazon-ses.md)",
+    "the function's role may not do this with SES: deploy with emailTransportSettings Transport ses and sesIdentity, and name SESConfigurationSet there too (docs/amazon-ses.md)",
 };
 
-/** SES's answer (or its silence) as a send's typed error. */
-export function classifySesError(error: unknown, settings: EmailSettings): SmtpStageError {
+/** SES's answer (or its silence) to `operation` as a send's typed error. */
+export function classifySesError(
+  error: unknown,
+  settings: EmailSettings,
+  operation: "SendEmail" | "GetAccount" | "GetEmailIdentity" = "SendEmail",
+): SmtpStageError {
   if (error instanceof SmtpStageError) return error;
   const target = "Amazon SES";
   if (!(error instanceof AwsServiceError)) {
@@ -157,7 +161,7 @@ export function classifySesError(error: unknown, settings: EmailSettings): SmtpS
       ...(more.throttle ? { throttle: true } : {}),
       ...(more.quota ? { quota: true } : {}),
       response: `${code}: ${message}`,
-      command: "SendEmail",
+      command: operation,
       cause: error,
     });
 
@@ -202,15 +206,16 @@ export function classifySesError(error: unknown, settings: EmailSettings): SmtpS
     }
     return fail("data", `${target} rejected the message${said}`);
   }
+  const refused = operation === "SendEmail" ? "refused to send" : `refused ${operation}`;
   if (SETTINGS_CODES.has(code)) {
     return fail(
       "api",
-      `${target} refused to send${said}: ${SETTINGS_FIXES[code] ?? "check the account, the role and the settings"}`,
+      `${target} ${refused}${said}: ${SETTINGS_FIXES[code] ?? "check the account, the role and the settings"}`,
     );
   }
   if (code === "BadRequestException")
     return fail("data", `${target} rejected the request for this message${said}`);
   if (error.status >= 500)
     return fail("api", `${target} failed (HTTP ${error.status})${said}`, { transient: true });
-  return fail("api", `${target} refused to send${said}`);
+  return fail("api", `${target} ${refused}${said}`);
 }

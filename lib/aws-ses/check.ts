@@ -7,7 +7,7 @@
  */
 
 import { AwsServiceError } from "../aws/json-client.ts";
-import type { EmailSettings } from "../settings/index.ts";
+import { type EmailSettings, parseMessageTags } from "../settings/index.ts";
 import { settingsWarnings } from "../smtp/check.ts";
 import { defaultEhloName } from "../smtp/ehlo.ts";
 import {
@@ -42,23 +42,31 @@ export interface SesCheckOptions {
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
-/** The identity SES would use for FeedbackEmail: the address if it is one, else its domain. */
+/**
+ * The identity that lets FeedbackEmail send: the address if SES verified it, else its domain. An
+ * address the role may not read (the stack grants the sending identity, often the domain alone)
+ * or that is not verified yet does not hide a verified domain.
+ */
 async function senderIdentity(api: SesApi, settings: EmailSettings, timeoutMs: number) {
   const address = settings.FeedbackEmail;
   const domain = address.split("@")[1] ?? "";
+  let pending: string | undefined;
   for (const identity of [address, domain]) {
     try {
       const found = await getEmailIdentity(api, identity, timeoutMs);
       // Either says so (moto_server, the tests' SES, sets only the second).
-      return {
-        identity,
-        verified: found.VerifiedForSendingStatus === true || found.VerificationStatus === "SUCCESS",
-      };
+      if (found.VerifiedForSendingStatus === true || found.VerificationStatus === "SUCCESS") {
+        return { identity, verified: true };
+      }
+      pending ??= identity;
     } catch (error) {
-      if (!(error instanceof AwsServiceError && error.name === "NotFoundException")) throw error;
+      const skip =
+        error instanceof AwsServiceError &&
+        (error.name === "NotFoundException" || (identity === address && /AccessDenied/.test(error.name)));
+      if (!skip) throw error;
     }
   }
-  return { identity: undefined, verified: false };
+  return { identity: pending, verified: false };
 }
 
 export async function runSesCheck(
@@ -126,11 +134,13 @@ export async function runSesCheck(
     pass();
     if (composed) {
       stage = "data";
+      const tags = parseMessageTags(settings.SESMessageTags);
       await sendRawEmail(api, timeoutMs, {
         from: composed.envelope.from,
         to: composed.envelope.to,
         raw: composed.raw,
         ...(settings.SESConfigurationSet ? { configurationSet: settings.SESConfigurationSet } : {}),
+        ...(Array.isArray(tags) ? { tags } : {}),
       });
       pass();
       return { ok: true, stages, warnings, ...(ses ? { ses } : {}), messageId: composed.messageId };
@@ -141,7 +151,7 @@ export async function runSesCheck(
       error instanceof SmtpStageError
         ? error
         : error instanceof AwsServiceError || stage !== "config"
-          ? classifySesError(error, settings)
+          ? classifySesError(error, settings, stage === "data" ? "SendEmail" : "GetAccount")
           : new SmtpStageError((error as Error).message, {
               stage: "config",
               code: (error as Error).name,

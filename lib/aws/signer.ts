@@ -64,11 +64,11 @@ export function signRequest({
     .map((n) => `${n}:${String(lower[n]).trim().replace(/\s+/g, " ")}\n`)
     .join("");
   const signedHeaders = names.join(";");
-  // Services other than S3 sign the path encoded once more than it is sent.
-  const canonicalPath = path
-    .split("/")
-    .map((segment) => encodeURIComponent(segment))
-    .join("/");
+  // Services other than S3 sign the path encoded once more than it is sent, as RFC 3986 encodes
+  // (encodeURIComponent leaves !'()* as they are; AWS's UriEncode does not).
+  const uriEncode = (segment: string) =>
+    encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const canonicalPath = path.split("/").map(uriEncode).join("/");
   const canonicalRequest = [method, canonicalPath, "", canonicalHeaders, signedHeaders, sha256(body)].join(
     "\n",
   );

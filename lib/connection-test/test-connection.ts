@@ -22,7 +22,7 @@ import {
   type SettingsLayer,
 } from "../settings/index.ts";
 import { type ConnectionCheckResult, runConnectionCheck } from "../smtp/index.ts";
-import type { TransportOptions } from "../transport/index.ts";
+import { noSes, type TransportOptions } from "../transport/index.ts";
 import "../zod.ts"; // English messages
 
 const settingValue = z.union([z.string(), z.number(), z.boolean()]);
@@ -191,9 +191,15 @@ export interface TestConnectionOptions {
   timeLeftMs?: number;
 }
 
-const noSes = () => {
-  throw new Error("Transport is ses but this deployment gave the test no SES client");
-};
+/** The host the settings' token endpoint is on; undefined when they sign in with none, or name none usable. */
+function tokenEndpointHost(s: EmailSettings): string | undefined {
+  if (s.Transport !== "smtp" || !s.EnableSMTPAuth || !isOAuth2Method(s.SMTPAuthMethod)) return undefined;
+  try {
+    return new URL(tokenEndpointOf(s, s.SMTPAuthMethod)).hostname;
+  } catch {
+    return undefined; // no endpoint: the config stage says which setting is missing
+  }
+}
 
 /** A check is two bounded operations (open the session, then the envelope or the message), each with a little slack. */
 const OPERATIONS = 2;
@@ -211,16 +217,19 @@ export async function testConnection(
       `SMTP server ${JSON.stringify(server)} is not one this deployment may test (allowed: ${allowedHosts.join(", ")}); an operator adds it with the testEndpointAllowedHosts context`,
     );
   }
-  // A token endpoint the request names is a host the test reaches too.
-  const method = resolved.values.SMTPAuthMethod;
-  if (allowedHosts && request.settings?.OAuth2TokenEndpoint !== undefined && isOAuth2Method(method)) {
-    const host = new URL(tokenEndpointOf(resolved.values, method)).hostname;
-    if (!isHostAllowed(host, allowedHosts)) {
-      throw new ConnectionTestRequestError(
-        403,
-        `token endpoint host ${JSON.stringify(host)} is not one this deployment may test (allowed: ${allowedHosts.join(", ")}); an operator adds it with the testEndpointAllowedHosts context`,
-      );
-    }
+  // A token endpoint the request leads to (named, or in a typed key, or a tenant's) is a host the
+  // test reaches too.
+  const endpoint = tokenEndpointHost(resolved.values);
+  if (
+    allowedHosts &&
+    endpoint &&
+    endpoint !== tokenEndpointHost(effective.values) &&
+    !isHostAllowed(endpoint, allowedHosts)
+  ) {
+    throw new ConnectionTestRequestError(
+      403,
+      `token endpoint host ${JSON.stringify(endpoint)} is not one this deployment may test (allowed: ${allowedHosts.join(", ")}); an operator adds it with the testEndpointAllowedHosts context`,
+    );
   }
   // A request may set SMTPServerTimeout up to an hour; the endpoint answers within 29 s.
   const notes: string[] = [];

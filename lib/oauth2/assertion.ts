@@ -14,6 +14,8 @@ import {
   X509Certificate,
 } from "node:crypto";
 
+import { PEM_CERTIFICATE } from "../settings/index.ts";
+
 const b64url = (data: Buffer | string) => Buffer.from(data).toString("base64url");
 
 export type JwtAlgorithm = "RS256" | "PS256";
@@ -52,7 +54,7 @@ export function certificateCredential(pem: string): {
   }
   if (key.asymmetricKeyType !== "rsa")
     throw new Error("its key must be an RSA key: Microsoft signs in apps with RSA certificates");
-  const certPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0] ?? "";
+  const certPem = pem.match(PEM_CERTIFICATE)?.[0] ?? "";
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);

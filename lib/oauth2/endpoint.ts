@@ -31,8 +31,8 @@ export interface FetchOptions {
   timeoutMs: number;
 }
 
-/** Where the request went, for messages: scheme, host and path (no query, no credentials). */
-const where = (url: URL) => `${url.protocol}//${url.host}${url.pathname}`;
+/** Where a request goes, for messages: scheme, host and path (no query, no credentials). */
+export const where = (url: URL) => `${url.protocol}//${url.host}${url.pathname}`;
 
 export async function fetchToken(request: TokenRequest, { timeoutMs }: FetchOptions): Promise<FetchedToken> {
   const { method, endpoint } = request;

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { type EmailSettings, isOAuth2Method, type OAuth2Method } from "../settings/index.ts";
-import { fetchToken } from "./endpoint.ts";
+import { fetchToken, where } from "./endpoint.ts";
 import { TokenError } from "./errors.ts";
 import { CredentialSettingError, tokenRequest } from "./requests.ts";
 
@@ -101,7 +101,7 @@ export function createAccessTokens(options: AccessTokensOptions = {}): AccessTok
       const token: AccessToken = {
         value: fetched.value,
         method,
-        endpoint: `${request.endpoint.protocol}//${request.endpoint.host}${request.endpoint.pathname}`,
+        endpoint: where(request.endpoint),
         scope: request.scope,
         fetchedAt: at,
         expiresAt: at + fetched.lifetimeSeconds * 1000,

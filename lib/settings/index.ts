@@ -50,6 +50,7 @@ export type { SettingsStore, StoredSettings } from "./store.ts";
 export {
   isOAuth2Method,
   type OAuth2Method,
+  PEM_CERTIFICATE,
   parseMessageTags,
   parseServiceAccountKey,
   type ServiceAccountKey,

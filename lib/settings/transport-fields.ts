@@ -80,7 +80,9 @@ export const secretTextValue = textValue;
 const pemText = (value: string) =>
   value.includes("-----") ? value.replace(/\\n/g, "\n").trim() : value.trim();
 const PEM_KEY = /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (RSA |EC )?PRIVATE KEY-----/;
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+/** A PEM certificate block; `g` finds each of several (match, matchAll). */
+export const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const PEM_CERT = new RegExp(PEM_CERTIFICATE.source);
 
 /** The certificate Microsoft holds for the app, with its private key: both PEM blocks in one value. */
 export const certificateValue = (value: unknown): string | Broken => {

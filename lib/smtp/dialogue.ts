@@ -31,7 +31,7 @@ export interface TokenSignIn {
   refresh: () => Promise<AccessToken>;
   /** The tokens sent so far, in every form they travelled in. */
   sent: string[];
-  /** A token endpoint's failure during the exchange, for the caller to throw (nodemailer would make it EAUTH). */
+  /** A token endpoint's failure during the exchange, kept whole for the caller to throw (nodemailer rewrites what it is given). */
   failure?: unknown;
 }
 
@@ -70,8 +70,10 @@ function xoauth2(user: string, signIn: TokenSignIn) {
       try {
         token = await signIn.refresh();
       } catch (error) {
+        // nodemailer rewrites what the handler throws (its code, its response, its message), so it
+        // gets a stand-in and the token endpoint's own error stays whole for the caller.
         signIn.failure = error;
-        throw error;
+        throw new Error("a new access token could not be fetched");
       }
     }
   };

@@ -54,7 +54,8 @@ export function readProviderReply(
       hint: "Google's daily sending limit is spent: messages wait until it resets (a rolling 24 hours), and are not dead-lettered meanwhile",
     };
   }
-  if (/\b4\.2\.1\b/.test(text) && /peak|rate|too quickly/i.test(text)) {
+  // Only the relay's peak limit is the sender's: "receiving mail too quickly" is one recipient's.
+  if (/\b4\.2\.1\b/.test(text) && /peak/i.test(text)) {
     return { throttle: true, hint: "Google is limiting the rate (a peak limit): sending slows down" };
   }
   if (/\b5\.7\.8\b/.test(text) || /username and password not accepted/i.test(text)) {
@@ -70,7 +71,9 @@ export function readProviderReply(
       hint:
         s.SMTPAuthMethod === "oauth2-microsoft"
           ? `Exchange Online did not accept the app's token for ${s.SMTPUsername}: grant the app SMTP.SendAsApp with admin consent, register its service principal in Exchange (New-ServicePrincipal) with FullAccess on the mailbox (Add-MailboxPermission), and enable SMTP AUTH for the mailbox (${OAUTH2_GUIDE})`
-          : "the server did not accept the credentials: check SMTPUsername and SMTPPassword",
+          : s.SMTPAuthMethod === "password"
+            ? "the server did not accept the credentials: check SMTPUsername and SMTPPassword"
+            : `the server did not accept the access token for ${s.SMTPUsername}: check what the token endpoint's client may do for that mailbox`,
     };
   }
   return undefined;

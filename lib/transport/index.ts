@@ -30,8 +30,9 @@ export function sesFromEnv(env: Env): () => SesApi {
   };
 }
 
-const noSes = (): SesApi => {
-  throw new Error("Transport is ses but this caller gave no SES client");
+/** What a caller without an SES client gives: a send (or a test) fails, saying so. */
+export const noSes = (): SesApi => {
+  throw new Error("Transport is ses but this caller gave no SES client (AWS credentials and a region)");
 };
 
 export function openMailer(settings: EmailSettings, options: TransportOptions = {}): Mailer {

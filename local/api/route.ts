@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { send, sendError } from "../http.ts";
+import { loopbackRefusal } from "../loopback-only.ts";
 
 export interface RouteRequest {
   req: IncomingMessage;
@@ -30,6 +31,9 @@ function match(route: Route, method: string | undefined, path: string): string[]
 /** A request listener for `routes`: the first whose method and path match answers. */
 export function routeRequests(routes: readonly Route[]) {
   async function answer(req: IncomingMessage, res: ServerResponse) {
+    // Every route, reads included: settings, captured mail and dead letters are no web page's.
+    const refused = loopbackRefusal(req, { ownOrigin: true });
+    if (refused) return send(res, 403, { error: refused });
     const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
     for (const route of routes) {
       const params = match(route, req.method, path);

@@ -222,6 +222,29 @@ describe("the connection test signs in as the functions do", () => {
     expect(server.status).toBe(400);
   });
 
+  it("with an allow-list, a token endpoint the request leads to must be on it, named or in a typed key", async () => {
+    const world = await deployed("oauth2-google");
+    const handler = connectionTest({
+      env: world.ssm.functionEnv({ TEST_ALLOWED_SMTP_HOSTS: "127.0.0.1" }),
+      write: world.logs.write,
+      smtp: { ca: certs.ca },
+    });
+    const call = async (body: unknown) => {
+      const res = await handler(httpEvent(JSON.stringify(body)), lambdaContext("connection-test"));
+      return { status: res.statusCode, json: JSON.parse(String(res.body)) };
+    };
+    const key = JSON.stringify({
+      ...JSON.parse(SERVICE_ACCOUNT_KEY),
+      token_uri: "https://oauth2.attacker.example/token",
+    });
+    const viaKey = await call({ settings: { OAuth2ServiceAccountKey: key, OAuth2TokenEndpoint: "" } });
+    expect(viaKey.status).toBe(403);
+    expect(viaKey.json.error).toMatch(
+      /token endpoint host "oauth2\.attacker\.example" is not one this deployment may test/,
+    );
+    expect((await call({})).status).toBe(200);
+  });
+
   it("Google: the token stage, then a real send", async () => {
     const { call, server } = await tester("oauth2-google");
     const { json } = await call({ to: "someone@example.com" });

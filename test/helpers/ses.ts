@@ -53,6 +53,8 @@ export interface SesProxy {
   refuseNext(refusal: SesRefusal, count?: number): void;
   /** Take requests and never answer them. */
   setSilent(silent: boolean): void;
+  /** Identities GetEmailIdentity refuses to show, as IAM does for a role not granted them. */
+  deniedIdentities: Set<string>;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function startSesProxy(upstream: string): Promise<SesProxy> {
       SendQuota: { Max24HourSend: 50_000, MaxSendRate: 14, SentLast24Hours: 120 },
     },
     sendBodies: [],
+    deniedIdentities: new Set(),
     refuseNext(r, count = 1) {
       refusal = { refusal: r, left: count };
     },
@@ -89,6 +92,16 @@ export async function startSesProxy(upstream: string): Promise<SesProxy> {
     if (silent) return; // the request stays open: a dependency that never answers
     if (req.method === "GET" && req.url === "/v2/email/account") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(proxy.account));
+      return;
+    }
+    const identity = /^\/v2\/email\/identities\/([^/]+)$/.exec(req.url ?? "")?.[1];
+    if (req.method === "GET" && identity && proxy.deniedIdentities.has(decodeURIComponent(identity))) {
+      res.writeHead(403, { "content-type": "application/json", "x-amzn-errortype": "AccessDeniedException" });
+      res.end(
+        JSON.stringify({
+          message: `User is not authorized to perform: ses:GetEmailIdentity on resource identity/${decodeURIComponent(identity)}`,
+        }),
+      );
       return;
     }
     if (req.method === "POST" && req.url === "/v2/email/outbound-emails") {

@@ -171,6 +171,7 @@ describe("the console", () => {
     const queued = await page.evaluate(async () => {
       const res = await fetch("/notifications", {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: '{"subject":"<b>no recipient</b>"}',
       });
       return ((await res.json()) as { messageId: string }).messageId;

@@ -209,8 +209,8 @@ describe("the local run", () => {
       expect(refused.json.error).toContain(field);
     }
     const notJson = await api("/api/smtp-limits", { method: "POST", body: "rate=2" });
-    expect(notJson.status).toBe(400);
-    expect(notJson.json.error).toMatch(/JSON/);
+    expect(notJson.status).toBe(403);
+    expect(notJson.json.error).toMatch(/content-type: application\/json/);
     expect((await api("/api/smtp-limits")).json.limits).toMatchObject({
       ratePerSecond: null,
       maxConnections: 3,

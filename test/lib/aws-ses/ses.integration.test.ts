@@ -193,6 +193,14 @@ describe("the connection test's api stage", () => {
     expect(await ses.sent()).toHaveLength(1);
   });
 
+  it("finds the verified domain when the role may read only the domain (the stack's grant), not the address", async () => {
+    const { ses, api, s, proxy } = await world();
+    proxy.deniedIdentities.add(s.FeedbackEmail);
+    const result = await runSesCheck(s, { api: () => api });
+    expect(result.error).toBeUndefined();
+    expect(result.ses).toMatchObject({ identity: ses.domain, identityVerified: true });
+  });
+
   it("fails at api for a sender with no identity, saying what to verify", async () => {
     const { api, s } = await world();
     const result = await runSesCheck({ ...s, FeedbackEmail: "noreply@nowhere.example" }, { api: () => api });

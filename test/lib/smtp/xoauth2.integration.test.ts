@@ -126,6 +126,28 @@ describe("the token cache", () => {
     },
   );
 
+  it("a new token the endpoint refuses is the token stage's error, with the endpoint's own code", async () => {
+    const { provider, server, tokensSeen } = await world();
+    const s = settings({ SMTPPort: server.port, ...signInSettings(provider.endpoint, "oauth2-microsoft") });
+    const tokens = createAccessTokens();
+    expect(await send(s, tokens)).toBeUndefined();
+    provider.endpoint.revoke(tokensSeen[0] as string);
+    provider.endpoint.failNext(
+      401,
+      JSON.stringify({
+        error: "invalid_client",
+        error_description: "AADSTS7000222: The provided client secret keys for app are expired.",
+      }),
+    );
+    const error = await send(s, tokens);
+    expect(error).toMatchObject({ stage: "token", code: "AADSTS7000222", transient: false });
+    expect(error?.message).toMatch(/has expired/);
+    expectNoSecretIn(
+      JSON.stringify({ ...error?.toJSON(), response: error?.response, message: error?.message }),
+      tokensSeen,
+    );
+  });
+
   it("does not ask again when a token fetched for this session is refused: the refusal is the answer", async () => {
     const { provider, server } = await world();
     provider.registered = provider.registered.map((r) =>
