@@ -7,9 +7,12 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createHandler as connectionTest } from "../../functions/connection-test.ts";
+import { createHandler as alertCheck } from "../../functions/security-alert-check.ts";
 import { createHandler as sendNotification } from "../../functions/send-notification.ts";
+import { memorySentStore } from "../../lib/security-alerts/index.ts";
 import { PASSWORD_MASK } from "../../lib/settings/index.ts";
 import { testCertificates } from "../helpers/certs.ts";
+import { startFeedServer } from "../helpers/feed-server.ts";
 import { captureLogs, httpEvent, lambdaContext, sqsEvent, sqsRecord } from "../helpers/lambda.ts";
 import {
   appCertificate,
@@ -165,6 +168,35 @@ describe("send-notification with Transport ses", () => {
     expect(sent.map((m) => m.destinations[0]).sort()).toEqual(["second@example.com", "user@example.com"]);
     expect(sesProxy.sendBodies.every((b) => b.ConfigurationSetName === "notifications")).toBe(true);
     expect(logs.entries().filter((e) => e.message === "Notification sent")).toHaveLength(2);
+  });
+});
+
+describe("security-alert-check with Transport ses", () => {
+  it("mails a bulletin to each admin through SES's API and records it sent", async () => {
+    const ses = sesFixture(sesMoto());
+    await ses.verify();
+    sesProxy = await startSesProxy(ses.endpoint);
+    const feed = await startFeedServer();
+    defer(() => feed.close());
+    feed.bulletins.push({ id: "MMSA-2026-101", applies_to_version: "10.5.1" });
+    feed.html["MMSA-2026-101"] = "<h1>Security update</h1><p>Upgrade to 10.5.2.</p>";
+    const ssm = ssmFixture();
+    await ssm.putSettings({ Transport: "ses", FeedbackEmail: ses.sender });
+    await ssm.put("SecurityAlerts/Recipients", "admin1@example.com,admin2@example.com");
+    const handler = alertCheck({
+      env: ssm.functionEnv({
+        AWS_ENDPOINT_URL_SESV2: sesProxy.endpoint,
+        SECURITY_FEED_URL: feed.url,
+        APP_VERSION: "10.5.1",
+      }),
+      sentStore: memorySentStore(),
+      write: () => {},
+    });
+    const report = await handler({ source: "aws.scheduler" }, lambdaContext("security-alert-check"));
+    expect(report).toMatchObject({ sent: ["MMSA-2026-101"] });
+    const sent = await ses.sent();
+    expect(sent.map((m) => m.destinations[0]).sort()).toEqual(["admin1@example.com", "admin2@example.com"]);
+    expect(sent[0]?.raw).toMatch(/Subject: Mattermost Security Bulletin/);
   });
 });
 
