@@ -3,7 +3,8 @@
  * certificate it signed for 127.0.0.1 and localhost, so the functions can speak STARTTLS to the
  * embedded SMTP server with certificate checks on (credentials, passwords or tokens, never travel
  * unencrypted, locally either). Made with the system's openssl, in a temporary folder; without
- * openssl the run goes on without STARTTLS and says so.
+ * openssl the run goes on without STARTTLS and says so. The tests make theirs the same way
+ * (test/helpers/certs.ts).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -11,38 +12,43 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export interface LocalTls {
-  /** The run's own certificate authority, which the functions trust. */
+  /** The certificate authority, which the functions trust. */
   ca: string;
+  /** Signed by `ca`, for DNS:localhost and IP:127.0.0.1. */
   key: string;
   cert: string;
 }
 
-export function makeLocalTls(): LocalTls | undefined {
-  const dir = mkdtempSync(join(tmpdir(), "mm-email-local-tls-"));
-  const p = (name: string) => join(dir, name);
-  const ssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+/** Runs openssl with these arguments; throws when it fails or is missing. */
+export const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
+/** A new P-256 key, no passphrase. */
+export const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"] as const;
+
+/** A CA named `name`, valid `days`, and a server certificate it signed for localhost and 127.0.0.1. Throws without openssl. */
+export function issueCertificates(name: string, days: number): LocalTls {
+  const dir = mkdtempSync(join(tmpdir(), "mm-email-tls-"));
+  const p = (file: string) => join(dir, file);
   try {
-    ssl(
+    openssl(
       "req",
       "-x509",
-      ...ec,
+      ...EC_KEY,
       "-keyout",
       p("ca.key"),
       "-out",
       p("ca.crt"),
       "-days",
-      "30",
+      String(days),
       "-subj",
-      "/CN=mm-email local run CA",
+      `/CN=${name}`,
       "-addext",
       "basicConstraints=critical,CA:TRUE",
       "-addext",
       "keyUsage=critical,keyCertSign,cRLSign",
     );
-    ssl("req", ...ec, "-keyout", p("server.key"), "-out", p("server.csr"), "-subj", "/CN=localhost");
+    openssl("req", ...EC_KEY, "-keyout", p("server.key"), "-out", p("server.csr"), "-subj", "/CN=localhost");
     writeFileSync(p("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-    ssl(
+    openssl(
       "x509",
       "-req",
       "-in",
@@ -55,15 +61,22 @@ export function makeLocalTls(): LocalTls | undefined {
       "-out",
       p("server.crt"),
       "-days",
-      "30",
+      String(days),
       "-extfile",
       p("san.ext"),
     );
-    const read = (name: string) => readFileSync(p(name), "utf8");
+    const read = (file: string) => readFileSync(p(file), "utf8");
     return { ca: read("ca.crt"), key: read("server.key"), cert: read("server.crt") };
-  } catch {
-    return undefined;
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** This run's certificates, or undefined when openssl cannot make them. */
+export function makeLocalTls(): LocalTls | undefined {
+  try {
+    return issueCertificates("mm-email local run CA", 30);
+  } catch {
+    return undefined;
   }
 }

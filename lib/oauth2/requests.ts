@@ -79,42 +79,25 @@ export function tokenRequest(s: EmailSettings, method: OAuth2Method, nowMs: numb
   const withScope: Record<string, string> = scope ? { scope } : {};
 
   if (method === "oauth2-microsoft") {
-    if (s.OAuth2ClientCertificate) {
-      const { key, thumbprintS256 } = certificate(s.OAuth2ClientCertificate);
-      const assertion = microsoftClientAssertion({
-        clientId: s.OAuth2ClientId,
-        audience: endpoint.href,
-        key,
-        thumbprintS256,
-        nowSeconds,
-      });
-      return {
-        method,
-        endpoint,
-        scope,
-        headers: {},
-        secrets: [assertion],
-        form: {
-          client_id: s.OAuth2ClientId,
-          ...withScope,
-          grant_type: "client_credentials",
+    // The app proves itself with a client assertion signed with its certificate's key, or its secret.
+    const credential: Record<string, string> = s.OAuth2ClientCertificate
+      ? {
           client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-          client_assertion: assertion,
-        },
-      };
-    }
+          client_assertion: microsoftClientAssertion({
+            clientId: s.OAuth2ClientId,
+            audience: endpoint.href,
+            ...certificate(s.OAuth2ClientCertificate),
+            nowSeconds,
+          }),
+        }
+      : { client_secret: s.OAuth2ClientSecret };
     return {
       method,
       endpoint,
       scope,
       headers: {},
-      secrets: [s.OAuth2ClientSecret],
-      form: {
-        client_id: s.OAuth2ClientId,
-        ...withScope,
-        grant_type: "client_credentials",
-        client_secret: s.OAuth2ClientSecret,
-      },
+      secrets: [credential.client_assertion ?? credential.client_secret ?? ""],
+      form: { client_id: s.OAuth2ClientId, ...withScope, grant_type: "client_credentials", ...credential },
     };
   }
 

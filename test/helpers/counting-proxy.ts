@@ -4,8 +4,9 @@
  * how many calls reached SSM without mocking the SDK. `down()` makes it refuse to forward, to
  * play an unreachable endpoint mid-test.
  */
-import { createServer, request } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { forward } from "./forward.ts";
 
 export interface CountingProxy {
   endpoint: string;
@@ -40,15 +41,7 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
       res.end(JSON.stringify({ __type: "com.amazonaws.ssm#ThrottlingException", message: "Rate exceeded" }));
       return;
     }
-    const forward = request(
-      { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
-      (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        upRes.pipe(res);
-      },
-    );
-    forward.on("error", () => res.destroy());
-    req.pipe(forward);
+    forward(up, req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

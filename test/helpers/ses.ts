@@ -7,10 +7,11 @@
  * and daily quota (`429 TooManyRequestsException`), a sandbox's refusal, a suspended account, or
  * no answer at all. Each test uses a sender domain of its own.
  */
-import { createServer, type IncomingMessage, request } from "node:http";
+import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll } from "vitest";
 import { type SesAccount, sesApiFromEnv } from "../../lib/aws-ses/index.ts";
+import { forward } from "./forward.ts";
 import { type MotoServer, startMoto } from "./moto.ts";
 
 let n = 0;
@@ -117,15 +118,7 @@ export async function startSesProxy(upstream: string): Promise<SesProxy> {
       }
       proxy.sendBodies.push(JSON.parse(body.toString("utf8")) as Record<string, unknown>);
     }
-    const forward = request(
-      { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
-      (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        upRes.pipe(res);
-      },
-    );
-    forward.on("error", () => res.destroy());
-    forward.end(body);
+    forward(up, req, res, body);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   proxy.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

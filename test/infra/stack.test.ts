@@ -9,28 +9,12 @@ import { DEFAULT_MEMORY_MB } from "../../infra/constructs/email-function.ts";
 import { deriveSendLimits, formatRate, PROVIDER_PRESETS } from "../../infra/provider-limits.ts";
 import { SEND_SCHEDULE_KEY } from "../../lib/aws-dynamodb/index.ts";
 import { RETRY_POLICY } from "../../lib/notifications/backoff.ts";
-import { buildStack } from "./synth.ts";
-
-type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+import { buildStack, type Statement, statementsOf } from "./synth.ts";
 
 const template = (context?: Record<string, unknown>) => {
   const { stack } = buildStack(context ? { context } : {});
   return { t: Template.fromStack(stack), stack };
 };
-
-/** Every statement of the role a function runs as, inline policies and attached ones. */
-function statementsOf(t: Template, functionPrefix: string): Statement[] {
-  const roles = t.findResources("AWS::IAM::Role");
-  const [roleId, role] = Object.entries(roles).find(([id]) => id.startsWith(functionPrefix)) ?? [];
-  if (!roleId || !role) throw new Error(`no role for ${functionPrefix}`);
-  const inline = (role.Properties.Policies ?? []).flatMap(
-    (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
-  );
-  const attached = Object.values(t.findResources("AWS::IAM::Policy"))
-    .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
-  return [...inline, ...attached];
-}
 
 const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const resourceText = (s: Statement) => JSON.stringify(s.Resource);

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "aws-cdk-lib";
+import type { Template } from "aws-cdk-lib/assertions";
 import { deploymentConfig } from "../../infra/config.ts";
 import { addNagChecks } from "../../infra/nag.ts";
 import { EmailStack } from "../../infra/stack.ts";
@@ -26,4 +27,25 @@ export function buildStack({ context = {}, bundle = false, nag = false }: SynthO
   });
   if (nag) addNagChecks(app, stack);
   return { app, stack, outdir };
+}
+
+export type Statement = {
+  Sid?: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+
+/** Every statement of the role a function runs as, inline policies and attached ones. */
+export function statementsOf(t: Template, functionPrefix: string): Statement[] {
+  const roles = t.findResources("AWS::IAM::Role");
+  const [roleId, role] = Object.entries(roles).find(([id]) => id.startsWith(functionPrefix)) ?? [];
+  if (!roleId || !role) throw new Error(`no role for ${functionPrefix}`);
+  const inline = (role.Properties.Policies ?? []).flatMap(
+    (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
+  );
+  const attached = Object.values(t.findResources("AWS::IAM::Policy"))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+  return [...inline, ...attached];
 }

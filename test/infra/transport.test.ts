@@ -8,14 +8,7 @@ import { readFileSync } from "node:fs";
 import { Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { DeploymentConfigError } from "../../infra/config.ts";
-import { buildStack } from "./synth.ts";
-
-type Statement = {
-  Sid?: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-};
+import { buildStack, statementsOf } from "./synth.ts";
 
 const synth = (context: Record<string, unknown>) => Template.fromStack(buildStack({ context }).stack);
 
@@ -43,18 +36,6 @@ const smtpContext = {
   passwordKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 };
 
-function roleStatements(t: Template, prefix: string): Statement[] {
-  const roles = t.findResources("AWS::IAM::Role");
-  const [roleId, role] = Object.entries(roles).find(([id]) => id.startsWith(prefix)) ?? [];
-  if (!roleId || !role) throw new Error(`no role ${prefix}`);
-  const inline = (role.Properties.Policies ?? []).flatMap(
-    (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
-  );
-  const attached = Object.values(t.findResources("AWS::IAM::Policy"))
-    .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
-  return [...inline, ...attached];
-}
 const variables = (t: Template) =>
   Object.entries(t.findResources("AWS::Lambda::Function")).map(
     ([id, fn]) => [id, fn.Properties.Environment.Variables] as const,
@@ -80,7 +61,7 @@ describe("emailTransportSettings in context", () => {
       },
     });
     for (const [, vars] of variables(t)) expect(vars.READ_TRANSPORT_SETTINGS).toBe("true");
-    const read = roleStatements(t, "sendnotificationrole").find((s) => s.Sid === "ReadSettingsByName");
+    const read = statementsOf(t, "sendnotificationrole").find((s) => s.Sid === "ReadSettingsByName");
     const text = JSON.stringify(read?.Resource);
     for (const name of [
       "SMTPAuthMethod",
@@ -91,7 +72,7 @@ describe("emailTransportSettings in context", () => {
     ]) {
       expect(text).toContain(`parameter/mattermost/EmailTransportSettings/${name}`);
     }
-    const decrypt = roleStatements(t, "sendnotificationrole").find(
+    const decrypt = statementsOf(t, "sendnotificationrole").find(
       (s) => s.Sid === "DecryptPasswordViaSsmOnly",
     );
     const arns = JSON.stringify(decrypt?.Condition?.StringEquals?.["kms:EncryptionContext:PARAMETER_ARN"]);
@@ -134,7 +115,7 @@ describe("Transport ses", () => {
       ],
     };
     for (const role of ["sendnotificationrole", "securityalertcheckrole", "connectiontestrole"]) {
-      const send = roleStatements(t, role).filter((s) => JSON.stringify(s.Action).includes("ses:"));
+      const send = statementsOf(t, role).filter((s) => JSON.stringify(s.Action).includes("ses:"));
       const sendAs = send.find((s) => s.Sid === "SendAsTheIdentity");
       expect(sendAs).toMatchObject({
         Action: ["ses:SendEmail", "ses:SendRawEmail"],
@@ -142,7 +123,7 @@ describe("Transport ses", () => {
       });
       if (role !== "connectiontestrole") expect(send).toHaveLength(1);
     }
-    const tester = roleStatements(t, "connectiontestrole");
+    const tester = statementsOf(t, "connectiontestrole");
     expect(tester.find((s) => s.Sid === "ReadTheAccountsQuota")).toMatchObject({
       Action: "ses:GetAccount",
       Resource: "*",
@@ -156,7 +137,7 @@ describe("Transport ses", () => {
   it("sesIdentity names the identity over FeedbackEmail's domain; an address adds its own", () => {
     const t = synth({ ...ses, sesIdentity: "alerts@mail.chat.example" });
     const text = JSON.stringify(
-      roleStatements(t, "sendnotificationrole").find((s) => s.Sid === "SendAsTheIdentity")?.Resource,
+      statementsOf(t, "sendnotificationrole").find((s) => s.Sid === "SendAsTheIdentity")?.Resource,
     );
     expect(text).toContain("identity/mail.chat.example");
     expect(text).toContain("identity/alerts@mail.chat.example");
