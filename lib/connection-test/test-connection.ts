@@ -1,7 +1,9 @@
 /**
  * The connection test: the caller's settings applied over the effective ones for this test only
- * (nothing is saved), the reference console's password-mask rule, then the staged check and,
- * with `to`, one test message.
+ * (nothing is saved), the reference console's password-mask rule (for every secret), the hosts a
+ * test may reach, then the staged check (SMTP's, or SES's) and, with `to`, one test message. One
+ * file (a little over 250 lines): each guard exists for what the others allow, and reads best
+ * beside them.
  */
 
 import * as z from "zod/mini";
