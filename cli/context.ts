@@ -5,7 +5,7 @@
  */
 import { type AwsClients, awsClients } from "./aws.ts";
 import { DEFAULT_LOCAL_URL, type LocalRun, localRun } from "./local.ts";
-import { CliError, type CliStreams, EXIT } from "./output.ts";
+import { CliError, type CliStreams, EXIT, escapedStream } from "./output.ts";
 import { type Env, lookUpStack, type Stack, stackNameFrom } from "./stack.ts";
 
 export interface GlobalOptions {
@@ -37,6 +37,9 @@ export function createContext(
   let stack: Promise<Stack> | undefined;
   const ctx: CliContext = {
     ...streams,
+    // Every human line escapes control characters (values come from SSM, files, queues, servers).
+    stdout: escapedStream(streams.stdout),
+    stderr: escapedStream(streams.stderr),
     env,
     options,
     aws: () => {

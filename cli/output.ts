@@ -34,6 +34,27 @@ export interface CliStreams {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
 }
 
+/**
+ * C0 and C1 control characters (but tab and line feed) as `\u00XX`: a value from SSM, a settings
+ * file, a dead letter or a server's reply could otherwise move the cursor, recolour or rewrite
+ * what the terminal shows (an escape sequence in a FeedbackName can rewrite the row above it). The
+ * escape is also a valid JSON string escape, so JSON output stays JSON.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+export const escapeControls = (text: string): string =>
+  text.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+/** A stream whose every write is escaped; `raw` writes as given (the progress line's own escapes). */
+export function escapedStream<T extends { write(text: string): unknown }>(
+  stream: T,
+): T & { raw(text: string): unknown } {
+  return Object.assign(Object.create(stream) as T, {
+    write: (text: string) => stream.write(escapeControls(text)),
+    raw: (text: string) => stream.write(text),
+  });
+}
+
 export function printJson(streams: CliStreams, value: unknown): void {
   streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
@@ -66,6 +87,9 @@ export const shownValue = (value: unknown): string =>
 export function progress(streams: CliStreams, now: () => number = Date.now) {
   const started = now();
   const tty = Boolean(streams.stderr.isTTY);
+  // The line's own cursor moves are ours: they bypass the escaping of everything else.
+  const err = streams.stderr as CliStreams["stderr"] & { raw?: (text: string) => unknown };
+  const write = (text: string) => (err.raw ? err.raw(text) : err.write(text));
   let lastWritten = 0;
   let shown = false;
   return {
@@ -74,15 +98,15 @@ export function progress(streams: CliStreams, now: () => number = Date.now) {
       if (t - started < 1000) return;
       const elapsed = `${Math.round((t - started) / 1000)} s`;
       if (tty) {
-        streams.stderr.write(`\r\x1b[2K${text} (${elapsed})`);
+        write(`\r\x1b[2K${escapeControls(text)} (${elapsed})`);
         shown = true;
       } else if (t - lastWritten >= 10_000) {
-        streams.stderr.write(`${text} (${elapsed})\n`);
+        write(`${escapeControls(text)} (${elapsed})\n`);
         lastWritten = t;
       }
     },
     done() {
-      if (tty && shown) streams.stderr.write("\r\x1b[2K");
+      if (tty && shown) write("\r\x1b[2K");
       shown = false;
     },
   };
