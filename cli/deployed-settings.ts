@@ -9,6 +9,7 @@ import type { StoredParameter } from "../lib/aws-ssm/index.ts";
 import {
   describeIssue,
   describeSource,
+  type EmailSettings,
   environmentVariableFor,
   PASSWORD_MASK,
   readEnvironmentLayer,
@@ -88,6 +89,11 @@ export async function loadDeployedSettings(ctx: CliContext): Promise<DeployedSet
     environmentLayer: readEnvironmentLayer(functionEnvironment),
     warnings,
   };
+}
+
+/** The values the functions use now (an invalid one replaced by its fallback), secrets unmasked. */
+export function effectiveValues(deployed: DeployedSettings): EmailSettings {
+  return resolveLeniently([deployed.storedLayer, deployed.environmentLayer]).resolved.values;
 }
 
 export function describeSourceOn(source: SettingSource, functionName: string | undefined): string {

@@ -19,7 +19,8 @@ import {
 } from "../../lib/settings/index.ts";
 import { sectionsOf } from "../../lib/settings/schema.ts";
 import type { CliContext } from "../context.ts";
-import { loadDeployedSettings } from "../deployed-settings.ts";
+import { confirmCredentialMove, withChanges } from "../credential-move.ts";
+import { effectiveValues, loadDeployedSettings } from "../deployed-settings.ts";
 import { localError } from "../local.ts";
 import { CliError, EXIT, printJson, shownValue, table, usageError } from "../output.ts";
 import { confirm } from "../prompt.ts";
@@ -104,6 +105,15 @@ export async function settingsImport(
     ctx.stdout.write(`${changes.length} change(s); --dry-run: nothing written.\n`);
     return EXIT.ok;
   }
+  const before = effectiveValues(deployed);
+  await confirmCredentialMove(
+    ctx,
+    before,
+    withChanges(
+      before,
+      changes.map((c) => ({ setting: c.setting, value: c.next })),
+    ),
+  );
   if (!(await confirm(ctx, `Write ${changes.length} change(s) to SSM?`, ctx.options.yes))) {
     ctx.stderr.write("Nothing written.\n");
     return EXIT.usage;

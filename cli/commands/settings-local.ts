@@ -3,8 +3,9 @@
  * SSM stands, changed through its routes (PUT and DELETE /api/settings/NAME), which check a value
  * with the product's own check before writing and never echo the password.
  */
-import { resolveEmailSettings, type SettingName } from "../../lib/settings/index.ts";
+import { type EmailSettings, resolveEmailSettings, type SettingName } from "../../lib/settings/index.ts";
 import type { CliContext } from "../context.ts";
+import { confirmCredentialMove, withChanges } from "../credential-move.ts";
 import { type LocalRun, localError } from "../local.ts";
 import { EXIT, shownValue, table } from "../output.ts";
 import { confirm } from "../prompt.ts";
@@ -79,9 +80,27 @@ export async function unsetLocal(ctx: CliContext, setting: SettingName): Promise
   return EXIT.ok;
 }
 
+/** The values the local run's functions use now (secrets masked: a stored one is the mask). */
+async function localValues(ctx: CliContext): Promise<EmailSettings> {
+  const answer = await runOf(ctx).get("/api/settings");
+  const settings = (answer.body as { settings?: Record<string, { value: unknown }> }).settings;
+  if (answer.status !== 200 || !settings) throw localError(answer, "GET /api/settings");
+  return Object.fromEntries(Object.entries(settings).map(([name, s]) => [name, s.value])) as EmailSettings;
+}
+
+/** Asks first when the change sends a stored credential somewhere new (credential-move.ts). */
+async function confirmLocalChanges(
+  ctx: CliContext,
+  changes: ReadonlyArray<{ setting: SettingName; value: unknown }>,
+) {
+  const before = await localValues(ctx);
+  await confirmCredentialMove(ctx, before, withChanges(before, changes));
+}
+
 /** `settings set` with --local; "" removes the setting from the file, as it deletes a parameter. */
 export async function setLocal(ctx: CliContext, setting: SettingName, value: string): Promise<number> {
   if (value === "") return unsetLocal(ctx, setting);
+  await confirmLocalChanges(ctx, [{ setting, value: asConfigValue(setting, value) }]);
   const a = await put(ctx, setting, { value: asConfigValue(setting, value) });
   const shown = isSecret(setting) ? `(the secret ${setting})` : JSON.stringify(a.value);
   ctx.stdout.write(
@@ -128,6 +147,7 @@ export async function importLocal(
     ctx.stdout.write(`${changes.length} change(s); --dry-run: nothing written.\n`);
     return EXIT.ok;
   }
+  await confirmLocalChanges(ctx, changes);
   if (!(await confirm(ctx, `Write ${changes.length} change(s) to ${target}?`, ctx.options.yes))) {
     ctx.stderr.write("Nothing written.\n");
     return EXIT.usage;

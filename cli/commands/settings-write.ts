@@ -15,7 +15,8 @@ import {
 import { sectionsOf } from "../../lib/settings/schema.ts";
 import { awsCall } from "../aws.ts";
 import type { CliContext } from "../context.ts";
-import { type DeployedSettings, loadDeployedSettings } from "../deployed-settings.ts";
+import { confirmCredentialMove, withChanges } from "../credential-move.ts";
+import { type DeployedSettings, effectiveValues, loadDeployedSettings } from "../deployed-settings.ts";
 import { CliError, EXIT, usageError } from "../output.ts";
 import { readSecret } from "../prompt.ts";
 import { checkStoredSetting } from "../setting-check.ts";
@@ -132,6 +133,8 @@ export async function settingsSet(
   const parameter = parameterFor(deployed, setting);
   const invalid = checkStoredValue(deployed, setting, newValue, parameter);
   if (invalid) throw new CliError(EXIT.usage, `${invalid}. Nothing was written.`);
+  const before = effectiveValues(deployed);
+  await confirmCredentialMove(ctx, before, withChanges(before, [{ setting, value: newValue }]));
   await writeSetting(ctx, parameter, setting, newValue, options);
   const shown = secret ? `(the secret, as a SecureString)` : JSON.stringify(newValue);
   ctx.stdout.write(

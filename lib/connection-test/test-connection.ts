@@ -10,6 +10,7 @@ import * as z from "zod/mini";
 import { runSesCheck, type SesFacts } from "../aws-ses/check.ts";
 import { tokenEndpointOf } from "../oauth2/index.ts";
 import {
+  credentialInUse,
   type EmailSettings,
   InvalidSettingsError,
   isOAuth2Method,
@@ -83,33 +84,6 @@ function requestLayer(overrides: Partial<Record<SettingName, unknown>>): Setting
     }));
 }
 
-/** Where the SMTP password goes: the reference's rule. */
-const PASSWORD_DESTINATION = ["SMTPServer", "SMTPPort", "SMTPUsername"] as const;
-/** Where an OAuth2 secret goes (the token endpoint), and where its token goes (the SMTP server). */
-const TOKEN_DESTINATION = [
-  ...PASSWORD_DESTINATION,
-  "SMTPAuthMethod",
-  "OAuth2TokenEndpoint",
-  "OAuth2TenantId",
-] as const;
-
-/** The saved secret the tested settings would use, and where it would travel. */
-function secretInUse(s: EmailSettings) {
-  if (s.Transport !== "smtp" || !s.EnableSMTPAuth) return undefined;
-  switch (s.SMTPAuthMethod) {
-    case "password":
-      return { secret: "SMTPPassword", destination: PASSWORD_DESTINATION } as const;
-    case "oauth2-google":
-      return { secret: "OAuth2ServiceAccountKey", destination: TOKEN_DESTINATION } as const;
-    case "oauth2-microsoft":
-      return s.OAuth2ClientCertificate
-        ? ({ secret: "OAuth2ClientCertificate", destination: TOKEN_DESTINATION } as const)
-        : ({ secret: "OAuth2ClientSecret", destination: TOKEN_DESTINATION } as const);
-    default:
-      return { secret: "OAuth2ClientSecret", destination: TOKEN_DESTINATION } as const;
-  }
-}
-
 /**
  * A saved secret is only ever sent where it was saved for: when the test changes where it (or the
  * token it buys) would travel (the server, port or username, as the reference rules for the
@@ -122,7 +96,7 @@ function guardSavedSecrets(
   tested: ResolvedEmailSettings,
   typed: Partial<Record<SettingName, unknown>>,
 ) {
-  const use = secretInUse(tested.values);
+  const use = credentialInUse(tested.values);
   if (!use) return;
   const { secret, destination } = use;
   const saved = effective.values[secret];

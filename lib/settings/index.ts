@@ -4,6 +4,7 @@ export {
   createCachedLoader,
   DEFAULT_CACHE_SECONDS,
 } from "./cache.ts";
+export { credentialInUse, PASSWORD_DESTINATION, TOKEN_DESTINATION } from "./credentials.ts";
 export { environmentVariableFor, readEnvironmentLayer } from "./env.ts";
 export { describeIssue, InvalidSettingsError, type SettingIssue, SettingsLoadError } from "./errors.ts";
 export { type FileSettingsStoreOptions, fileSettingsStore, layeredStore } from "./file-store.ts";

@@ -19,6 +19,27 @@ const SECRET = "local-Pa55word!";
 const readJson = async (path: string) => JSON.parse(await readFile(path, "utf8"));
 
 describe("settings set / unset with --local", () => {
+  it("asks before sending the stored password to another SMTP server", async () => {
+    const local = await startLocal();
+    await writeFile(
+      local.settingsFile,
+      JSON.stringify({
+        EmailSettings: { ConnectionSecurity: "STARTTLS", SMTPUsername: "mailer", SMTPPassword: SECRET },
+      }),
+    );
+    const asked = local.cli();
+    expect(
+      await runCommand(asked.ctx, () => settingsSet(asked.ctx, "SMTPServer", "smtp.attacker.example")),
+    ).toBe(2);
+    expect(asked.err()).toMatch(
+      /SMTPServer "?127\.0\.0\.1"? → smtp\.attacker\.example: the stored SMTPPassword would be sent there/,
+    );
+    expect((await readJson(local.settingsFile)).EmailSettings.SMTPServer).toBeUndefined();
+    const confirmed = local.cli("", { yes: true });
+    expect(await settingsSet(confirmed.ctx, "SMTPServer", "smtp.other.example")).toBe(0);
+    expect((await readJson(local.settingsFile)).EmailSettings.SMTPServer).toBe("smtp.other.example");
+  });
+
   it("writes the local settings file, which show then names as the source; refuses an invalid value", async () => {
     const local = await startLocal({ env: { MM_EMAILSETTINGS_FEEDBACKNAME: "From the environment" } });
     await writeFile(

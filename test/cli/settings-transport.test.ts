@@ -151,3 +151,48 @@ describe("settings validate", () => {
     expect(await settingsValidate(again.ctx)).toBe(0);
   });
 });
+
+describe("a change that sends a stored credential somewhere new", () => {
+  const stored = {
+    SMTPServer: "smtp.example.com",
+    ConnectionSecurity: "STARTTLS",
+    SMTPUsername: "mailer",
+    SMTPPassword: "s3cret-Pa55",
+  };
+
+  it("asks first: without a terminal or --yes, nothing is written", async () => {
+    const stack = await deployedStack();
+    await stack.ssm.putSettings(stored);
+    const asked = stack.cli();
+    expect(
+      await runCommand(asked.ctx, () => settingsSet(asked.ctx, "SMTPServer", "smtp.attacker.example")),
+    ).toBe(2);
+    expect(asked.err()).toMatch(
+      /SMTPServer smtp\.example\.com → smtp\.attacker\.example: the stored SMTPPassword would be sent there from now on/,
+    );
+    expect(asked.err()).toMatch(
+      /\(to send another, set SMTPPassword too\)\. Refusing without a terminal to confirm on: pass --yes/,
+    );
+    const param = `${stack.ssm.root}/EmailSettings/SMTPServer`;
+    expect((await stack.ssm.client.send(new GetParameterCommand({ Name: param }))).Parameter?.Value).toBe(
+      "smtp.example.com",
+    );
+
+    const confirmed = stack.cli("", { yes: true });
+    expect(await settingsSet(confirmed.ctx, "SMTPServer", "smtp.other.example")).toBe(0);
+    expect((await stack.ssm.client.send(new GetParameterCommand({ Name: param }))).Parameter?.Value).toBe(
+      "smtp.other.example",
+    );
+  });
+
+  it("does not ask when nothing stored would travel, or the change is elsewhere", async () => {
+    const stack = await deployedStack();
+    await stack.ssm.putSettings(stored);
+    const timeout = stack.cli();
+    expect(await settingsSet(timeout.ctx, "SMTPServerTimeout", "20")).toBe(0);
+    const empty = await deployedStack();
+    await empty.ssm.putSettings({ SMTPServer: "smtp.example.com" });
+    const noPassword = empty.cli();
+    expect(await settingsSet(noPassword.ctx, "SMTPServer", "smtp.other.example")).toBe(0);
+  });
+});
