@@ -68,6 +68,18 @@ async function put(
 }
 
 export async function unsetLocal(ctx: CliContext, setting: SettingName): Promise<number> {
+  // Only what the settings file holds is removed: ask first, as for a parameter.
+  const view = await runOf(ctx).get("/api/settings");
+  const held = (view.body as { settings?: Record<string, { source?: { layer?: string } }> }).settings?.[
+    setting
+  ];
+  if (
+    held?.source?.layer === "file" &&
+    !(await confirm(ctx, `Remove ${setting} from the local run's settings file?`, ctx.options.yes))
+  ) {
+    ctx.stderr.write("Nothing removed.\n");
+    return EXIT.usage;
+  }
   const answer = await runOf(ctx).delete(settingPath(setting));
   if (answer.status !== 200) throw localError(answer, `settings unset ${setting}`);
   const { file, removed, warnings } = answer.body as { file: string; removed: string[]; warnings: string[] };

@@ -18,7 +18,7 @@ import type { CliContext } from "../context.ts";
 import { confirmCredentialMove, withChanges } from "../credential-move.ts";
 import { type DeployedSettings, effectiveValues, loadDeployedSettings } from "../deployed-settings.ts";
 import { CliError, EXIT, usageError } from "../output.ts";
-import { readSecret } from "../prompt.ts";
+import { confirm, readSecret } from "../prompt.ts";
 import { checkStoredSetting } from "../setting-check.ts";
 
 import { isSecret, PASSWORD, settingName } from "./settings.ts";
@@ -161,6 +161,18 @@ export async function settingsUnset(ctx: CliContext, name: string): Promise<numb
   const deployed = await loadDeployedSettings(ctx);
   const names = sectionsOf(setting).map((section) => parameterNameFor(deployed.root, setting, section));
   const existing = names.filter((n) => deployed.parameters.some((p) => p.name === n));
+  // A deleted parameter (a secret above all) cannot be had back: ask first.
+  if (
+    existing.length > 0 &&
+    !(await confirm(
+      ctx,
+      `Delete ${existing.join(", ")}? ${setting} then takes its default.`,
+      ctx.options.yes,
+    ))
+  ) {
+    ctx.stderr.write("Nothing deleted.\n");
+    return EXIT.usage;
+  }
   for (const parameter of existing) await writeSetting(ctx, parameter, setting, "");
   ctx.stdout.write(
     existing.length

@@ -75,7 +75,11 @@ describe("settings set / unset with --local", () => {
     expect(await settingsSet(hidden.ctx, "FeedbackName", "Chat")).toBe(0);
     expect(hidden.err()).toContain("sets MM_EMAILSETTINGS_FEEDBACKNAME, which overrides FeedbackName");
 
-    const unset = local.cli();
+    const refused = local.cli();
+    expect(await runCommand(refused.ctx, () => settingsUnset(refused.ctx, "SMTPServerTimeout"))).toBe(2);
+    expect(refused.err()).toMatch(/Remove SMTPServerTimeout from the local run's settings file\? Refusing/);
+    expect((await readJson(local.settingsFile)).EmailSettings.SMTPServerTimeout).toBe(30);
+    const unset = local.cli("", { yes: true });
     expect(await settingsUnset(unset.ctx, "SMTPServerTimeout")).toBe(0);
     expect(unset.out()).toContain("removed EmailSettings.SMTPServerTimeout");
     const get = local.cli();

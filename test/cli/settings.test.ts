@@ -150,7 +150,17 @@ describe("settings set / unset", () => {
     expect(err()).toMatch(
       /sets MM_EMAILSETTINGS_SMTPSERVER, which overrides SMTPServer: the stored value has no effect/,
     );
-    const unset = stack.cli();
+    // Deleting asks first: without a terminal, only --yes deletes.
+    const refused = stack.cli();
+    expect(await runCommand(refused.ctx, () => settingsUnset(refused.ctx, "SMTPServer"))).toBe(2);
+    expect(refused.err()).toMatch(
+      /Delete .*\/EmailSettings\/SMTPServer\? SMTPServer then takes its default\. Refusing without a terminal/,
+    );
+    const param = `${stack.ssm.root}/EmailSettings/SMTPServer`;
+    expect((await stack.ssm.client.send(new GetParameterCommand({ Name: param }))).Parameter?.Value).toBe(
+      "smtp.example.com",
+    );
+    const unset = stack.cli("", { yes: true });
     expect(await settingsUnset(unset.ctx, "SMTPServer")).toBe(0);
     expect(unset.out()).toContain("deleted");
   });

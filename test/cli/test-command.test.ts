@@ -23,7 +23,9 @@ describe("test (the connection test)", () => {
     const local = await startLocal();
     const { ctx, out } = local.cli();
     expect(await runCommand(ctx, () => connectionTest(ctx, { set: ["SMTPPort=1"] }))).toBe(1);
-    expect(out()).toMatch(/FAIL\s+\w+/);
+    expect(out()).toMatch(/FAIL\s+connect\s/);
+    // The failed stage is the FAIL line's alone, never first printed as ok.
+    expect(out()).not.toMatch(/ok\s+connect\s/);
     expect(out()).toContain("The connection does NOT work.");
     const json = local.cli();
     expect(
