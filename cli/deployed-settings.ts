@@ -11,6 +11,7 @@ import {
   describeSource,
   type EmailSettings,
   environmentVariableFor,
+  hiddenStoredValues,
   PASSWORD_MASK,
   readEnvironmentLayer,
   readStoredParameters,
@@ -73,6 +74,10 @@ export async function loadDeployedSettings(ctx: CliContext): Promise<DeployedSet
       `stack ${stack.name} has no send-notification function: environment overrides are not shown`,
     );
   }
+  const environmentLayer = readEnvironmentLayer(functionEnvironment);
+  warnings.push(
+    ...hiddenStoredValues(stored.layer, environmentLayer).map((w) => `function ${fn?.name}: ${w}`),
+  );
   const usesTransport = readsTransportSettings(functionEnvironment);
   if (fn && !usesTransport && stored.layer.some((r) => TRANSPORT_SETTING_NAMES.includes(r.setting))) {
     warnings.push(
@@ -86,7 +91,7 @@ export async function loadDeployedSettings(ctx: CliContext): Promise<DeployedSet
     functionEnvironment,
     parameters,
     storedLayer: stored.layer,
-    environmentLayer: readEnvironmentLayer(functionEnvironment),
+    environmentLayer,
     warnings,
   };
 }

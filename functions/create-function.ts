@@ -25,7 +25,7 @@ import {
   type SettingsStore,
   ssmSettingsStore,
 } from "../lib/settings/index.ts";
-import { secretForms } from "../lib/smtp/index.ts";
+import { secretForms, siteUrlHost } from "../lib/smtp/index.ts";
 import { sesFromEnv, type TransportOptions } from "../lib/transport/index.ts";
 import { type Env, type FunctionEnv, readFunctionEnv } from "./environment.ts";
 import { structuredLogging } from "./middleware/logging.ts";
@@ -80,18 +80,10 @@ export interface FunctionDefinition<TEvent, TResult, TContext extends SettingsCo
  */
 export type LambdaFunction<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult>;
 
-/**
- * The EHLO name from the site URL's host, as the reference server uses; without a usable site
- * URL the session's default applies (FeedbackEmail's domain: lib/smtp/ehlo.ts).
- */
+/** The EHLO name from the site URL's host (lib/smtp/ehlo.ts); without one the session's default applies. */
 function ehloNameFrom(siteUrl: string | undefined): { ehloName?: string } {
-  if (!siteUrl) return {};
-  try {
-    const host = new URL(siteUrl).hostname;
-    return host ? { ehloName: host } : {};
-  } catch {
-    return {}; // not a URL
-  }
+  const host = siteUrlHost(siteUrl);
+  return host ? { ehloName: host } : {};
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { FunctionEnvName } from "../../functions/environment.ts";
 import {
   describeSource,
   type EmailSettings,
@@ -8,9 +9,12 @@ import {
   sendingRequirements,
 } from "../../lib/settings/index.ts";
 import { isSettingName } from "../../lib/settings/schema.ts";
+import { defaultEhloName, ehloNameFor } from "../../lib/smtp/ehlo.ts";
+import { settingsWarnings } from "../../lib/smtp/warnings.ts";
 import type { CliContext } from "../context.ts";
 import {
   type DeployedSettings,
+  effectiveValues,
   loadDeployedSettings,
   type SettingRow,
   settingRows,
@@ -34,6 +38,8 @@ export function settingName(name: string): SettingName {
 interface SettingsView {
   rows: SettingRow[];
   warnings: string[];
+  /** The name the functions give in EHLO (their site URL's host, else FeedbackEmail's domain). */
+  ehloName?: string;
   /** Where they were read: the stack and settings root, or the local run. */
   where: Record<string, string>;
   /** The local run could not resolve them at all: its message. */
@@ -54,6 +60,7 @@ async function localView(ctx: CliContext): Promise<SettingsView> {
     settings?: Record<string, LocalSetting>;
     store?: string;
     warnings?: string[];
+    ehloName?: string;
     error?: string;
   };
   if (answer.status !== 200 || !body.settings) {
@@ -73,7 +80,12 @@ async function localView(ctx: CliContext): Promise<SettingsView> {
       valid: true,
     };
   });
-  return { rows, warnings: body.warnings ?? [], where: { local: local.url, store: body.store ?? "" } };
+  return {
+    rows,
+    warnings: body.warnings ?? [],
+    ...(body.ehloName ? { ehloName: body.ehloName } : {}),
+    where: { local: local.url, store: body.store ?? "" },
+  };
 }
 
 async function view(ctx: CliContext): Promise<SettingsView & { deployed?: DeployedSettings }> {
@@ -81,9 +93,11 @@ async function view(ctx: CliContext): Promise<SettingsView & { deployed?: Deploy
   const deployed = await loadDeployedSettings(ctx);
   const { rows } = settingRows(deployed);
   const stack = await ctx.stack();
+  const siteUrl = deployed.functionEnvironment["MM_SERVICESETTINGS_SITEURL" satisfies FunctionEnvName];
   return {
     rows,
     warnings: deployed.warnings,
+    ehloName: ehloNameFor(effectiveValues(deployed), siteUrl),
     where: {
       stack: stack.name,
       settingsPath: deployed.root || "/",
@@ -165,23 +179,24 @@ export async function settingsValidate(
 ): Promise<number> {
   const v = await view(ctx);
   const fieldErrors = v.error ? [v.error] : v.rows.flatMap((r) => (r.error ? [r.error] : []));
-  // The rules that join settings, as a function checks them before it connects (secrets are
-  // masked here, but a missing one is "", as the check needs).
+  // The rules that join settings, as a function checks them before it connects, and the warnings
+  // the connection test gives (secrets are masked here, but a missing one is "", as both need).
+  const values = Object.fromEntries(v.rows.map((r) => [r.setting, r.value])) as EmailSettings;
   const joined =
-    fieldErrors.length > 0
-      ? []
-      : sendingRequirements(Object.fromEntries(v.rows.map((r) => [r.setting, r.value])) as EmailSettings).map(
-          (r) => `${r.code}: ${r.message}`,
-        );
+    fieldErrors.length > 0 ? [] : sendingRequirements(values).map((r) => `${r.code}: ${r.message}`);
   const errors = [...fieldErrors, ...joined];
-  if (json) printJson(ctx, { ...v.where, valid: errors.length === 0, errors, warnings: v.warnings });
+  const warnings = [
+    ...v.warnings,
+    ...(fieldErrors.length > 0 ? [] : settingsWarnings(values, v.ehloName ?? defaultEhloName(values))),
+  ];
+  if (json) printJson(ctx, { ...v.where, valid: errors.length === 0, errors, warnings });
   else {
     ctx.stdout.write(
       errors.length === 0
         ? "The settings are valid.\n"
         : `${errors.map((e) => `invalid: ${e}`).join("\n")}\n`,
     );
-    writeWarnings(ctx, v.warnings);
+    writeWarnings(ctx, warnings);
   }
   return errors.length === 0 ? EXIT.ok : EXIT.failed;
 }

@@ -8,7 +8,6 @@
 
 import { AwsServiceError } from "../aws/json-client.ts";
 import { type EmailSettings, parseMessageTags } from "../settings/index.ts";
-import { settingsWarnings } from "../smtp/check.ts";
 import { defaultEhloName } from "../smtp/ehlo.ts";
 import {
   type ConnectionCheckResult,
@@ -17,6 +16,7 @@ import {
   SmtpStageError,
   type StageResult,
 } from "../smtp/index.ts";
+import { settingsWarnings } from "../smtp/warnings.ts";
 import { classifySesError, getAccount, getEmailIdentity, type SesApi, sendRawEmail } from "./api.ts";
 
 /** What the `api` stage found. */
@@ -74,9 +74,7 @@ export async function runSesCheck(
   options: SesCheckOptions,
 ): Promise<ConnectionCheckResult & { ses?: SesFacts }> {
   const stages: StageResult[] = [];
-  const warnings = settingsWarnings(settings, defaultEhloName(settings)).filter(
-    (w) => !/EHLO|certificate/.test(w),
-  );
+  const warnings = settingsWarnings(settings, defaultEhloName(settings));
   const timeoutMs = settings.SMTPServerTimeout * 1000;
   let start = performance.now();
   let stage: "config" | "api" | "data" = "config";

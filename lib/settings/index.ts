@@ -8,6 +8,7 @@ export { credentialInUse, PASSWORD_DESTINATION, TOKEN_DESTINATION } from "./cred
 export { environmentVariableFor, readEnvironmentLayer } from "./env.ts";
 export { describeIssue, InvalidSettingsError, type SettingIssue, SettingsLoadError } from "./errors.ts";
 export { type FileSettingsStoreOptions, fileSettingsStore, layeredStore } from "./file-store.ts";
+export { hiddenStoredValues } from "./hidden.ts";
 export { type LoadEmailSettingsOptions, type LoadedEmailSettings, loadEmailSettings } from "./load.ts";
 export {
   DEFAULT_SETTINGS_PATH,
@@ -38,6 +39,7 @@ export {
   isSettingName,
   MULTILINE_SETTINGS,
   PASSWORD_MASK,
+  REFERENCE_PLACEHOLDER_ADDRESS,
   REFERENCE_SETTING_NAMES,
   SECRET_SETTINGS,
   SETTING_NAMES,

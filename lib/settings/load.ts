@@ -1,4 +1,5 @@
 import { readEnvironmentLayer } from "./env.ts";
+import { hiddenStoredValues } from "./hidden.ts";
 import { type ResolvedEmailSettings, resolveEmailSettings } from "./resolve.ts";
 import { ssmSettingsStore } from "./ssm-store.ts";
 import type { SettingsStore } from "./store.ts";
@@ -26,9 +27,10 @@ export async function loadEmailSettings(
   const env = options.env ?? process.env;
   const store = options.store === undefined ? ssmSettingsStore({ env }) : options.store;
   const stored = store ? await store.read() : { layer: [], warnings: [], others: {} };
+  const environment = readEnvironmentLayer(env);
   return {
-    ...resolveEmailSettings([stored.layer, readEnvironmentLayer(env)]),
-    warnings: stored.warnings,
+    ...resolveEmailSettings([stored.layer, environment]),
+    warnings: [...stored.warnings, ...hiddenStoredValues(stored.layer, environment)],
     others: stored.others,
   };
 }

@@ -28,6 +28,9 @@ import {
 /** The reference server's SMTPPort default, also for an empty value. */
 export const DEFAULT_SMTP_PORT = 10025;
 
+/** The reference's default FeedbackEmail and ReplyToAddress: an address no operator owns. */
+export const REFERENCE_PLACEHOLDER_ADDRESS = "test@example.com";
+
 /** The 32-asterisk mask the reference console shows in place of a saved password. */
 export const PASSWORD_MASK = "********************************";
 
@@ -139,9 +142,9 @@ export const EmailSettingsSchema = z.object({
   /** Sender display name. */
   FeedbackName: z._default(field(textValue), ""),
   /** Sender address (MAIL FROM and From). */
-  FeedbackEmail: z._default(field(addressValue({ allowEmpty: false })), "test@example.com"),
+  FeedbackEmail: z._default(field(addressValue({ allowEmpty: false })), REFERENCE_PLACEHOLDER_ADDRESS),
   /** Reply-To address, with FeedbackName as its display name; `""` sends no Reply-To. */
-  ReplyToAddress: z._default(field(addressValue({ allowEmpty: true })), "test@example.com"),
+  ReplyToAddress: z._default(field(addressValue({ allowEmpty: true })), REFERENCE_PLACEHOLDER_ADDRESS),
 
   // The product's own, in EmailTransportSettings (transport-fields.ts): unset, mail goes by SMTP
   // with the reference's password, exactly as above.

@@ -7,10 +7,11 @@
  */
 import { type AccessTokens, createAccessTokens, type TokenFacts, tokenFacts } from "../oauth2/index.ts";
 import { type EmailSettings, isOAuth2Method } from "../settings/index.ts";
-import { defaultEhloName, isFullyQualified } from "./ehlo.ts";
+import { defaultEhloName } from "./ehlo.ts";
 import { type SmtpStage, SmtpStageError } from "./errors.ts";
 import { composeMessage, type OutgoingMessage } from "./message.ts";
 import { checkSessionConfig, openSmtpSession, type SmtpSession, type SmtpSessionOptions } from "./session.ts";
+import { settingsWarnings } from "./warnings.ts";
 
 export interface StageResult {
   stage: SmtpStage;
@@ -38,49 +39,6 @@ export interface ConnectionCheckOptions extends SmtpSessionOptions {
 
 /** A greeting slower than this share of SMTPServerTimeout leaves too little margin for a slow day. */
 const GREETING_MARGIN = 0.5;
-
-const MICROSOFT_HOSTS = /(^|\.)(office365\.com|outlook\.com)$/i;
-const GOOGLE_HOSTS = /(^|\.)(gmail\.com|googlemail\.com)$/i;
-
-/** What works but will hurt: the reference's placeholder addresses, no certificate checks, a bare EHLO name, a password a provider is retiring. */
-export function settingsWarnings(settings: EmailSettings, ehloName: string): string[] {
-  const warnings: string[] = [];
-  const password =
-    settings.Transport === "smtp" && settings.EnableSMTPAuth && settings.SMTPAuthMethod === "password";
-  if (password && MICROSOFT_HOSTS.test(settings.SMTPServer)) {
-    warnings.push(
-      "SMTPServer is Microsoft 365's and SMTPAuthMethod is password: Microsoft turns SMTP basic auth off by default at the end of December 2026 (535 5.7.139); sign in with SMTPAuthMethod oauth2-microsoft (docs/microsoft-365.md)",
-    );
-  }
-  if (password && GOOGLE_HOSTS.test(settings.SMTPServer)) {
-    warnings.push(
-      "SMTPServer is Google's and SMTPAuthMethod is password: Google accepts only app passwords there (534 5.7.9); sign in with SMTPAuthMethod oauth2-google for a Workspace domain (docs/google-workspace.md)",
-    );
-  }
-  if (settings.FeedbackEmail === REFERENCE_PLACEHOLDER) {
-    warnings.push(
-      `FeedbackEmail is the reference default ${REFERENCE_PLACEHOLDER}: most relays refuse a sender they do not host; set it to an address of your domain`,
-    );
-  }
-  if (settings.ReplyToAddress === REFERENCE_PLACEHOLDER) {
-    warnings.push(
-      `ReplyToAddress is the reference default ${REFERENCE_PLACEHOLDER}: replies would go to a stranger; set it to your address, or to "" for no Reply-To`,
-    );
-  }
-  if (settings.SkipServerCertificateVerification) {
-    warnings.push(
-      "SkipServerCertificateVerification is true: the server's certificate is not checked, so anyone on the network path can pose as it and read the password; install a certificate a CA signed, and set it to false",
-    );
-  }
-  if (!isFullyQualified(ehloName)) {
-    warnings.push(
-      `the EHLO name ${JSON.stringify(ehloName)} is not a fully qualified domain name: relays with reject_non_fqdn_helo_hostname refuse every message (504 5.5.2); set MM_SERVICESETTINGS_SITEURL, or a FeedbackEmail of your domain`,
-    );
-  }
-  return warnings;
-}
-
-const REFERENCE_PLACEHOLDER = "test@example.com";
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 

@@ -13,6 +13,21 @@ export function defaultEhloName(settings: EmailSettings): string {
   return settings.FeedbackEmail.split("@")[1]?.toLowerCase() || "localhost";
 }
 
+/** The reference's EHLO name: its site URL's host; undefined when the site URL is unset or not a URL. */
+export function siteUrlHost(siteUrl: string | undefined): string | undefined {
+  if (!siteUrl) return undefined;
+  try {
+    return new URL(siteUrl).hostname || undefined;
+  } catch {
+    return undefined; // not a URL
+  }
+}
+
+/** The name the functions give in EHLO: the site URL's host, else FeedbackEmail's domain. */
+export function ehloNameFor(settings: EmailSettings, siteUrl: string | undefined): string {
+  return siteUrlHost(siteUrl) ?? defaultEhloName(settings);
+}
+
 /** A name with at least two labels, not localhost and not a bare IP address (an IP is sent as [a.b.c.d]). */
 export function isFullyQualified(name: string): boolean {
   const host = name.toLowerCase().replace(/\.$/, "");

@@ -4,6 +4,7 @@ export {
   runConnectionCheck,
   type StageResult,
 } from "./check.ts";
+export { defaultEhloName, ehloNameFor, siteUrlHost } from "./ehlo.ts";
 export { InvalidMessageError, SMTP_STAGES, type SmtpStage, SmtpStageError } from "./errors.ts";
 export { htmlToText } from "./html-to-text.ts";
 export { createSessionKeeper, type SessionKeeper, type SessionKeeperOptions } from "./keeper.ts";
@@ -25,3 +26,4 @@ export {
   type SmtpSession,
   type SmtpSessionOptions,
 } from "./session.ts";
+export { settingsWarnings } from "./warnings.ts";

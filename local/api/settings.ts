@@ -1,9 +1,9 @@
 /**
  * The SMTP page's routes: GET /api/settings (every setting with its value, source and whether the
- * environment locks it) and POST /email/test (Test Connection, through the connection-test handler).
+ * environment locks it, the store's warnings and the EHLO name the functions give) and POST /email/test (Test Connection, through the connection-test handler).
  */
 import type { createHandler as createConnectionTest } from "../../functions/connection-test.ts";
-import type { Env } from "../../functions/environment.ts";
+import type { Env, FunctionEnvName } from "../../functions/environment.ts";
 import {
   environmentVariableFor,
   loadEmailSettings,
@@ -11,6 +11,7 @@ import {
   SETTING_NAMES,
   type SettingsStore,
 } from "../../lib/settings/index.ts";
+import { ehloNameFor } from "../../lib/smtp/ehlo.ts";
 import { readBody, send } from "../http.ts";
 import { httpApiPostEvent, localContext } from "../lambda.ts";
 import type { Route } from "./route.ts";
@@ -41,7 +42,11 @@ export function settingsRoutes({ env, store, connectionTest }: SettingsRoutesDep
               },
             ]),
           );
-          return send(res, 200, { settings, store: store.description, warnings: loaded.warnings });
+          const ehloName = ehloNameFor(
+            loaded.values,
+            env["MM_SERVICESETTINGS_SITEURL" satisfies FunctionEnvName],
+          );
+          return send(res, 200, { settings, store: store.description, warnings: loaded.warnings, ehloName });
         } catch (error) {
           return send(res, 500, { error: (error as Error).message });
         }

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { settingsGet, settingsShow } from "../../cli/commands/settings.ts";
+import { settingsGet, settingsShow, settingsValidate } from "../../cli/commands/settings.ts";
 import { settingsExport, settingsImport } from "../../cli/commands/settings-file.ts";
 import { settingsSet, settingsUnset } from "../../cli/commands/settings-write.ts";
 import { runCommand } from "../../cli/context.ts";
@@ -186,5 +186,27 @@ describe("settings export with --local", () => {
       ServiceSettings: { EnableSecurityFixAlert: false },
     });
     expect(exported.out() + exported.err()).not.toContain(SECRET);
+  });
+});
+
+describe("settings validate with --local", () => {
+  it("gives the local run's own warnings: a file value its environment hides, and the connection test's", async () => {
+    const local = await startLocal({
+      env: { MM_EMAILSETTINGS_FEEDBACKNAME: "From env", MM_SERVICESETTINGS_SITEURL: "http://localhost:8065" },
+    });
+    await writeFile(
+      local.settingsFile,
+      JSON.stringify({
+        EmailSettings: { FeedbackName: "From file", SkipServerCertificateVerification: true },
+      }),
+    );
+    const { ctx, out, err } = local.cli();
+    expect(await settingsValidate(ctx)).toBe(0);
+    expect(out()).toBe("The settings are valid.\n");
+    expect(err()).toContain(
+      `warning: MM_EMAILSETTINGS_FEEDBACKNAME overrides FeedbackName: the value of settings file ${local.settingsFile} EmailSettings.FeedbackName has no effect until that variable is removed\n`,
+    );
+    expect(err()).toMatch(/^warning: SkipServerCertificateVerification is true/m);
+    expect(err()).toMatch(/^warning: the EHLO name "localhost" is not a fully qualified domain name/m);
   });
 });

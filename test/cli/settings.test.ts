@@ -1,4 +1,9 @@
-import { DescribeParametersCommand, GetParameterCommand, PutParameterCommand } from "@aws-sdk/client-ssm";
+import {
+  DeleteParameterCommand,
+  DescribeParametersCommand,
+  GetParameterCommand,
+  PutParameterCommand,
+} from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
 import { settingsGet, settingsShow, settingsValidate } from "../../cli/commands/settings.ts";
 import { settingsSet, settingsUnset } from "../../cli/commands/settings-write.ts";
@@ -60,6 +65,53 @@ describe("settings show / get", () => {
     const v = stack.cli();
     expect(await settingsValidate(v.ctx)).toBe(1);
     expect(v.out()).toContain("must be a whole number from 1 to 65535");
+  });
+
+  it("validate runs the function's own checks and gives the connection test's warnings", async () => {
+    const stack = await deployedStack({
+      functionEnv: { MM_EMAILSETTINGS_SMTPPORT: "2525", MM_SERVICESETTINGS_SITEURL: "http://localhost:8065" },
+    });
+    // Auth on (STARTTLS) with a username and no password: the function refuses it (ENOAUTH).
+    await stack.ssm.putSettings({
+      SMTPServer: "smtp.example.com",
+      SMTPPort: "587",
+      ConnectionSecurity: "STARTTLS",
+      SMTPUsername: "mailer",
+      SkipServerCertificateVerification: "true",
+    });
+    const first = stack.cli();
+    expect(await settingsValidate(first.ctx, { json: true })).toBe(1);
+    const report = JSON.parse(first.out());
+    expect(report.valid).toBe(false);
+    expect(report.errors).toEqual([
+      expect.stringMatching(/^ENOAUTH: EnableSMTPAuth is true but SMTPUsername or SMTPPassword is empty/),
+    ]);
+    expect(report.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          new RegExp(
+            `MM_EMAILSETTINGS_SMTPPORT overrides SMTPPort: the value of SSM parameter ${stack.ssm.root}/EmailSettings/SMTPPort has no effect`,
+          ),
+        ),
+        expect.stringMatching(/^FeedbackEmail is the reference default test@example\.com/),
+        expect.stringMatching(/^ReplyToAddress is the reference default/),
+        expect.stringMatching(/^SkipServerCertificateVerification is true/),
+        expect.stringMatching(/^the EHLO name "localhost" is not a fully qualified domain name/),
+      ]),
+    );
+    expect(report.warnings).toHaveLength(5);
+
+    // With the password, and the credentials over plain text: EINSECUREAUTH, as the function says.
+    await stack.ssm.putSettings({ SMTPPassword: SECRET, EnableSMTPAuth: "true" });
+    await stack.ssm.client.send(
+      new DeleteParameterCommand({ Name: `${stack.ssm.root}/EmailSettings/ConnectionSecurity` }),
+    );
+    const plain = stack.cli();
+    expect(await settingsValidate(plain.ctx)).toBe(1);
+    expect(plain.out()).toMatch(/^invalid: EINSECUREAUTH: /m);
+    expect(plain.err()).toMatch(/^warning: FeedbackEmail is the reference default/m);
+    for (const text of [first.out(), first.err(), plain.out(), plain.err()])
+      expect(text).not.toContain(SECRET);
   });
 
   it("refuses an unknown setting name with exit 2", async () => {
