@@ -13,6 +13,7 @@ import {
   environmentVariableFor,
   hiddenStoredValues,
   PASSWORD_MASK,
+  parameterNameFor,
   readEnvironmentLayer,
   readStoredParameters,
   readsTransportSettings,
@@ -23,6 +24,7 @@ import {
   type SettingName,
   type SettingSource,
   type SettingsLayer,
+  sectionsOf,
   ssmLayer,
   TRANSPORT_SECTION,
   TRANSPORT_SETTING_NAMES,
@@ -30,6 +32,7 @@ import {
 import { awsCall } from "./aws.ts";
 import type { CliContext } from "./context.ts";
 import { resolveLeniently } from "./setting-check.ts";
+import { contextKeyOf, type OwnedParameters } from "./stack-owned.ts";
 
 export interface SettingRow {
   setting: SettingName;
@@ -43,9 +46,11 @@ export interface SettingRow {
   valid: boolean;
   /** The product's message for an invalid value. */
   error?: string;
+  /** The context key of the stack that owns the setting's parameter (docs/deploy.md#who-owns-a-setting). */
+  stackOwned?: string;
 }
 
-export interface DeployedSettings {
+export interface DeployedSettings extends OwnedParameters {
   root: string;
   /** The functions read `<root>/EmailTransportSettings/` (the stack turned it on). */
   usesTransportSettings: boolean;
@@ -74,6 +79,15 @@ export async function loadDeployedSettings(ctx: CliContext): Promise<DeployedSet
       `stack ${stack.name} has no send-notification function: environment overrides are not shown`,
     );
   }
+  // A stack's parameter changed outside it (by an earlier mm-email, or aws ssm) keeps its value
+  // only until a deploy changes or removes that key: say so now.
+  for (const [name, value] of await stack.ownedParameterValues()) {
+    const stored = parameters.find((p) => p.name === name)?.value;
+    if (stored === undefined || stored === value) continue;
+    warnings.push(
+      `${name} holds ${JSON.stringify(stored)}, but stack ${stack.name}'s context ${contextKeyOf(root, name)} says ${JSON.stringify(value)}: a deploy that changes or removes that key overwrites or deletes the stored value; put the value you want in the context and deploy, or hand the setting to mm-email (docs/deploy.md#who-owns-a-setting)`,
+    );
+  }
   const environmentLayer = readEnvironmentLayer(functionEnvironment);
   warnings.push(
     ...hiddenStoredValues(stored.layer, environmentLayer).map((w) => `function ${fn?.name}: ${w}`),
@@ -86,6 +100,8 @@ export async function loadDeployedSettings(ctx: CliContext): Promise<DeployedSet
   }
   return {
     root,
+    stackName: stack.name,
+    ownedParameters: stack.ownedParameters,
     usesTransportSettings: usesTransport,
     ...(fn ? { functionName: fn.name } : {}),
     functionEnvironment,
@@ -116,6 +132,13 @@ export function settingRows(deployed: DeployedSettings): {
   const rows = SETTING_NAMES.map((setting): SettingRow => {
     const issue = issues.find((i) => i.setting === setting);
     const source = issue?.source ?? redacted[setting].source;
+    const owned = sectionsOf(setting)
+      .map((section) => parameterNameFor(deployed.root, setting, section))
+      .find((name) => deployed.ownedParameters.has(name));
+    const ownedText =
+      owned && source.layer === "ssm" && source.name === owned
+        ? `, the stack's (context ${contextKeyOf(deployed.root, owned)})`
+        : "";
     return {
       setting,
       value: issue
@@ -124,9 +147,10 @@ export function settingRows(deployed: DeployedSettings): {
           : (issue.value ?? null)
         : redacted[setting].value,
       source,
-      sourceText: describeSourceOn(source, deployed.functionName),
+      sourceText: describeSourceOn(source, deployed.functionName) + ownedText,
       variable: environmentVariableFor(setting),
       valid: !issue,
+      ...(owned ? { stackOwned: contextKeyOf(deployed.root, owned) } : {}),
       ...(issue
         ? {
             error: issues

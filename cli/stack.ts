@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import {
   DescribeStacksCommand,
+  GetTemplateCommand,
   paginateListStackResources,
   type StackResourceSummary,
 } from "@aws-sdk/client-cloudformation";
@@ -34,6 +35,23 @@ export function stackNameFrom(option: string | undefined, env: Env): string {
   return option ?? env.MM_EMAIL_STACK ?? cdkContextStackName() ?? DEFAULT_STACK_NAME;
 }
 
+/** Each AWS::SSM::Parameter's literal Name and Value in a JSON template (CDK's); none from anything else. */
+export function parameterValuesOf(templateBody: string): Map<string, string> {
+  let template: { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> };
+  try {
+    template = JSON.parse(templateBody);
+  } catch {
+    return new Map(); // not JSON: not a template this product made
+  }
+  const values = new Map<string, string>();
+  for (const resource of Object.values(template?.Resources ?? {})) {
+    const { Name, Value } = resource?.Properties ?? {};
+    if (resource?.Type === "AWS::SSM::Parameter" && typeof Name === "string" && typeof Value === "string")
+      values.set(Name, Value);
+  }
+  return values;
+}
+
 export interface DeployedFunction {
   name: string;
   environment: Record<string, string>;
@@ -44,6 +62,10 @@ export interface Stack {
   name: string;
   outputs: Record<string, string>;
   resources: StackResourceSummary[];
+  /** The SSM parameters the stack created (from its context), by full name. */
+  ownedParameters: ReadonlySet<string>;
+  /** The value the stack's template gives each parameter it owns (what its next deploy of that key writes). */
+  ownedParameterValues(): Promise<ReadonlyMap<string, string>>;
   /** An output by its id; a missing one is an error naming it and the stack. */
   output(key: string): string;
   /** The physical name of a product function, or undefined when the stack has none. */
@@ -99,6 +121,11 @@ export async function lookUpStack(aws: AwsClients, name: string): Promise<Stack>
     name,
     outputs,
     resources,
+    ownedParameters: new Set(
+      resources.flatMap((r) =>
+        r.ResourceType === "AWS::SSM::Parameter" && r.PhysicalResourceId ? [r.PhysicalResourceId] : [],
+      ),
+    ),
     output(key) {
       const value = outputs[key];
       if (value === undefined) {
@@ -129,6 +156,14 @@ export async function lookUpStack(aws: AwsClients, name: string): Promise<Stack>
         configs.set(fn, config);
       }
       return config;
+    },
+    async ownedParameterValues() {
+      if (self.ownedParameters.size === 0) return new Map();
+      const body = await awsCall(`read the template of stack ${name}`, async () => {
+        const out = await aws.cloudFormation.send(new GetTemplateCommand({ StackName: name }));
+        return out.TemplateBody ?? "";
+      });
+      return parameterValuesOf(body);
     },
     async settingsRoot() {
       const fn = await self.functionConfig("send-notification");

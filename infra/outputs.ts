@@ -20,3 +20,14 @@ export const STACK_OUTPUTS = {
 
 /** CDK's logical id of a function starts with its construct id without the hyphens (`sendnotification…`). */
 export const functionLogicalIdPrefix = (name: FunctionName): string => name.replaceAll("-", "");
+
+/**
+ * The context keys whose values the stack stores as SSM parameters it owns (infra/config.ts,
+ * infra/constructs/settings-parameters.ts), by the folder under the settings root they go to.
+ * `mm-email` refuses to change a parameter the stack owns and names the key to change instead.
+ */
+export const OWNED_PARAMETER_CONTEXT = {
+  EmailSettings: "emailSettings",
+  EmailTransportSettings: "emailTransportSettings",
+  SecurityAlerts: "securityAlertRecipients",
+} as const;

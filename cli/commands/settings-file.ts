@@ -24,6 +24,7 @@ import { effectiveValues, loadDeployedSettings } from "../deployed-settings.ts";
 import { localError } from "../local.ts";
 import { CliError, EXIT, printJson, shownValue, table, usageError } from "../output.ts";
 import { confirm } from "../prompt.ts";
+import { refuseStackOwned } from "../stack-owned.ts";
 import { isSecret } from "./settings.ts";
 import { type ConfigEntry, importLocal, TEXT_IN_CONFIG_JSON } from "./settings-local.ts";
 import { warnOverridden, warnUnread, writeSetting } from "./settings-write.ts";
@@ -100,6 +101,11 @@ export async function settingsImport(
         c.parameter,
       ]),
     ]),
+  );
+  // The stack's parameters change only by its context: refused before anything is written (or, with --dry-run, said).
+  refuseStackOwned(
+    deployed,
+    changes.map((c) => c.parameter),
   );
   if (dryRun) {
     ctx.stdout.write(`${changes.length} change(s); --dry-run: nothing written.\n`);

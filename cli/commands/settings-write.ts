@@ -20,6 +20,7 @@ import { type DeployedSettings, effectiveValues, loadDeployedSettings } from "..
 import { CliError, EXIT, usageError } from "../output.ts";
 import { confirm, readSecret } from "../prompt.ts";
 import { checkStoredSetting } from "../setting-check.ts";
+import { refuseStackOwned } from "../stack-owned.ts";
 
 import { isSecret, PASSWORD, settingName } from "./settings.ts";
 import { setLocal, unsetLocal } from "./settings-local.ts";
@@ -131,6 +132,7 @@ export async function settingsSet(
   if (ctx.local) return setLocal(ctx, setting, newValue);
   const deployed = await loadDeployedSettings(ctx);
   const parameter = parameterFor(deployed, setting);
+  refuseStackOwned(deployed, [parameter]);
   const invalid = checkStoredValue(deployed, setting, newValue, parameter);
   if (invalid) throw new CliError(EXIT.usage, `${invalid}. Nothing was written.`);
   const before = effectiveValues(deployed);
@@ -161,6 +163,7 @@ export async function settingsUnset(ctx: CliContext, name: string): Promise<numb
   const deployed = await loadDeployedSettings(ctx);
   const names = sectionsOf(setting).map((section) => parameterNameFor(deployed.root, setting, section));
   const existing = names.filter((n) => deployed.parameters.some((p) => p.name === n));
+  refuseStackOwned(deployed, existing);
   // A deleted parameter (a secret above all) cannot be had back: ask first.
   if (
     existing.length > 0 &&

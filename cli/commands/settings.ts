@@ -114,6 +114,7 @@ const rowJson = (r: SettingRow) => ({
   variable: r.variable,
   valid: r.valid,
   ...(r.error ? { error: r.error } : {}),
+  ...(r.stackOwned ? { stackOwned: r.stackOwned } : {}),
 });
 
 function writeWarnings(ctx: CliContext, warnings: readonly string[]) {

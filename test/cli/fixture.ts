@@ -2,7 +2,8 @@
  * A deployed stack in the run's moto_server, as the CLI finds one: a CloudFormation stack whose
  * outputs name its queues, with send-notification and the alert check as Lambda functions (their
  * environment holds SETTINGS_PATH and an MM_* override), an event source mapping with a maximum
- * concurrency, and the settings root of its own. Plus a CLI context with captured streams.
+ * concurrency, the settings root of its own and any EmailSettings the stack owns. Plus a CLI
+ * context with captured streams.
  */
 import { Readable } from "node:stream";
 import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudformation";
@@ -46,9 +47,12 @@ export const motoEnv = () => {
 export async function deployedStack({
   functionEnv = {},
   testEndpointUrl = "http://127.0.0.1:9/email/test",
+  stackSettings = {},
 }: {
   functionEnv?: Record<string, string>;
   testEndpointUrl?: string;
+  /** EmailSettings the stack stores from its context: AWS::SSM::Parameter resources it owns. */
+  stackSettings?: Record<string, string>;
 } = {}) {
   const ssm = ssmFixture();
   const name = `cli-${process.pid}-${Date.now()}-${++n}`;
@@ -86,6 +90,15 @@ export async function deployedStack({
         ...functionEnv,
       }),
       securityalertcheckD5E6F7A8: fn({ SETTINGS_PATH: ssm.root }),
+      ...Object.fromEntries(
+        Object.entries(stackSettings).map(([setting, value]) => [
+          `Setting${setting}0A1B2C3D`,
+          {
+            Type: "AWS::SSM::Parameter",
+            Properties: { Name: `${ssm.root}/EmailSettings/${setting}`, Type: "String", Value: value },
+          },
+        ]),
+      ),
       Mapping: {
         Type: "AWS::Lambda::EventSourceMapping",
         Properties: {
