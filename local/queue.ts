@@ -50,6 +50,8 @@ export interface LocalQueueStats {
   sent: number;
   /** Records moved to the dead-letter list so far (the newest 5000 are kept). */
   deadLettered: number;
+  /** Letters the dead-letter list holds now (after redrives and purges). */
+  deadLetterDepth: number;
   /** Receives so far (a record received three times counts three). */
   receives: number;
   /** Invocations so far. */
@@ -281,7 +283,8 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
           s.soonestReturnAt = Math.min(s.soonestReturnAt ?? m.visibleAt, m.visibleAt);
         }
       }
-      return { ...s, ...counters, batchesInFlight: running.size };
+      // deadLettered counts every letter so far; deadLetterDepth is what the list holds now.
+      return { ...s, ...counters, deadLetterDepth: deadLetters.length, batchesInFlight: running.size };
     },
 
     size: () => messages.size,

@@ -13,6 +13,7 @@ import { type DeadLetter, RECEIVE_LIMIT_REASON, receiveDeadLetters } from "../de
 import { type LocalRun, localError } from "../local.ts";
 import { CliError, EXIT, printJson, table, usageError } from "../output.ts";
 import { confirm } from "../prompt.ts";
+import { queueDepth } from "../queue-depth.ts";
 
 type LocalDeadLetter = DeadLetterEntry;
 
@@ -102,7 +103,18 @@ async function redriveLocal(ctx: CliContext, local: LocalRun, ids: string[] | un
 }
 
 async function purgeLocal(ctx: CliContext, local: LocalRun): Promise<number> {
-  if (!(await confirm(ctx, `Delete every dead letter of the local run at ${local.url}?`, ctx.options.yes))) {
+  const count = (await listLetters(ctx)).length;
+  if (count === 0) {
+    ctx.stdout.write("The dead-letter list is empty: nothing to purge.\n");
+    return EXIT.ok;
+  }
+  if (
+    !(await confirm(
+      ctx,
+      `Delete all ${count} dead letter(s) of the local run at ${local.url}? They cannot be had back.`,
+      ctx.options.yes,
+    ))
+  ) {
     ctx.stderr.write("Nothing deleted.\n");
     return EXIT.usage;
   }
@@ -119,7 +131,14 @@ export async function dlqRedrive(
 ): Promise<number> {
   if (all === ids.length > 0)
     throw usageError("Name the dead letters to redrive (their ids from mm-email dlq list), or pass --all");
-  if (ctx.local) return redriveLocal(ctx, ctx.local, all ? undefined : ids);
+  if (ctx.local) {
+    if (
+      all &&
+      !(await confirmRedriveAll(ctx, (await listLetters(ctx)).length, "local run's dead-letter list"))
+    )
+      return EXIT.usage;
+    return redriveLocal(ctx, ctx.local, all ? undefined : ids);
+  }
   const stack = await ctx.stack();
   const dlq = stack.output(STACK_OUTPUTS.deadLetterQueueUrl);
   const queue = stack.output(STACK_OUTPUTS.notificationQueueUrl);
@@ -132,6 +151,7 @@ export async function dlqRedrive(
   );
   const moved = new Set<string>();
   try {
+    if (all && !(await confirmRedriveAll(ctx, chosen.length, "dead-letter queue"))) return EXIT.usage;
     for (const l of chosen) {
       const out = await awsCall(`send ${l.messageId} back to ${queue}`, () =>
         ctx.aws().sqs.send(new SendMessageCommand({ QueueUrl: queue, MessageBody: l.body })),
@@ -151,10 +171,34 @@ export async function dlqRedrive(
   return EXIT.ok;
 }
 
+/** --all sends every letter back at once (each may be mailed, or fail, again): ask, saying how many. */
+async function confirmRedriveAll(ctx: CliContext, count: number, where: string): Promise<boolean> {
+  if (count === 0) return true; // nothing to ask about: the redrive says it is empty
+  const yes = await confirm(
+    ctx,
+    `Send all ${count} letter(s) of the ${where} back to the notification queue?`,
+    ctx.options.yes,
+  );
+  if (!yes) ctx.stderr.write("Nothing redriven.\n");
+  return yes;
+}
+
 export async function dlqPurge(ctx: CliContext): Promise<number> {
   if (ctx.local) return purgeLocal(ctx, ctx.local);
   const dlq = (await ctx.stack()).output(STACK_OUTPUTS.deadLetterQueueUrl);
-  if (!(await confirm(ctx, `Delete every message in the dead-letter queue ${dlq}?`, ctx.options.yes))) {
+  const depth = await awsCall(`read the attributes of queue ${dlq}`, () => queueDepth(ctx.aws().sqs, dlq));
+  const count = depth.visible + depth.inFlight + depth.delayed;
+  if (count === 0) {
+    ctx.stdout.write("The dead-letter queue is empty: nothing to purge.\n");
+    return EXIT.ok;
+  }
+  if (
+    !(await confirm(
+      ctx,
+      `Delete all ${count} message(s) (as SQS counts them) in the dead-letter queue ${dlq}? They cannot be had back.`,
+      ctx.options.yes,
+    ))
+  ) {
     ctx.stderr.write("Nothing deleted.\n");
     return EXIT.usage;
   }

@@ -224,7 +224,7 @@ async function localStatus(ctx: CliContext): Promise<Status & { smtp?: unknown }
   const a = await local.get("/api/queue");
   if (a.status !== 200) throw localError(a, "GET /api/queue");
   const b = a.body as {
-    queue: { visible: number; delayed: number; inFlight: number; deadLettered: number };
+    queue: { visible: number; delayed: number; inFlight: number; deadLetterDepth: number };
     config: { maxConcurrency: number };
     smtp: unknown;
   };
@@ -235,7 +235,7 @@ async function localStatus(ctx: CliContext): Promise<Status & { smtp?: unknown }
       delayed: b.queue.delayed,
       oldestAgeSeconds: "unknown",
     },
-    deadLetterQueue: { depth: b.queue.deadLettered },
+    deadLetterQueue: { depth: b.queue.deadLetterDepth },
     alarmsInAlarm: "unknown",
     securityAlerts: { lastRun: "unknown", lastSentMarkerAt: "unknown", checkFunctionLastModified: "unknown" },
     limits: {

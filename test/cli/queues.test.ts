@@ -169,15 +169,30 @@ describe("dlq", () => {
     const missing = stack.cli();
     expect(await runCommand(missing.ctx, () => dlqRedrive(missing.ctx, ["nope"]))).toBe(1);
 
+    // --all asks first, saying how many; refused, every letter stays.
+    const all = stack.cli();
+    expect(await runCommand(all.ctx, () => dlqRedrive(all.ctx, [], { all: true }))).toBe(2);
+    expect(all.err()).toMatch(
+      /Send all 1 letter\(s\) of the dead-letter queue back to the notification queue\? Refusing without a terminal/,
+    );
+    const kept = stack.cli();
+    await dlqList(kept.ctx, { json: true });
+    expect(JSON.parse(kept.out()).map((l: { subject: string }) => l.subject)).toEqual(["Two"]);
+
     const refused = stack.cli();
     expect(await runCommand(refused.ctx, () => dlqPurge(refused.ctx))).toBe(2);
-    expect(refused.err()).toContain("pass --yes");
+    expect(refused.err()).toMatch(
+      /Delete all 1 message\(s\) \(as SQS counts them\) in the dead-letter queue .*pass --yes/,
+    );
     const purge = stack.cli("", { yes: true });
     expect(await dlqPurge(purge.ctx)).toBe(0);
     const attrs = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ["ApproximateNumberOfMessages"] }),
     );
     expect(attrs.Attributes?.ApproximateNumberOfMessages).toBe("0");
+    const empty = stack.cli();
+    expect(await dlqPurge(empty.ctx)).toBe(0);
+    expect(empty.out()).toBe("The dead-letter queue is empty: nothing to purge.\n");
   });
 
   it("against the local run: list, redrive (then the mail is captured), purge with --yes only", async () => {
@@ -196,6 +211,12 @@ describe("dlq", () => {
     await local.product.queue.drain(15_000);
     local.product.mailbox.setLimits({ down: false });
 
+    const depth = async () => {
+      const shown = local.cli();
+      await status(shown.ctx, { json: true });
+      return JSON.parse(shown.out()).deadLetterQueue.depth;
+    };
+    expect(await depth()).toBe(2);
     const list = local.cli();
     expect(await dlqList(list.ctx, { json: true })).toBe(0);
     const letters = JSON.parse(list.out()) as Array<{ messageId: string; subject: string; by: string }>;
@@ -217,10 +238,16 @@ describe("dlq", () => {
     const left = local.cli();
     await dlqList(left.ctx, { json: true });
     expect(JSON.parse(left.out()).map((l: { subject: string }) => l.subject)).toEqual(["Thrown away"]);
+    expect(await depth()).toBe(1);
+
+    const all = local.cli();
+    expect(await runCommand(all.ctx, () => dlqRedrive(all.ctx, [], { all: true }))).toBe(2);
+    expect(all.err()).toMatch(/Send all 1 letter\(s\) of the local run's dead-letter list back/);
+    expect(local.product.queue.deadLetters).toHaveLength(1);
 
     const refused = local.cli();
     expect(await runCommand(refused.ctx, () => dlqPurge(refused.ctx))).toBe(2);
-    expect(refused.err()).toContain("pass --yes");
+    expect(refused.err()).toMatch(/Delete all 1 dead letter\(s\) of the local run at .*pass --yes/);
     expect(local.product.queue.deadLetters).toHaveLength(1);
     const purge = local.cli("", { yes: true });
     expect(await dlqPurge(purge.ctx)).toBe(0);
@@ -228,6 +255,8 @@ describe("dlq", () => {
     const after = local.cli();
     await dlqList(after.ctx, { json: true });
     expect(JSON.parse(after.out())).toEqual([]);
+    // status counts what the list holds now, not every letter there ever was.
+    expect(await depth()).toBe(0);
   });
 });
 
