@@ -1,6 +1,6 @@
 /**
  * The AWS SDK v3 clients the CLI uses, made once from --profile and --region (else the standard
- * chain: AWS_PROFILE, AWS_REGION, ~/.aws/config, SSO, instance roles) and the endpoint variables
+ * chain: AWS_PROFILE, AWS_REGION or AWS_DEFAULT_REGION, ~/.aws/config, SSO, instance roles) and the endpoint variables
  * (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL), so tests point every client at moto.
  */
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
@@ -11,6 +11,7 @@ import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { SsmApi } from "../lib/aws-ssm/index.ts";
 import { createSsmClient, sdkSsmApi } from "../lib/aws-ssm/sdk-client.ts";
+import { profileNames, sharedFilePaths } from "./aws-profiles.ts";
 import { CliError, EXIT } from "./output.ts";
 
 export interface AwsOptions {
@@ -36,10 +37,12 @@ function endpointFor(env: AwsOptions["env"], service: string): string | undefine
 
 export function awsClients({ profile, region, env }: AwsOptions): AwsClients {
   const credentials = defaultProvider(profile ? { profile } : {});
+  const chosenRegion = region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   const base = (service: string) => {
     const endpoint = endpointFor(env, service);
     return {
-      ...(region ? { region } : env.AWS_REGION ? { region: env.AWS_REGION } : {}),
+      // As the AWS CLI: --region, then AWS_REGION, then AWS_DEFAULT_REGION, then the profile's.
+      ...(chosenRegion ? { region: chosenRegion } : {}),
       ...(profile ? { profile } : {}),
       ...(endpoint ? { endpoint } : {}),
       credentials,
@@ -49,12 +52,20 @@ export function awsClients({ profile, region, env }: AwsOptions): AwsClients {
   const sqs = new SQSClient(base("sqs"));
   return {
     region: async () => {
+      const named = profile ?? env.AWS_PROFILE;
+      if (named && !(await profileNames(env)).has(named)) {
+        const paths = sharedFilePaths(env);
+        throw new CliError(
+          EXIT.aws,
+          `AWS profile ${JSON.stringify(named)}${profile ? "" : " (AWS_PROFILE)"} does not exist in ${paths.config} or ${paths.credentials} (aws configure list-profiles lists yours)`,
+        );
+      }
       try {
         return await sqs.config.region();
       } catch {
         throw new CliError(
-          EXIT.usage,
-          "No AWS region: pass --region, set AWS_REGION, or set one in your profile",
+          EXIT.aws,
+          `No AWS region: pass --region, set AWS_REGION or AWS_DEFAULT_REGION, or set one in ${named ? `profile ${named}` : "your profile"}`,
         );
       }
     },
@@ -76,6 +87,20 @@ function hint(name: string): string {
   return "";
 }
 
+/**
+ * An error with the causes under it (Node's fetch says only "fetch failed", its cause says
+ * ECONNREFUSED 127.0.0.1:443 or ENOTFOUND): each level's code or name, and its message.
+ */
+export function describeCauses(error: unknown): string {
+  const parts: string[] = [];
+  let e = error as (Error & { code?: string; cause?: unknown }) | undefined;
+  for (let depth = 0; e && depth < 4; depth++) {
+    parts.push(`${e.code ?? e.name ?? "Error"}: ${e.message ?? String(e)}`);
+    e = e.cause as typeof e;
+  }
+  return parts.join(", because ");
+}
+
 /** Runs one AWS call; a failure becomes exit 3 naming what was being done and the resource. */
 export async function awsCall<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
@@ -83,6 +108,6 @@ export async function awsCall<T>(what: string, call: () => Promise<T>): Promise<
   } catch (error) {
     if (error instanceof CliError) throw error;
     const e = error as Error;
-    throw new CliError(EXIT.aws, `Could not ${what}: ${e.name}: ${e.message}${hint(e.name)}`);
+    throw new CliError(EXIT.aws, `Could not ${what}: ${describeCauses(e)}${hint(e.name)}`);
   }
 }

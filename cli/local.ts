@@ -3,7 +3,7 @@
  * AWS: its settings file in place of SSM, its queue and dead-letter list in place of SQS. Only
  * what those routes serve is available; a command that needs more says so.
  */
-import { CliError, EXIT } from "./output.ts";
+import { CliError, EXIT, usageError } from "./output.ts";
 
 export const DEFAULT_LOCAL_URL = "http://127.0.0.1:3025";
 
@@ -21,6 +21,17 @@ export interface LocalRun {
 }
 
 export function localRun(url: string): LocalRun {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol)) {
+    throw usageError(
+      `--local ${JSON.stringify(url)} is not an http:// URL: pass --local alone for the local run at ${DEFAULT_LOCAL_URL}, or --local http://127.0.0.1:PORT`,
+    );
+  }
   const base = url.replace(/\/+$/, "");
   const call = async (method: string, path: string, body?: unknown): Promise<LocalAnswer> => {
     let res: Response;

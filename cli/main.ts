@@ -5,6 +5,7 @@
  * One file, over 250 lines, on purpose: it is commander's one tree of commands, each a few lines
  * of options and help text, and reads best whole.
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { normalizeArgv } from "./argv.ts";
 import { dlqList, dlqPurge, dlqRedrive, dlqShow } from "./commands/dlq.ts";
@@ -15,13 +16,18 @@ import { settingsSet, settingsUnset } from "./commands/settings-write.ts";
 import { status } from "./commands/status.ts";
 import { connectionTest } from "./commands/test.ts";
 import { type CliContext, createContext, type GlobalOptions, runCommand } from "./context.ts";
-import { type CliStreams, EXIT } from "./output.ts";
+import { type CliStreams, EXIT, EXIT_MEANINGS } from "./output.ts";
 
 /** `settings set` and `settings import` both write secrets: one option, one help text. */
 const KEY_ID_OPTION = [
   "--key-id <key>",
   "KMS key for a secret's SecureString (default: the key it has, else the password's, else aws/ssm)",
 ] as const;
+
+/** This package's version, which `mm-email --version` prints. */
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
 
@@ -38,8 +44,8 @@ export function buildProgram(
     (run: (ctx: CliContext, ...args: never[]) => Promise<number>) =>
     async (...args: unknown[]) => {
       const cmd = args.at(-1) as Command;
-      const ctx = ctxOf(cmd);
-      done(await runCommand(ctx, () => run(ctx, ...(args.slice(0, -1) as never[]))));
+      // The context too: a bad global option (--local notaurl) is a usage error like any other.
+      done(await runCommand(streams, () => run(ctxOf(cmd), ...(args.slice(0, -1) as never[]))));
     };
 
   program
@@ -51,15 +57,18 @@ export function buildProgram(
       "CloudFormation stack (default: MM_EMAIL_STACK, cdk.json context stackName, MattermostEmail)",
     )
     .option("--profile <name>", "AWS profile (default: the standard credential chain)")
-    .option("--region <region>", "AWS region (default: AWS_REGION or the profile's)")
+    .option("--region <region>", "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's)")
     .addOption(new Option("--local [url]", "use the local run (npm start) instead of AWS").preset(true))
     .option("-y, --yes", "answer yes to confirmations")
+    .version(PACKAGE_VERSION, "-V, --version", "the version of mm-email (this package's)")
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => streams.stdout.write(s), writeErr: (s) => streams.stderr.write(s) })
     .addHelpText(
       "after",
       `${examples("mm-email settings show", "mm-email --stack Staging --profile ops status --json", "mm-email --local test")}
-Exit codes: 0 ok, 1 the thing checked failed, 2 usage error, 3 AWS or network error.`,
+Exit codes: ${Object.entries(EXIT_MEANINGS)
+        .map(([code, meaning]) => `${code} ${meaning}`)
+        .join(", ")}.`,
     );
 
   const settings = program.command("settings").description("Show, check and change the email settings");

@@ -15,6 +15,14 @@ export const EXIT = {
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/** Each exit code in a few words: --help prints them, docs/cli.md's table explains them (a test keeps the two together). */
+export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
+  [EXIT.ok]: "ok",
+  [EXIT.failed]: "the thing checked failed",
+  [EXIT.usage]: "usage error",
+  [EXIT.aws]: "AWS or network error",
+};
+
 /** An error a command reports on stderr and ends with `code`. */
 export class CliError extends Error {
   override readonly name = "CliError";

@@ -50,7 +50,9 @@ export async function settingsImport(
   try {
     read = await fileSettingsStore({ path: file, optional: false }).read();
   } catch (error) {
-    if (error instanceof SettingsLoadError) throw usageError(error.message);
+    // A file that cannot be read as a config.json is a bad file, as one with bad values is (exit 1).
+    if (error instanceof SettingsLoadError)
+      throw new CliError(EXIT.failed, `${error.message}. Nothing was written.`);
     throw error;
   }
   for (const w of read.warnings) ctx.stderr.write(`warning: ${w}\n`);

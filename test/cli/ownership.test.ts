@@ -21,13 +21,13 @@ import { deployedStack } from "./fixture.ts";
 async function ownedStack() {
   const stack = await deployedStack({ stackSettings: { SMTPServer: "smtp.example.com" } });
   await stack.ssm.putSettings({ SMTPPort: "587" }); // the operator's, set outside the stack
-  const valueOf = async (setting: string) =>
+  const storedValue = async (setting: string) =>
     (
       await stack.ssm.client.send(
         new GetParameterCommand({ Name: `${stack.ssm.root}/EmailSettings/${setting}` }),
       )
     ).Parameter?.Value;
-  return { ...stack, valueOf };
+  return { ...stack, storedValue };
 }
 
 const REFUSAL =
@@ -81,11 +81,11 @@ describe("who owns a parameter", () => {
     const unset = stack.cli("", { yes: true });
     expect(await runCommand(unset.ctx, () => settingsUnset(unset.ctx, "SMTPServer"))).toBe(2);
     expect(unset.err()).toMatch(REFUSAL);
-    expect(await stack.valueOf("SMTPServer")).toBe("smtp.example.com");
+    expect(await stack.storedValue("SMTPServer")).toBe("smtp.example.com");
     // The operator's own parameter is the operator's to change.
     const port = stack.cli();
     expect(await settingsSet(port.ctx, "SMTPPort", "465")).toBe(0);
-    expect(await stack.valueOf("SMTPPort")).toBe("465");
+    expect(await stack.storedValue("SMTPPort")).toBe("465");
   });
 
   it("import refuses a file that changes the stack's parameter, and writes none of it", async () => {
@@ -103,8 +103,8 @@ describe("who owns a parameter", () => {
       );
       expect(imported.err()).toMatch(REFUSAL);
     }
-    expect(await stack.valueOf("SMTPServer")).toBe("smtp.example.com");
-    expect(await stack.valueOf("SMTPPort")).toBe("587");
+    expect(await stack.storedValue("SMTPServer")).toBe("smtp.example.com");
+    expect(await stack.storedValue("SMTPPort")).toBe("587");
 
     // A file that agrees with the stack on its parameter changes only the operator's.
     const agreeing = join(dir, "agreeing.json");
@@ -114,7 +114,7 @@ describe("who owns a parameter", () => {
     );
     const ok = stack.cli("", { yes: true });
     expect(await settingsImport(ok.ctx, agreeing)).toBe(0);
-    expect(await stack.valueOf("SMTPPort")).toBe("2525");
+    expect(await stack.storedValue("SMTPPort")).toBe("2525");
   });
 
   it("the stack names each parameter it stores after its context key, as mm-email reads it back", () => {
