@@ -127,6 +127,7 @@ Exit codes: ${Object.entries(EXIT_MEANINGS)
       "Store the EmailSettings of a chat server's config.json in SSM (--local: the settings file): shows the changes, writes only those",
     )
     .option("--dry-run", "show the changes, write nothing")
+    .option("--verbose", "list each key of the file that is no setting of this product")
     .option(...KEY_ID_OPTION)
     .addHelpText(
       "after",
@@ -136,7 +137,9 @@ Exit codes: ${Object.entries(EXIT_MEANINGS)
       ),
     )
     .action(
-      act((ctx, file: string, opts: { dryRun?: boolean; keyId?: string }) => settingsImport(ctx, file, opts)),
+      act((ctx, file: string, opts: { dryRun?: boolean; keyId?: string; verbose?: boolean }) =>
+        settingsImport(ctx, file, opts),
+      ),
     );
   settings
     .command("export")

@@ -7,6 +7,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import {
+  describeIgnored,
   fileSettingsStore,
   InvalidSettingsError,
   PASSWORD_MASK,
@@ -44,7 +45,7 @@ const shownFor = (setting: SettingName, value: string | undefined) =>
 export async function settingsImport(
   ctx: CliContext,
   file: string,
-  { dryRun = false, keyId }: { dryRun?: boolean; keyId?: string } = {},
+  { dryRun = false, keyId, verbose = false }: { dryRun?: boolean; keyId?: string; verbose?: boolean } = {},
 ): Promise<number> {
   let read: Awaited<ReturnType<ReturnType<typeof fileSettingsStore>["read"]>>;
   try {
@@ -56,6 +57,13 @@ export async function settingsImport(
     throw error;
   }
   for (const w of read.warnings) ctx.stderr.write(`warning: ${w}\n`);
+  const ignored = read.ignored ?? [];
+  if (ignored.length > 0) {
+    ctx.stderr.write(
+      `warning: ${describeIgnored(file, ignored)}${verbose || ignored.length <= 3 ? "" : "; --verbose lists them"}\n`,
+    );
+  }
+  if (verbose) for (const key of ignored) ctx.stderr.write(`  ignored: ${key}\n`);
   if (read.layer.length === 0) throw usageError(`${file} holds no EmailSettings this product knows`);
   // The product's own check of the file's values, every broken rule at once.
   try {

@@ -5,7 +5,7 @@
 
 import { STACK_OUTPUTS } from "../../infra/outputs.ts";
 import type { ConnectionTestResponse } from "../../lib/connection-test/index.ts";
-import { MULTILINE_SETTINGS } from "../../lib/settings/index.ts";
+import { MULTILINE_SETTINGS, type SettingName } from "../../lib/settings/index.ts";
 import { awsCall } from "../aws.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, EXIT, printJson, progress, usageError } from "../output.ts";
@@ -81,6 +81,15 @@ async function call(
   return { status: res.status, answer, where: url };
 }
 
+/** The endpoint keeps the reference's words ("Please re-enter the SMTP password"); the CLI adds how. */
+function reEnterHint(text: string): string {
+  const secret = /Please re-enter (the SMTP password|\w+) to test connection/.exec(text)?.[1];
+  if (!secret) return "";
+  return secret === "the SMTP password"
+    ? " Give it on stdin with --password-stdin, e.g. printf '%s' \"$PW\" | mm-email test --set … --password-stdin"
+    : ` Give it on stdin with --secret-stdin ${secret}, e.g. mm-email test --set … --secret-stdin ${secret} < ${MULTILINE_SETTINGS.has(secret as SettingName) ? "the-file" : "secret.txt"}`;
+}
+
 export async function connectionTest(ctx: CliContext, options: TestOptions = {}): Promise<number> {
   const body = await requestBody(ctx, options);
   const line = progress(ctx);
@@ -99,7 +108,7 @@ export async function connectionTest(ctx: CliContext, options: TestOptions = {})
       typeof answer === "string" ? answer : (message.error ?? message.message ?? JSON.stringify(answer));
     if (options.json) printJson(ctx, { ok: false, status, error: text });
     if (status === 400 || status === 413 || status === 415)
-      throw new CliError(EXIT.usage, `The connection test refused the request: ${text}`);
+      throw new CliError(EXIT.usage, `The connection test refused the request: ${text}${reEnterHint(text)}`);
     if (status === 403 && !message.error) {
       throw new CliError(
         EXIT.aws,

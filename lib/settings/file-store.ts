@@ -43,22 +43,33 @@ export function fileSettingsStore({ path, optional = true }: FileSettingsStoreOp
         throw new SettingsLoadError(`Settings file ${path} must hold an object like config.json`);
       const layer: RawSetting[] = [];
       const warnings: string[] = [];
+      const ignored: string[] = [];
       for (const [section, values] of Object.entries(json)) {
         if (!isPlainObject(values)) continue;
         for (const [key, value] of Object.entries(values)) {
           if (isSettingName(key) && sectionsOf(key).includes(section)) {
             layer.push({ setting: key, value, source: { layer: "file", name: `${path} ${section}.${key}` } });
           } else if (section === "EmailSettings" || section === TRANSPORT_SECTION) {
-            warnings.push(`${path}: ${section}.${key} is not a setting this product knows; it is ignored`);
+            ignored.push(`${section}.${key}`);
           }
         }
       }
+
       const recipients = isPlainObject(json.SecurityAlerts) ? json.SecurityAlerts.Recipients : undefined;
       const others: Record<string, string> =
         typeof recipients === "string" ? { [RECIPIENTS_PARAMETER]: recipients } : {};
-      return { layer, warnings, others };
+      return { layer, warnings, others, ignored };
     },
   };
+}
+
+/**
+ * A stock config.json has a score of EmailSettings this product does not use: one warning for
+ * them all, naming the first few.
+ */
+export function describeIgnored(where: string, ignored: readonly string[]): string {
+  const some = ignored.slice(0, 3).join(", ");
+  return `${where}: ${ignored.length} key(s) that are no setting of this product are ignored (${some}${ignored.length > 3 ? ", …" : ""})`;
 }
 
 /** Layers several stores into one, later ones winning (the local run's embedded SMTP server under a file). */
@@ -78,6 +89,7 @@ export function layeredStore(stores: readonly SettingsStore[]): SettingsStore {
         layer,
         warnings: all.flatMap((s) => s.warnings),
         others: Object.assign({}, ...all.map((s) => s.others)),
+        ignored: all.flatMap((s) => s.ignored ?? []),
       };
     },
   };

@@ -7,7 +7,12 @@ export {
 export { credentialInUse, PASSWORD_DESTINATION, TOKEN_DESTINATION } from "./credentials.ts";
 export { environmentVariableFor, readEnvironmentLayer } from "./env.ts";
 export { describeIssue, InvalidSettingsError, type SettingIssue, SettingsLoadError } from "./errors.ts";
-export { type FileSettingsStoreOptions, fileSettingsStore, layeredStore } from "./file-store.ts";
+export {
+  describeIgnored,
+  type FileSettingsStoreOptions,
+  fileSettingsStore,
+  layeredStore,
+} from "./file-store.ts";
 export { hiddenStoredValues } from "./hidden.ts";
 export { type LoadEmailSettingsOptions, type LoadedEmailSettings, loadEmailSettings } from "./load.ts";
 export {

@@ -1,4 +1,5 @@
 import { readEnvironmentLayer } from "./env.ts";
+import { describeIgnored } from "./file-store.ts";
 import { hiddenStoredValues } from "./hidden.ts";
 import { type ResolvedEmailSettings, resolveEmailSettings } from "./resolve.ts";
 import { ssmSettingsStore } from "./ssm-store.ts";
@@ -30,7 +31,11 @@ export async function loadEmailSettings(
   const environment = readEnvironmentLayer(env);
   return {
     ...resolveEmailSettings([stored.layer, environment]),
-    warnings: [...stored.warnings, ...hiddenStoredValues(stored.layer, environment)],
+    warnings: [
+      ...stored.warnings,
+      ...(stored.ignored?.length && store ? [describeIgnored(store.description, stored.ignored)] : []),
+      ...hiddenStoredValues(stored.layer, environment),
+    ],
     others: stored.others,
   };
 }

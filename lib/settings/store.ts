@@ -10,6 +10,8 @@ export interface StoredSettings {
   warnings: string[];
   /** Other plain parameters under the root, by relative name (`SecurityAlerts/Recipients`). */
   others: Readonly<Record<string, string>>;
+  /** Keys the store holds that are no setting of this product (`EmailSettings.PushNotificationServer`); one warning sums them up. */
+  ignored?: readonly string[];
 }
 
 export interface SettingsStore {

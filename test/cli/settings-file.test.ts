@@ -52,7 +52,9 @@ describe("settings import / export", () => {
     );
     expect(dry.out()).not.toMatch(/^SMTPServer\s/m); // unchanged
     expect(dry.out()).toContain("nothing written");
-    expect(dry.err()).toContain("PushNotificationServer is not a setting this product knows");
+    expect(dry.err()).toContain(
+      `warning: ${file}: 1 key(s) that are no setting of this product are ignored (EmailSettings.PushNotificationServer)\n`,
+    );
     const port = `${stack.ssm.root}/EmailSettings/SMTPPort`;
     expect((await stack.ssm.client.send(new GetParameterCommand({ Name: port }))).Parameter?.Value).toBe(
       "25",
@@ -106,5 +108,26 @@ describe("settings import / export", () => {
     );
     expect(err()).toContain("FeedbackEmail");
     expect(err()).toContain("Nothing was written");
+  });
+
+  it("a stock config.json's keys this product does not use: one summary line, the list with --verbose", async () => {
+    const stack = await deployedStack();
+    const unused = Object.fromEntries(
+      Array.from({ length: 18 }, (_, i) => [`ReferenceOnlySetting${i}`, i % 2 === 0]),
+    );
+    const file = await configFile({ EmailSettings: { SMTPServer: "smtp.example.com", ...unused } });
+    const quiet = stack.cli();
+    expect(await settingsImport(quiet.ctx, file, { dryRun: true })).toBe(0);
+    const lines = quiet.err().trimEnd().split("\n");
+    expect(lines).toEqual([
+      `warning: ${file}: 18 key(s) that are no setting of this product are ignored (EmailSettings.ReferenceOnlySetting0, EmailSettings.ReferenceOnlySetting1, EmailSettings.ReferenceOnlySetting2, …); --verbose lists them`,
+    ]);
+    const verbose = stack.cli();
+    expect(await settingsImport(verbose.ctx, file, { dryRun: true, verbose: true })).toBe(0);
+    const listed = verbose
+      .err()
+      .split("\n")
+      .filter((l) => l.startsWith("  ignored: "));
+    expect(listed).toEqual(Object.keys(unused).map((k) => `  ignored: EmailSettings.${k}`));
   });
 });

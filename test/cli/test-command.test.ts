@@ -1,3 +1,4 @@
+import { writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { connectionTest } from "../../cli/commands/test.ts";
 import { runCommand } from "../../cli/context.ts";
@@ -46,6 +47,29 @@ describe("test (the connection test)", () => {
     const pw = local.cli();
     expect(await runCommand(pw.ctx, () => connectionTest(pw.ctx, { set: ["SMTPPassword=x"] }))).toBe(2);
     expect(pw.err()).toContain("--password-stdin");
+  });
+
+  it("a stored password with another server: the reference's refusal, then how to give it", async () => {
+    const local = await startLocal();
+    await writeFile(
+      local.settingsFile,
+      JSON.stringify({
+        EmailSettings: {
+          ConnectionSecurity: "STARTTLS",
+          SMTPUsername: "mailer",
+          SMTPPassword: "stored-Pa55",
+        },
+      }),
+    );
+    const moved = local.cli();
+    expect(
+      await runCommand(moved.ctx, () =>
+        connectionTest(moved.ctx, { set: ["SMTPServer=smtp.other.example"] }),
+      ),
+    ).toBe(2);
+    expect(moved.err()).toContain(
+      "The SMTP server, port, or username has changed. Please re-enter the SMTP password to test connection. Give it on stdin with --password-stdin, e.g. printf '%s' \"$PW\" | mm-email test --set … --password-stdin",
+    );
   });
 
   it("against a stack: a SigV4-signed POST to the TestEndpointUrl output (served here by the local run)", async () => {
