@@ -17,6 +17,8 @@ import {
   type Transport,
 } from "../lib/settings/index.ts";
 import { describeIssues } from "../lib/zod.ts";
+import { closestKey, isOwnKeyShape, jsonKind } from "./context-keys.ts";
+import { DEFAULT_STACK_NAME } from "./outputs.ts";
 import {
   DEFAULT_PROVIDER,
   isValidMaxConnections,
@@ -95,6 +97,14 @@ const receiveLimit = z.coerce
   });
 
 export const DeploymentConfigSchema = z.object({
+  /** The CloudFormation stack's name (mm-email finds it by the same key, cli/stack.ts). */
+  stackName: z
+    .string()
+    .regex(
+      /^[A-Za-z][A-Za-z0-9-]{0,127}$/,
+      "must be a CloudFormation stack name: a letter, then letters, digits and hyphens (128 at most)",
+    )
+    .default(DEFAULT_STACK_NAME),
   /** SSM root of the settings. */
   settingsPath: z
     .string()
@@ -205,16 +215,37 @@ export class DeploymentConfigError extends Error {
   override readonly name = "DeploymentConfigError";
 }
 
-/** Reads the context keys (JSON strings from `-c` are parsed) and validates them. */
-export function deploymentConfig(tryGetContext: (key: string) => unknown): DeploymentConfig {
+/**
+ * Reads the context keys (JSON strings from `-c` are parsed) and validates them. `givenKeys`, every
+ * key the context holds, lets a misspelt key fail instead of being ignored.
+ */
+export function deploymentConfig(
+  tryGetContext: (key: string) => unknown,
+  givenKeys: readonly string[] = [],
+): DeploymentConfig {
+  const unknown = givenKeys.filter((k) => isOwnKeyShape(k) && !(CONTEXT_KEYS as string[]).includes(k));
+  if (unknown.length > 0) {
+    throw new DeploymentConfigError(
+      `Invalid context: ${unknown
+        .map((k) => {
+          const meant = closestKey(k, CONTEXT_KEYS);
+          return `unknown key ${k}${meant ? ` (did you mean ${meant}?)` : ""}`;
+        })
+        .join("; ")}. The keys: ${CONTEXT_KEYS.join(", ")} (docs/deploy.md#context)`,
+    );
+  }
   const raw: Record<string, unknown> = {};
   for (const key of CONTEXT_KEYS) {
     let value = tryGetContext(key);
-    if (typeof value === "string" && /^[[{]/.test(value.trim())) {
+    const kind = jsonKind(DeploymentConfigSchema.shape[key]);
+    if (typeof value === "string" && kind) {
+      const text = value;
       try {
-        value = JSON.parse(value);
+        value = JSON.parse(text);
       } catch {
-        throw new DeploymentConfigError(`context ${key}: not valid JSON`);
+        throw new DeploymentConfigError(
+          `Invalid context: ${key} must be a JSON ${kind}, quoted for the shell (-c '${key}=${kind === "object" ? "{…}" : "[…]"}'); got ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}`,
+        );
       }
     }
     if (value !== undefined) raw[key] = value;
@@ -229,7 +260,7 @@ export function deploymentConfig(tryGetContext: (key: string) => unknown): Deplo
     Object.entries(parsed.data[key] ?? {}).map(([name, value]) => ({
       setting: name as SettingName,
       value,
-      source: { layer: "file" as const, name: `cdk.json context ${key}.${name}` },
+      source: { layer: "context" as const, name: `${key}.${name}` },
     }));
   let values: ReturnType<typeof resolveEmailSettings>["values"];
   try {

@@ -10,7 +10,9 @@ export type SettingSource =
   /** A value given for one request only (the connection test's overrides). */
   | { layer: "request"; name: string }
   /** Supplied by the local run itself (its embedded SMTP server); `name` says what. */
-  | { layer: "local"; name: string };
+  | { layer: "local"; name: string }
+  /** The CDK app's context (cdk.json or `-c`); `name` is the key and setting, `emailSettings.SMTPPort`. */
+  | { layer: "context"; name: string };
 
 export type SourceLayer = SettingSource["layer"];
 
@@ -23,6 +25,7 @@ const LAYER_WORDS: Record<SourceLayer, string> = {
   environment: "environment variable",
   request: "request field",
   local: "local run:",
+  context: "cdk context",
 };
 
 export function describeSource(source: SettingSource): string {

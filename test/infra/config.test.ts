@@ -2,6 +2,7 @@
  * The context (infra/config.ts) beyond what the template shows: the receive limit's rule, tied to
  * the back-off (lib/notifications/backoff.ts), and the docs that state both.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -16,7 +17,8 @@ import { minimumSurvivalSeconds, RETRY_POLICY, retryDelaySeconds } from "../../l
 
 const root = join(import.meta.dirname, "..", "..");
 const read = (file: string) => readFileSync(join(root, file), "utf8");
-const config = (context: Record<string, unknown>) => deploymentConfig((key) => context[key]);
+const config = (context: Record<string, unknown>) =>
+  deploymentConfig((key) => context[key], Object.keys(context));
 
 describe("maxReceiveCount", () => {
   it("defaults to the back-off's receive limit", () => {
@@ -75,5 +77,59 @@ describe("the docs", () => {
         `docs/deploy.md has no row for ${key}`,
       ).toBe(true);
     }
+  });
+});
+
+describe("every key is checked", () => {
+  it("refuses a misspelt key, naming the one meant, instead of ignoring it", () => {
+    expect(() => config({ maxRecieveCount: 5 })).toThrow(DeploymentConfigError);
+    expect(() => config({ maxRecieveCount: 5 })).toThrow(
+      /^Invalid context: unknown key maxRecieveCount \(did you mean maxReceiveCount\?\)\. The keys: stackName, settingsPath, /,
+    );
+    expect(() => config({ colour: "blue" })).toThrow(/unknown key colour\. The keys: /);
+  });
+
+  it("leaves CDK's own keys alone: feature flags, its settings, lookups, acknowledgements", () => {
+    expect(() =>
+      config({
+        "@aws-cdk/aws-lambda:recognizeLayerVersion": true,
+        "aws:cdk:bundling-stacks": [],
+        "availability-zones:account=123456789012:region=eu-west-1": ["eu-west-1a"],
+        "acknowledged-issue-numbers": [32775],
+        "cli-telemetry": false,
+      }),
+    ).not.toThrow();
+  });
+
+  it("says that a JSON key needs JSON, rather than 'expected record'", () => {
+    expect(() => config({ emailSettings: "notjson" })).toThrow(
+      `Invalid context: emailSettings must be a JSON object, quoted for the shell (-c 'emailSettings={…}'); got "notjson"`,
+    );
+    expect(() => config({ testEndpointAllowedHosts: "smtp.example.com" })).toThrow(
+      /testEndpointAllowedHosts must be a JSON array/,
+    );
+    expect(config({ emailSettings: '{"SMTPPort":587}' }).emailSettings).toEqual({ SMTPPort: 587 });
+  });
+
+  it("checks stackName, the name mm-email finds the stack by", () => {
+    expect(config({}).stackName).toBe("MattermostEmail");
+    expect(config({ stackName: "Staging-Email" }).stackName).toBe("Staging-Email");
+    expect(() => config({ stackName: "staging_email" })).toThrow(
+      /stackName: must be a CloudFormation stack name/,
+    );
+  });
+
+  it("cdk synth prints the message alone, not a stack trace around it", () => {
+    const node = join(root, "node_modules", ".bin", "node");
+    const run = spawnSync(node, [join(root, "infra", "app.ts")], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", CDK_CONTEXT_JSON: JSON.stringify({ maxRecieveCount: 5 }) },
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(
+      /^Invalid context: unknown key maxRecieveCount \(did you mean maxReceiveCount\?\)/,
+    );
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
   });
 });

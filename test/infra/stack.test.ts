@@ -368,7 +368,7 @@ describe("settings parameters", () => {
     [{ emailSettings: { SMTPPassword: "x" } }, /SMTPPassword must not be in context .* SecureString/],
     [
       { emailSettings: { SMTPPort: "smtp" } },
-      /SMTPPort \(settings file cdk\.json context emailSettings\.SMTPPort = "smtp"\) must be a whole number/,
+      /SMTPPort \(cdk context emailSettings\.SMTPPort = "smtp"\) must be a whole number/,
     ],
     [{ emailSettings: { SMTPHost: "x" } }, /unknown setting SMTPHost/],
     [{ settingsPath: "mattermost" }, /settingsPath: must be an SSM path/],

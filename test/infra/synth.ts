@@ -22,7 +22,7 @@ export function buildStack({ context = {}, bundle = false, nag = false }: SynthO
     context: { appVersion: "10.5.1", ...context, ...(bundle ? {} : { "aws:cdk:bundling-stacks": [] }) },
   });
   const stack = new EmailStack(app, "MattermostEmail", {
-    config: deploymentConfig((key) => app.node.tryGetContext(key)),
+    config: deploymentConfig((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext())),
     env: { account: "123456789012", region: "eu-west-1" },
   });
   if (nag) addNagChecks(app, stack);

@@ -171,7 +171,7 @@ describe("the two sections' context keys", () => {
     ],
     [
       { emailTransportSettings: { SMTPAuthMethod: "kerberos" } },
-      /SMTPAuthMethod \(settings file cdk\.json context emailTransportSettings\.SMTPAuthMethod = "kerberos"\) must be one of/,
+      /SMTPAuthMethod \(cdk context emailTransportSettings\.SMTPAuthMethod = "kerberos"\) must be one of/,
     ],
   ])("%j is refused, naming the key and the rule", (context, rule) => {
     expect(() => synth(context)).toThrow(DeploymentConfigError);
