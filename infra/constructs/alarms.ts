@@ -1,13 +1,14 @@
 /**
  * What pages the operator: one alarm per way the product can fail quietly (a notification in
  * the dead-letter queue, a function error, a security alert check that failed after its retries),
- * each at the first occurrence, and all notifying one SNS topic: an existing one, a new one
- * mailing an address, or none (the alarms then only show in the console).
+ * each at the first occurrence, and all notifying one SNS topic, of the alarm and of its recovery:
+ * an existing one, a new one mailing an address, or none (the alarms then only show in the
+ * console, and synth warns).
  *
  * Adds its resources to `scope` itself, under the ids they have always had (infra/stack.ts says
  * why): a new topic would need its email subscription confirmed again.
  */
-import { Duration } from "aws-cdk-lib";
+import { Annotations, Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
@@ -58,6 +59,12 @@ export class Alarms {
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
     }
     const action = this.topic ? new cwActions.SnsAction(this.topic) : undefined;
+    if (!this.topic) {
+      Annotations.of(scope).addWarningV2(
+        "mm-email:alarmsNotifyNoOne",
+        "Neither alarmEmail nor alarmTopicArn is set in context: the alarms (dead letters, function errors, failed alert checks) notify no one; deploy with -c alarmEmail=ops@example.com (docs/alarms.md)",
+      );
+    }
     const alarms: Record<string, cloudwatch.Alarm> = {};
     const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => {
       const a = new cloudwatch.Alarm(scope, id, {
@@ -68,7 +75,11 @@ export class Alarms {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
-      if (action) a.addAlarmAction(action);
+      // Recovery is news too: the OK action tells whoever was paged that it has passed.
+      if (action) {
+        a.addAlarmAction(action);
+        a.addOkAction(action);
+      }
       alarms[id] = a;
     };
     const fiveMinutes = Duration.minutes(5);

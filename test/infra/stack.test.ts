@@ -479,15 +479,29 @@ describe("alarms", () => {
       expect(a.Properties).toMatchObject({
         Threshold: 1,
         AlarmActions: [{ Ref: expect.stringMatching(/AlarmTopic/) }],
+        // Recovery reaches the same people.
+        OKActions: [{ Ref: expect.stringMatching(/AlarmTopic/) }],
       });
     }
     t.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "email", Endpoint: "ops@example.com" });
+    const { stack } = buildStack({ context: { alarmEmail: "ops@example.com" } });
+    expect(Annotations.fromStack(stack).findWarning("*", Match.stringLikeRegexp("notify no one"))).toEqual(
+      [],
+    );
   });
 
-  it("have no actions when no topic is configured", () => {
+  it("have no actions when no topic is configured, and synth says the alarms notify no one", () => {
     for (const a of Object.values(template().t.findResources("AWS::CloudWatch::Alarm"))) {
       expect(a.Properties.AlarmActions).toBeUndefined();
     }
+    const { stack } = buildStack();
+    const warnings = Annotations.fromStack(stack).findWarning(
+      "*",
+      Match.stringLikeRegexp(
+        "Neither alarmEmail nor alarmTopicArn is set in context: the alarms .* notify no one",
+      ),
+    );
+    expect(warnings).toHaveLength(1);
   });
 });
 
