@@ -95,6 +95,15 @@ const maxReceiveCount = whole("max-receive-count", 1, 1000, "receives");
 const maxConcurrency = whole("max-concurrency", 1, 100, "invocations");
 if (smtpBurst !== undefined && smtpRate === undefined) fail("--smtp-burst needs --smtp-rate");
 
+/** A port another process holds: one line saying so, not Node's stack trace. */
+function portInUse(error: unknown): never {
+  const e = error as NodeJS.ErrnoException & { port?: number };
+  console.error(
+    `Port ${e.port} on 127.0.0.1 is in use (another npm start?): stop that one, or run npm start -- --port 0 for any free port (--smtp-port too, when it is the SMTP port)`,
+  );
+  process.exit(1);
+}
+
 const product = await startLocalProduct({
   port: port("port"),
   smtpPort: port("smtp-port"),
@@ -108,6 +117,9 @@ const product = await startLocalProduct({
   ...(visibilityTimeout !== undefined ? { visibilityTimeoutMs: visibilityTimeout * 1000 } : {}),
   ...(maxReceiveCount !== undefined ? { maxReceiveCount } : {}),
   ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
+}).catch((error: unknown) => {
+  if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") portInUse(error);
+  throw error;
 });
 
 const { config } = product.queue;
