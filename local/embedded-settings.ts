@@ -1,17 +1,19 @@
 /**
  * What the local run's embedded servers add to the settings: a layer under the settings file that
  * points the functions at the embedded SMTP server (and at the embedded token endpoint, unless the
- * file names another SMTP server), and the OAuth2 client the token endpoint registers, read from
- * the settings themselves.
+ * file names another SMTP server) and the security alerts at local recipients (unless the file
+ * names its own), and the OAuth2 client the token endpoint registers, read from the settings.
  */
 import {
   type EmailSettings,
   layeredStore,
   PEM_CERTIFICATE,
   parseServiceAccountKey,
+  RECIPIENTS_PARAMETER,
   type SettingsStore,
   type StoredSettings,
 } from "../lib/settings/index.ts";
+import { LOCAL_ALERT_DEFAULTS } from "./security-feed.ts";
 import type { Registration } from "./token-endpoint.ts";
 
 /**
@@ -35,7 +37,8 @@ function embeddedLayer(port: number, tokenUrl: string | undefined): StoredSettin
         : []),
     ],
     warnings: [],
-    others: {},
+    // The alert check's recipients when the settings file names none (the mailbox captures them).
+    others: { [RECIPIENTS_PARAMETER]: LOCAL_ALERT_DEFAULTS.SECURITY_ALERT_RECIPIENTS },
   };
 }
 

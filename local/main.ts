@@ -138,7 +138,11 @@ Mattermost email, running locally
   Test connection     POST ${product.url}/email/test
   Send notification   POST ${product.url}/notifications
   Send a burst        POST ${product.url}/notifications/burst   {"count": 100, "to": "you@example.com"}
-  Security alerts     POST ${product.url}/security-alerts/run${process.env.SECURITY_FEED_URL ? "   (and hourly)" : ""}
+  Security alerts     POST ${product.url}/security-alerts/run${
+    product.securityFeed
+      ? `   (a stand-in feed with one sample bulletin for ${product.securityFeed.appVersion}, mailed once; SECURITY_FEED_URL for a real feed)`
+      : "   (and hourly)"
+  }
   Embedded SMTP       127.0.0.1:${product.mailbox.port}   (captures every message; used unless settings point elsewhere)
                       ${product.startTls ? "STARTTLS and AUTH (any password; XOAUTH2 tokens of the token endpoint below)" : "plain SMTP only: openssl was not found, so no STARTTLS, no AUTH"}
                       limits: ${smtpLimitsLine}; change them on the console's Queue page

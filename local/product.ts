@@ -24,6 +24,7 @@ import { localContext } from "./lambda.ts";
 import { type Mailbox, type MailboxLimits, startMailbox } from "./mailbox.ts";
 import { localLogLine, prettyLogLine } from "./pretty-log.ts";
 import { createLocalQueue, type LocalQueue } from "./queue.ts";
+import { LOCAL_ALERT_DEFAULTS, startSecurityFeed } from "./security-feed.ts";
 import { type SesEndpoint, startSesEndpoint } from "./ses-endpoint.ts";
 import { makeLocalTls } from "./tls.ts";
 import { startTokenEndpoint, type TokenEndpoint } from "./token-endpoint.ts";
@@ -69,6 +70,8 @@ export interface LocalProduct {
   startTls: boolean;
   /** Where stored settings come from: "file …" or "SSM …", under the embedded SMTP server. */
   settingsSource: string;
+  /** The stand-in bulletin feed the alert check reads, when SECURITY_FEED_URL does not name one. */
+  securityFeed?: { url: string; appVersion: string };
   stop(): Promise<void>;
 }
 
@@ -141,7 +144,18 @@ export async function startLocalProduct(options: LocalProductOptions = {}): Prom
   });
   const notify = sendNotificationHandler({ env, store, write, queue, smtp });
   const connectionTest = connectionTestHandler({ env, store, write, smtp });
-  const alerts = securityAlertHandler({ env, store, write, sentStore: memorySentStore(), smtp });
+  // Without a feed of the operator's, the stand-in's sample bulletin, so a fresh run's alert check works.
+  const feed = env.SECURITY_FEED_URL
+    ? undefined
+    : await startSecurityFeed(env.APP_VERSION ?? LOCAL_ALERT_DEFAULTS.APP_VERSION);
+  const alertEnv: Env = feed
+    ? {
+        ...env,
+        SECURITY_FEED_URL: feed.url,
+        APP_VERSION: env.APP_VERSION ?? LOCAL_ALERT_DEFAULTS.APP_VERSION,
+      }
+    : env;
+  const alerts = securityAlertHandler({ env: alertEnv, store, write, sentStore: memorySentStore(), smtp });
   mailbox.onMessage((m) =>
     log(
       localLogLine(
@@ -184,6 +198,7 @@ export async function startLocalProduct(options: LocalProductOptions = {}): Prom
     sesEndpoint,
     startTls: tls !== undefined,
     settingsSource: stored.description,
+    ...(feed ? { securityFeed: { url: feed.url, appVersion: alertEnv.APP_VERSION as string } } : {}),
     async stop() {
       clearInterval(alertTimer);
       await queue.stop();
@@ -192,6 +207,7 @@ export async function startLocalProduct(options: LocalProductOptions = {}): Prom
       await mailbox.close();
       await tokenEndpoint.close();
       await sesEndpoint.close();
+      await feed?.stop();
     },
   };
 }

@@ -98,7 +98,7 @@ describe("the local run serves this machine only", () => {
     expect(cli.status).toBe(202);
   });
 
-  it("the token endpoint and the SES stand-in take no browser's request at all", async () => {
+  it("the token endpoint, the SES stand-in and the bulletin feed take no browser's request at all", async () => {
     const product = await start();
     const token = new URL(product.tokenEndpoint.tokenUrl());
     const form = "grant_type=client_credentials&client_id=x&client_secret=y";
@@ -117,5 +117,12 @@ describe("the local run serves this machine only", () => {
     expect(sesPage.status).toBe(403);
     const sesRebound = await raw(`${ses.href}v2/email/account`, "GET", { host: "evil.example" });
     expect(sesRebound.status).toBe(403);
+    // The stand-in bulletin feed too: served to this machine's programs only.
+    const feed = new URL(product.securityFeed?.url ?? "");
+    expect((await raw(`${feed.href}security`, "GET", { host: feed.host })).status).toBe(200);
+    expect((await raw(`${feed.href}security`, "GET", { host: "evil.example" })).status).toBe(403);
+    expect(
+      (await raw(`${feed.href}security`, "GET", { host: feed.host, origin: "https://evil.example" })).status,
+    ).toBe(403);
   });
 });

@@ -295,6 +295,24 @@ describe("the local run", () => {
     expect(product.mailbox.messages.map((m) => m.subject)).toEqual(["Mattermost Security Bulletin"]);
   });
 
+  it("on a fresh run, with no feed of the operator's: the stand-in's sample bulletin, mailed once", async () => {
+    const { post, product } = await start();
+    const first = await post("/security-alerts/run", {});
+    expect(first).toMatchObject({ status: 200, json: { sent: ["MMSA-LOCAL-0001"] } });
+    const second = await post("/security-alerts/run", {});
+    expect(second).toMatchObject({
+      status: 200,
+      json: { skipped: [{ id: "MMSA-LOCAL-0001", reason: "sent" }] },
+    });
+    expect(product.mailbox.messages.map((m) => [m.subject, m.to])).toEqual([
+      ["Mattermost Security Bulletin", ["admin@example.com"]],
+    ]);
+    expect(product.securityFeed).toEqual({
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      appVersion: "10.5.1",
+    });
+  });
+
   it("serves the console page with a strict content security policy", async () => {
     const { product } = await start();
     const res = await fetch(`${product.url}/`);
