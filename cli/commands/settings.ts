@@ -168,8 +168,12 @@ export async function settingsGet(
   const row = v.rows.find((r) => r.setting === setting) as SettingRow;
   if (json) printJson(ctx, { setting, ...rowJson(row) });
   else {
+    // stdout is the bare value, for $(mm-email settings get …): an empty one is an empty line, which
+    // stderr names, as show's "" does.
     ctx.stdout.write(`${typeof row.value === "string" ? row.value : JSON.stringify(row.value)}\n`);
-    ctx.stderr.write(`${setting}: ${row.sourceText}${row.valid ? "" : ` (INVALID: ${row.error})`}\n`);
+    ctx.stderr.write(
+      `${setting}: ${row.value === "" ? 'empty (""), ' : ""}${row.sourceText}${row.valid ? "" : ` (INVALID: ${row.error})`}\n`,
+    );
   }
   return row.valid ? EXIT.ok : EXIT.failed;
 }

@@ -18,22 +18,30 @@ import { localError } from "../local.ts";
 import { EXIT, printJson, table } from "../output.ts";
 import { queueDepth } from "../queue-depth.ts";
 
+/**
+ * What `status` reports. Each field has one type; `null` means there is none (no limit, no run,
+ * no bulletin), and a field that could not be read is left out (`--json` then has no such key),
+ * which the table shows as "unknown".
+ */
 export interface Status {
-  queue: { visible: number; inFlight: number; delayed: number; oldestAgeSeconds: number | "unknown" };
+  queue: { visible: number; inFlight: number; delayed: number; oldestAgeSeconds?: number };
   deadLetterQueue: { depth: number };
-  alarmsInAlarm: Array<{ name: string; reason?: string }> | "unknown";
+  alarmsInAlarm?: Array<{ name: string; reason?: string }>;
   securityAlerts: {
-    /** The alert check's last run, from its Lambda metrics: when, and whether it failed. */
-    lastRun: { at: string; result: "ok" | "failed" } | "none in 7 days" | "unknown";
-    lastSentMarkerAt: string | "unknown";
-    checkFunctionLastModified: string | "unknown";
+    /** The alert check's last run, from its Lambda metrics: when, and whether it failed; null: none in 7 days. */
+    lastRun?: { at: string; result: "ok" | "failed" } | null;
+    /** The newest SecurityAlerts/Sent marker; null: no bulletin mailed yet. */
+    lastSentMarkerAt?: string | null;
+    checkFunctionLastModified?: string;
   };
   limits: {
-    poolSize: number | "unknown";
-    sendRatePerSecond: number | "unlimited" | "unknown";
-    maxConcurrency: number | "unlimited" | "unknown";
-    /** The fleet's send schedule (docs/delivery.md): its rate and table, when the provider has a rate. */
-    fleetSchedule: { ratePerSecond: number; table: string } | "none" | "unknown";
+    poolSize?: number;
+    /** null: no rate limit. */
+    sendRatePerSecond?: number | null;
+    /** null: Lambda's own scaling, no maximum. */
+    maxConcurrency?: number | null;
+    /** The fleet's send schedule (docs/delivery.md), when the provider has a rate; null: none. */
+    fleetSchedule?: { ratePerSecond: number; table: string } | null;
   };
 }
 
@@ -41,8 +49,8 @@ function queueCounts(ctx: CliContext, url: string) {
   return awsCall(`read the attributes of queue ${url}`, () => queueDepth(ctx.aws().sqs, url));
 }
 
-/** CloudWatch's newest ApproximateAgeOfOldestMessage of the last 15 minutes, or unknown. */
-async function oldestAge(ctx: CliContext, url: string): Promise<number | "unknown"> {
+/** CloudWatch's newest ApproximateAgeOfOldestMessage of the last 15 minutes, or undefined (unknown). */
+async function oldestAge(ctx: CliContext, url: string): Promise<number | undefined> {
   const queueName = url.split("/").at(-1) ?? "";
   const now = Date.now();
   try {
@@ -60,9 +68,9 @@ async function oldestAge(ctx: CliContext, url: string): Promise<number | "unknow
     const newest = (out.Datapoints ?? []).sort(
       (a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0),
     )[0];
-    return newest?.Maximum ?? "unknown";
+    return newest?.Maximum;
   } catch {
-    return "unknown";
+    return undefined;
   }
 }
 
@@ -92,14 +100,14 @@ async function alarmsInAlarm(ctx: CliContext): Promise<Status["alarmsInAlarm"]> 
       ...(a.StateReason ? { reason: a.StateReason } : {}),
     }));
   } catch {
-    return "unknown";
+    return undefined; // not allowed to read them: unknown
   }
 }
 
 async function lastAlertCheck(ctx: CliContext): Promise<Status["securityAlerts"]> {
   const stack = await ctx.stack();
   const root = await stack.settingsRoot();
-  let lastSentMarkerAt: string = "unknown";
+  let lastSentMarkerAt: string | null | undefined;
   try {
     let token: string | undefined;
     let newest = 0;
@@ -119,16 +127,16 @@ async function lastAlertCheck(ctx: CliContext): Promise<Status["securityAlerts"]
       token = out.NextToken;
       if (!token) break;
     }
-    lastSentMarkerAt = newest ? new Date(newest).toISOString() : "none";
+    lastSentMarkerAt = newest ? new Date(newest).toISOString() : null;
   } catch {
     // unknown: not allowed to read them, say so
   }
   const fn = await stack.functionConfig("security-alert-check").catch(() => undefined);
   const physical = stack.functionName("security-alert-check");
   return {
-    lastRun: physical ? await lastRun(ctx, physical) : "unknown",
-    lastSentMarkerAt,
-    checkFunctionLastModified: fn?.lastModified ?? "unknown",
+    ...(physical ? { lastRun: await lastRun(ctx, physical) } : {}),
+    ...(lastSentMarkerAt === undefined ? {} : { lastSentMarkerAt }),
+    ...(fn?.lastModified ? { checkFunctionLastModified: fn.lastModified } : {}),
   };
 }
 
@@ -156,44 +164,37 @@ async function lastRun(ctx: CliContext, functionName: string): Promise<Status["s
   try {
     const [invocations, errors] = await Promise.all([sums("Invocations"), sums("Errors")]);
     const hours = [...invocations].filter(([, n]) => n > 0).map(([t]) => t);
-    if (hours.length === 0) return "none in 7 days";
+    if (hours.length === 0) return null;
     const newest = Math.max(...hours);
     return { at: new Date(newest).toISOString(), result: (errors.get(newest) ?? 0) > 0 ? "failed" : "ok" };
   } catch {
-    return "unknown";
+    return undefined;
   }
 }
 
 async function limits(ctx: CliContext): Promise<Status["limits"]> {
   const stack = await ctx.stack();
   const fn = await stack.functionConfig("send-notification");
-  if (!fn) {
-    return {
-      poolSize: "unknown",
-      sendRatePerSecond: "unknown",
-      maxConcurrency: "unknown",
-      fleetSchedule: "unknown",
-    };
-  }
+  if (!fn) return {};
   const table = readVariable(fn.environment, "SEND_SCHEDULE_TABLE");
   const fleetRate = readVariable(fn.environment, "FLEET_SEND_RATE_PER_SECOND");
   const rate = readVariable(fn.environment, "SEND_RATE_PER_SECOND");
-  let maxConcurrency: Status["limits"]["maxConcurrency"] = "unknown";
+  let maxConcurrency: Status["limits"]["maxConcurrency"];
   try {
     const out = await ctx.aws().lambda.send(new ListEventSourceMappingsCommand({ FunctionName: fn.name }));
     const queueArn = stack.outputs[STACK_OUTPUTS.notificationQueueArn];
     const mapping =
       (out.EventSourceMappings ?? []).find((m) => !queueArn || m.EventSourceArn === queueArn) ??
       out.EventSourceMappings?.[0];
-    if (mapping) maxConcurrency = mapping.ScalingConfig?.MaximumConcurrency ?? "unlimited";
+    if (mapping) maxConcurrency = mapping.ScalingConfig?.MaximumConcurrency ?? null;
   } catch {
     // unknown
   }
   return {
     poolSize: readVariable(fn.environment, "NOTIFICATION_POOL_SIZE"),
-    sendRatePerSecond: rate ?? "unlimited",
-    maxConcurrency,
-    fleetSchedule: table && fleetRate ? { ratePerSecond: fleetRate, table } : "none",
+    sendRatePerSecond: rate ?? null,
+    ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+    fleetSchedule: table && fleetRate ? { ratePerSecond: fleetRate, table } : null,
   };
 }
 
@@ -210,9 +211,9 @@ async function deployedStatus(ctx: CliContext): Promise<Status> {
     limits(ctx),
   ]);
   return {
-    queue: { ...q, oldestAgeSeconds: age },
+    queue: { ...q, ...(age === undefined ? {} : { oldestAgeSeconds: age }) },
     deadLetterQueue: { depth: d.visible + d.inFlight + d.delayed },
-    alarmsInAlarm: alarms,
+    ...(alarms === undefined ? {} : { alarmsInAlarm: alarms }),
     securityAlerts: alerts,
     limits: lim,
   };
@@ -233,17 +234,10 @@ async function localStatus(ctx: CliContext): Promise<Status & { smtp?: unknown }
       visible: b.queue.visible,
       inFlight: b.queue.inFlight,
       delayed: b.queue.delayed,
-      oldestAgeSeconds: "unknown",
     },
     deadLetterQueue: { depth: b.queue.deadLetterDepth },
-    alarmsInAlarm: "unknown",
-    securityAlerts: { lastRun: "unknown", lastSentMarkerAt: "unknown", checkFunctionLastModified: "unknown" },
-    limits: {
-      poolSize: "unknown",
-      sendRatePerSecond: "unknown",
-      maxConcurrency: b.config.maxConcurrency,
-      fleetSchedule: "none",
-    },
+    securityAlerts: {},
+    limits: { maxConcurrency: b.config.maxConcurrency, fleetSchedule: null },
     smtp: b.smtp,
   };
 }
@@ -253,18 +247,18 @@ export async function status(ctx: CliContext, { json = false }: { json?: boolean
   const alarming = Array.isArray(s.alarmsInAlarm) && s.alarmsInAlarm.length > 0;
   if (json) printJson(ctx, s);
   else {
-    const age = s.queue.oldestAgeSeconds === "unknown" ? "unknown" : `${s.queue.oldestAgeSeconds} s`;
-    const alarms =
-      s.alarmsInAlarm === "unknown"
-        ? "unknown"
-        : s.alarmsInAlarm.length === 0
-          ? "none in ALARM"
-          : s.alarmsInAlarm.map((a) => a.name).join(", ");
+    const { queue, securityAlerts: alerts, limits: lim } = s;
+    const known = <T>(value: T | undefined, show: (v: T) => string) =>
+      value === undefined ? "unknown" : show(value);
+    const alarms = known(s.alarmsInAlarm, (list) =>
+      list.length === 0 ? "none in ALARM" : list.map((a) => a.name).join(", "),
+    );
+    const lastRun = known(alerts.lastRun, (r) => (r === null ? "none in 7 days" : `${r.at} (${r.result})`));
     ctx.stdout.write(
       table([
         [
           "Queue",
-          `${s.queue.visible} waiting, ${s.queue.inFlight} in flight, ${s.queue.delayed} delayed; oldest ${age}`,
+          `${queue.visible} waiting, ${queue.inFlight} in flight, ${queue.delayed} delayed; oldest ${known(queue.oldestAgeSeconds, (a) => `${a} s`)}`,
         ],
         [
           "Dead letters",
@@ -273,15 +267,14 @@ export async function status(ctx: CliContext, { json = false }: { json?: boolean
         ["Alarms", alarms],
         [
           "Security alerts",
-          `last check: ${typeof s.securityAlerts.lastRun === "string" ? s.securityAlerts.lastRun : `${s.securityAlerts.lastRun.at} (${s.securityAlerts.lastRun.result})`}; last bulletin mailed: ${s.securityAlerts.lastSentMarkerAt}; check function updated: ${s.securityAlerts.checkFunctionLastModified}`,
+          `last check: ${lastRun}; last bulletin mailed: ${known(alerts.lastSentMarkerAt, (at) => at ?? "none")}; check function updated: ${known(alerts.checkFunctionLastModified, String)}`,
         ],
         [
           "Provider limits",
-          `pool ${s.limits.poolSize} per container, ${s.limits.sendRatePerSecond} msg/s per container, at most ${s.limits.maxConcurrency} containers; ${
-            typeof s.limits.fleetSchedule === "string"
-              ? `fleet schedule: ${s.limits.fleetSchedule}`
-              : `fleet schedule: ${s.limits.fleetSchedule.ratePerSecond} msg/s (table ${s.limits.fleetSchedule.table})`
-          }`,
+          `pool ${known(lim.poolSize, String)} per container, ${known(lim.sendRatePerSecond, (r) => (r === null ? "unlimited" : String(r)))} msg/s per container, at most ${known(lim.maxConcurrency, (m) => (m === null ? "unlimited" : String(m)))} containers; fleet schedule: ${known(
+            lim.fleetSchedule,
+            (f) => (f === null ? "none" : `${f.ratePerSecond} msg/s (table ${f.table})`),
+          )}`,
         ],
       ]),
     );

@@ -48,6 +48,11 @@ describe("settings show / get", () => {
     expect(await settingsGet(get.ctx, "SMTPPort")).toBe(0);
     expect(get.out()).toBe("2525\n");
     expect(get.err()).toContain("MM_EMAILSETTINGS_SMTPPORT");
+    // An empty value: a bare empty line on stdout (for $(…)), named as empty on stderr.
+    const empty = stack.cli();
+    expect(await settingsGet(empty.ctx, "OAuth2ClientSecret")).toBe(0);
+    expect(empty.out()).toBe("\n");
+    expect(empty.err()).toBe('OAuth2ClientSecret: empty (""), the default\n');
   });
 
   it("shows an invalid value with the product's own message, and validate fails with it", async () => {
