@@ -1,18 +1,27 @@
 /**
  * The console page in a real browser: Debian's chromium driven by playwright-core (no browser
- * download). A failing test leaves a screenshot in test-results/.
+ * download; the run installs chromium when it is missing, test/helpers/browser.ts). A failing test leaves a screenshot in test-results/.
  */
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  inject,
+  it,
+  onTestFailed,
+} from "vitest";
 import { RETRY_POLICY } from "../../lib/notifications/index.ts";
 import { SETTING_NAMES } from "../../lib/settings/index.ts";
 import { type LocalProduct, startLocalProduct } from "../../local/product.ts";
 import { freePort } from "../helpers/ports.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARGS = [
   "--no-sandbox",
   "--disable-gpu",
@@ -28,12 +37,10 @@ let product: LocalProduct;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install chromium), as .ci/run does, or set CHROMIUM_PATH`,
-    );
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  // The run's global set-up found the browser, or installed it (test/helpers/browser.ts).
+  const found = inject("browser");
+  if (!found.ok) throw new Error(found.why);
+  browser = await chromium.launch({ executablePath: found.path, args: ARGS, headless: true });
   product = await startLocalProduct({
     env: { MM_EMAILSETTINGS_FEEDBACKEMAIL: "noreply@chat.example" },
     settingsFile: join(mkdtempSync(join(tmpdir(), "console-")), "none.json"),
