@@ -5,6 +5,7 @@
 import type { createHandler as createConnectionTest } from "../../functions/connection-test.ts";
 import type { Env, FunctionEnvName } from "../../functions/environment.ts";
 import {
+  credentialInUse,
   environmentVariableFor,
   loadEmailSettings,
   redactSettings,
@@ -46,7 +47,16 @@ export function settingsRoutes({ env, store, connectionTest }: SettingsRoutesDep
             loaded.values,
             env["MM_SERVICESETTINGS_SITEURL" satisfies FunctionEnvName],
           );
-          return send(res, 200, { settings, store: store.description, warnings: loaded.warnings, ehloName });
+          // The credential these settings send and where it goes (lib/settings/credentials.ts), so the
+          // console asks before a Save sends a stored one somewhere else, as mm-email does.
+          const credential = credentialInUse(loaded.values);
+          return send(res, 200, {
+            settings,
+            store: store.description,
+            warnings: loaded.warnings,
+            ehloName,
+            ...(credential ? { credential } : {}),
+          });
         } catch (error) {
           return send(res, 500, { error: (error as Error).message });
         }

@@ -1,5 +1,6 @@
 // The SMTP settings form: each setting's control, label, help and source (environment values
-// read-only), as the reference System Console shows them, and the values as edited.
+// read-only), as the reference System Console shows them, the values as edited, and what
+// changed since they were loaded (what Save writes).
 
 import { $, el } from "./dom.js";
 
@@ -192,7 +193,11 @@ function control(name, kind, setting) {
   });
 }
 
+/** The settings as last loaded, by name (value, source, readOnly): what a Save compares with. */
+let loaded = {};
+
 export function renderSettings({ settings, store }) {
+  loaded = settings;
   $("store").textContent =
     `Settings from: defaults, then ${store}, then MM_EMAILSETTINGS_* and MM_EMAILTRANSPORTSETTINGS_* environment variables.`;
   const fields = $("fields");
@@ -236,3 +241,17 @@ export function editedSettings() {
   }
   return out;
 }
+
+/** What the form changed from the loaded settings, by name; a setting the environment locks never. */
+export function changedSettings() {
+  const out = {};
+  for (const [name, value] of Object.entries(editedSettings())) {
+    const was = loaded[name];
+    if (!was || was.readOnly) continue;
+    if (JSON.stringify(value) !== JSON.stringify(was.value ?? "")) out[name] = value;
+  }
+  return out;
+}
+
+/** Whether a setting holds a stored value (a secret shows as the mask, an unset one as ""). */
+export const isStored = (name) => (loaded[name]?.value ?? "") !== "";

@@ -1,8 +1,12 @@
-// The SMTP page's actions: loading the settings, Test Connection with each stage's result, and
-// queuing a test notification.
+// The SMTP page's actions: loading the settings, Test Connection with each stage's result, Save
+// (the changed settings into the settings file, each checked before any is written), and queuing a
+// test notification.
 
 import { $, el } from "./dom.js";
-import { editedSettings, renderSettings } from "./settings-form.js";
+import { changedSettings, editedSettings, isStored, renderSettings } from "./settings-form.js";
+
+/** The loaded settings' credential and where it goes (GET /api/settings), for Save's question. */
+let credential;
 
 function renderTest(result, status) {
   const box = $("test-result");
@@ -54,11 +58,79 @@ export async function loadSettings() {
     return;
   }
   $("settings-error").hidden = true;
+  credential = json.credential;
   renderSettings(json);
 }
 
-/** Wires the page's two forms. */
+/** The question to ask when the changes send a stored credential somewhere else, or undefined. */
+function credentialMove(changes) {
+  if (!credential || !isStored(credential.secret) || credential.secret in changes) return undefined;
+  const moved = credential.destination.filter((name) => name in changes);
+  if (moved.length === 0) return undefined;
+  return `${moved.map((name) => `${name} → ${changes[name]}`).join(", ")}: the stored ${credential.secret} would be sent there from now on. Save anyway? (To send another, enter ${credential.secret} too.)`;
+}
+
+async function putSetting(name, value, dryRun) {
+  const res = await fetch(`/api/settings/${encodeURIComponent(name)}`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ value, ...(dryRun ? { dryRun: true } : {}) }),
+  });
+  return { name, ok: res.ok, json: await res.json() };
+}
+
+async function save() {
+  const box = $("save-result");
+  box.replaceChildren();
+  const changes = changedSettings();
+  const names = Object.keys(changes);
+  if (names.length === 0) {
+    box.className = "result";
+    box.textContent = "Nothing changed: nothing to save.";
+    return;
+  }
+  const question = credentialMove(changes);
+  if (question && !window.confirm(question)) {
+    box.className = "result bad";
+    box.textContent = "Not saved.";
+    return;
+  }
+  // Every value is checked first; one refused, none is written.
+  const refused = [];
+  for (const name of names) {
+    const check = await putSetting(name, changes[name], true);
+    if (!check.ok) refused.push(check.json.error ?? `${name}: refused`);
+  }
+  if (refused.length > 0) {
+    box.className = "result bad";
+    box.append(
+      el("strong", { textContent: "Nothing was saved: " }),
+      ...refused.map((text) => el("p", { className: "error", textContent: text })),
+    );
+    return;
+  }
+  const warnings = [];
+  let file = "";
+  for (const name of names) {
+    const written = await putSetting(name, changes[name], false);
+    if (!written.ok) {
+      box.className = "result bad";
+      box.append(el("p", { className: "error", textContent: written.json.error ?? `${name}: refused` }));
+      await loadSettings();
+      return;
+    }
+    file = written.json.file ?? file;
+    warnings.push(...(written.json.warnings ?? []));
+  }
+  box.className = "result ok";
+  box.append(el("strong", { textContent: `Saved ${names.join(", ")} to ${file}.` }));
+  for (const warning of warnings) box.append(el("p", { className: "warning", textContent: warning }));
+  await loadSettings();
+}
+
+/** Wires the page's two forms and Save. */
 export function wireSmtpPage() {
+  $("save-settings").addEventListener("click", () => void save());
   $("smtp-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const button = $("test-connection");

@@ -2,7 +2,7 @@
  * The console page in a real browser: Debian's chromium driven by playwright-core (no browser
  * download; the run installs chromium when it is missing, test/helpers/browser.ts). A failing test leaves a screenshot in test-results/.
  */
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -33,6 +33,7 @@ const ARGS = [
 ];
 
 let browser: Browser;
+const settingsFile = join(mkdtempSync(join(tmpdir(), "console-")), "none.json");
 let product: LocalProduct;
 let page: Page;
 
@@ -43,7 +44,7 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: found.path, args: ARGS, headless: true });
   product = await startLocalProduct({
     env: { MM_EMAILSETTINGS_FEEDBACKEMAIL: "noreply@chat.example" },
-    settingsFile: join(mkdtempSync(join(tmpdir(), "console-")), "none.json"),
+    settingsFile,
     log: () => {},
   });
 });
@@ -189,5 +190,54 @@ describe("the console", () => {
     expect(await row.locator("code").textContent()).toBe("InvalidNotification");
     expect(await row.textContent()).toContain("moved by send-notification");
     expect(violations).toEqual([]);
+  });
+
+  // Last: it writes the run's settings file, which the tests above read as they found it.
+  it("saves edits to the settings file, checked first; asks before sending a stored password elsewhere", async () => {
+    const timeout = page.getByLabel("SMTP Server Timeout:");
+    await timeout.waitFor();
+    // A refused value: nothing written, the product's own message.
+    await timeout.fill("99999");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.locator("#save-result.bad").textContent()).toContain("Nothing was saved");
+    expect(await page.locator("#save-result").textContent()).toContain("SMTPServerTimeout");
+    expect(existsSync(settingsFile)).toBe(false);
+
+    // Valid values: written, and shown with their new source after a reload.
+    await timeout.fill("30");
+    await page.locator("#f-ConnectionSecurity").selectOption("STARTTLS");
+    await page.locator("#f-EnableSMTPAuth-true").check();
+    await page.getByLabel("SMTP Server Username:").fill("mailer");
+    await page.getByLabel("SMTP Server Password:").fill("console-Pa55");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect
+      .poll(() => page.locator("#save-result.ok").textContent())
+      .toMatch(/^Saved .*SMTPServerTimeout/);
+    const saved = JSON.parse(readFileSync(settingsFile, "utf8"));
+    expect(saved.EmailSettings).toMatchObject({
+      SMTPServerTimeout: 30,
+      ConnectionSecurity: "STARTTLS",
+      EnableSMTPAuth: true,
+      SMTPUsername: "mailer",
+      SMTPPassword: "console-Pa55",
+    });
+    await page.reload();
+    await expect.poll(() => page.getByLabel("SMTP Server Timeout:").inputValue()).toBe("30");
+    expect(await field("SMTPServerTimeout").textContent()).toContain(`Source: settings file ${settingsFile}`);
+    expect(await page.getByLabel("SMTP Server Password:").inputValue()).not.toContain("console-Pa55");
+
+    // Another server with the stored password: asked first; dismissed, nothing is written.
+    let asked = "";
+    page.once("dialog", (dialog) => {
+      asked = dialog.message();
+      void dialog.dismiss();
+    });
+    await page.getByLabel("SMTP Server:", { exact: true }).fill("smtp.elsewhere.example");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.locator("#save-result.bad").textContent()).toBe("Not saved.");
+    expect(asked).toContain(
+      "SMTPServer → smtp.elsewhere.example: the stored SMTPPassword would be sent there",
+    );
+    expect(JSON.parse(readFileSync(settingsFile, "utf8")).EmailSettings.SMTPServer).toBeUndefined();
   });
 });
