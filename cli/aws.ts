@@ -5,6 +5,7 @@
  */
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
@@ -28,6 +29,7 @@ export interface AwsClients {
   cloudFormation: CloudFormationClient;
   lambda: LambdaClient;
   cloudWatch: CloudWatchClient;
+  logs: CloudWatchLogsClient;
 }
 
 /** The endpoint for a service from the injected environment, as the SDK itself reads it. */
@@ -75,6 +77,7 @@ export function awsClients({ profile, region, env }: AwsOptions): AwsClients {
     cloudFormation: new CloudFormationClient(base("cloudformation")),
     lambda: new LambdaClient(base("lambda")),
     cloudWatch: new CloudWatchClient(base("cloudwatch")),
+    logs: new CloudWatchLogsClient(base("logs")),
   };
 }
 

@@ -15,6 +15,7 @@ import { settingsExport, settingsImport } from "./commands/settings-file.ts";
 import { settingsSet, settingsUnset } from "./commands/settings-write.ts";
 import { status } from "./commands/status.ts";
 import { connectionTest } from "./commands/test.ts";
+import { trace } from "./commands/trace.ts";
 import { type CliContext, createContext, type GlobalOptions, runCommand } from "./context.ts";
 import { type CliStreams, EXIT, EXIT_MEANINGS } from "./output.ts";
 
@@ -214,6 +215,28 @@ Exit codes: ${Object.entries(EXIT_MEANINGS)
             json?: boolean;
           },
         ) => send(ctx, opts),
+      ),
+    );
+
+  program
+    .command("trace [id]")
+    .description(
+      "What happened to one notification: each attempt's time, outcome, server and reply, from send-notification's logs",
+    )
+    .option("--to <address>", "every notification to this address instead of one id")
+    .option("--hours <n>", "how far back to look (default 24)", Number)
+    .option("--json", "JSON output")
+    .addHelpText(
+      "after",
+      `${examples(
+        "mm-email trace 4f6c2a9e-0b1d-4c3e-9f5a-6b7c8d9e0f1a",
+        "mm-email trace '<4f6c2a9e-0b1d-4c3e-9f5a-6b7c8d9e0f1a@chat.example.com>'",
+        "mm-email trace --to someone@example.com --hours 72",
+      )}\nExit: 1 when no log line mentions it.\n`,
+    )
+    .action(
+      act((ctx, id: string | undefined, opts: { to?: string; hours?: number; json?: boolean }) =>
+        trace(ctx, id, opts),
       ),
     );
 

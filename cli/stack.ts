@@ -13,7 +13,12 @@ import {
 } from "@aws-sdk/client-cloudformation";
 import { GetFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
 import type { FunctionName } from "../functions/create-function.ts";
-import { DEFAULT_STACK_NAME, functionLogicalIdPrefix, STACK_OUTPUTS } from "../infra/outputs.ts";
+import {
+  DEFAULT_STACK_NAME,
+  functionLogicalIdPrefix,
+  logGroupLogicalIdPrefix,
+  STACK_OUTPUTS,
+} from "../infra/outputs.ts";
 import { DEFAULT_SETTINGS_PATH, settingsRootPath } from "../lib/settings/index.ts";
 import { type AwsClients, awsCall } from "./aws.ts";
 import { CliError, EXIT } from "./output.ts";
@@ -70,6 +75,8 @@ export interface Stack {
   output(key: string): string;
   /** The physical name of a product function, or undefined when the stack has none. */
   functionName(fn: FunctionName): string | undefined;
+  /** The physical name of a product function's own log group, or undefined when the stack has none. */
+  logGroupName(fn: FunctionName): string | undefined;
   /** A function's configuration (cached). */
   functionConfig(fn: FunctionName): Promise<DeployedFunction | undefined>;
   /** The settings root: send-notification's SETTINGS_PATH, else from PasswordParameterName, else the default. */
@@ -117,6 +124,14 @@ export async function lookUpStack(aws: AwsClients, name: string): Promise<Stack>
         r.PhysicalResourceId,
     )?.PhysicalResourceId;
 
+  const logGroupName = (fn: FunctionName) =>
+    resources.find(
+      (r) =>
+        r.ResourceType === "AWS::Logs::LogGroup" &&
+        r.LogicalResourceId?.startsWith(logGroupLogicalIdPrefix(fn)) &&
+        r.PhysicalResourceId,
+    )?.PhysicalResourceId;
+
   const self: Stack = {
     name,
     outputs,
@@ -137,6 +152,7 @@ export async function lookUpStack(aws: AwsClients, name: string): Promise<Stack>
       return value;
     },
     functionName,
+    logGroupName,
     functionConfig(fn) {
       let config = configs.get(fn);
       if (!config) {

@@ -21,6 +21,13 @@ export const STACK_OUTPUTS = {
 /** CDK's logical id of a function starts with its construct id without the hyphens (`sendnotification…`). */
 export const functionLogicalIdPrefix = (name: FunctionName): string => name.replaceAll("-", "");
 
+/** The construct id of a function's own log group (infra/constructs/email-function.ts). */
+export const logGroupConstructId = (name: FunctionName): string => `${name}-logs`;
+
+/** CDK's logical id of a function's log group starts so (`sendnotificationlogs…`). */
+export const logGroupLogicalIdPrefix = (name: FunctionName): string =>
+  logGroupConstructId(name).replaceAll("-", "");
+
 /**
  * The context keys whose values the stack stores as SSM parameters it owns (infra/config.ts,
  * infra/constructs/settings-parameters.ts), by the folder under the settings root they go to.

@@ -20,6 +20,7 @@ import type { FunctionName } from "../../functions/create-function.ts";
 import type { FunctionEnvironment } from "../../functions/environment.ts";
 import { functionCode, LAMBDA_HANDLER } from "../bundling.ts";
 import type { DeploymentConfig } from "../config.ts";
+import { logGroupConstructId } from "../outputs.ts";
 
 /** Existing network the functions run in (SMTP servers reachable only there). */
 export interface VpcPlacement {
@@ -122,7 +123,7 @@ export class EmailFunction {
 
   constructor(scope: Construct, props: EmailFunctionProps) {
     const { name } = props;
-    this.logGroup = new logs.LogGroup(scope, `${name}-logs`, { retention: props.logRetention });
+    this.logGroup = new logs.LogGroup(scope, logGroupConstructId(name), { retention: props.logRetention });
     this.role = new iam.Role(scope, `${name}-role`, {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
       description: `Runs the ${name} function`,

@@ -17,6 +17,7 @@ import { outcomeOf } from "./outcome.ts";
 import type { ParsedNotification } from "./parse.ts";
 import type { QueueControl, RetryLater } from "./queue-control.ts";
 import type { SendRate } from "./send-rate.ts";
+import { recipientKey, serverOf } from "./trace.ts";
 
 export interface NotificationRecord {
   /** The SQS message id. */
@@ -88,6 +89,9 @@ export async function deliverNotifications(
   const failed: string[] = [];
   const later: RetryLater[] = [];
 
+  // Every line about a record names where it goes and to whom (as a key): lib/notifications/trace.ts.
+  const server = serverOf(settings);
+
   /** To the dead-letter queue now; if even that fails, SQS's receive limit gets it there. */
   const deadLetter = async (
     record: NotificationRecord,
@@ -95,7 +99,14 @@ export async function deliverNotifications(
     reason: string,
     fields: Record<string, unknown> = {},
   ) => {
-    const about = { record: record.id, receiveCount: record.receiveCount, code, reason, ...fields };
+    const about = {
+      record: record.id,
+      receiveCount: record.receiveCount,
+      ...(record.parsed.ok ? { server, recipient: recipientKey(record.parsed.notification.to) } : {}),
+      code,
+      reason,
+      ...fields,
+    };
     if (!queue) {
       logger.error(
         "Notification failed permanently: it ends in the dead-letter queue after its retries",
@@ -155,6 +166,9 @@ export async function deliverNotifications(
           rate?.succeeded();
           logger.info("Notification sent", {
             record: record.id,
+            receiveCount: record.receiveCount,
+            server,
+            recipient: recipientKey(notification.to),
             messageId: result.messageId,
             response: result.response,
             ...(result.rejected.length ? { rejectedRecipients: result.rejected.length } : {}),
@@ -194,6 +208,8 @@ export async function deliverNotifications(
                   : "Notification failed transiently: SQS will retry it";
           logger.warn(message, {
             record: record.id,
+            server,
+            recipient: recipientKey(notification.to),
             receiveCount: record.receiveCount,
             ...(queue ? { retryInSeconds: delaySeconds } : {}),
             ...(notStarted ? { reason: error.message } : { error }),

@@ -17,3 +17,4 @@ export { type Outcome, outcomeOf } from "./outcome.ts";
 export { type ParsedNotification, parseNotificationBody } from "./parse.ts";
 export type { DeadLetter, QueueControl, RetryLater } from "./queue-control.ts";
 export { createSendRate, type SendRate, type SendRateOptions, type ThrottleReason } from "./send-rate.ts";
+export { parseTraceLine, recipientKey, serverOf, type TraceLine } from "./trace.ts";

@@ -7,6 +7,7 @@
  */
 import { Readable } from "node:stream";
 import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudformation";
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { inject } from "vitest";
 import { type CliContext, createContext, type GlobalOptions } from "../../cli/context.ts";
 import type { CliStreams } from "../../cli/output.ts";
@@ -44,18 +45,36 @@ export const motoEnv = () => {
   };
 };
 
+/** The two queues made with SQS's API (see deployedStack's sqsQueues). */
+async function apiQueues(name: string, endpoint: string) {
+  const sqs = new SQSClient({ endpoint, region: "us-east-1", maxAttempts: 1 });
+  const url = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
+  const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }))).QueueUrl as string;
+  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] })))
+    .Attributes?.QueueArn as string;
+  return { url, dlqUrl, arn };
+}
+
 export async function deployedStack({
   functionEnv = {},
   testEndpointUrl = "http://127.0.0.1:9/email/test",
   stackSettings = {},
+  name = `cli-${process.pid}-${Date.now()}-${++n}`,
+  sqsQueues = false,
 }: {
   functionEnv?: Record<string, string>;
   testEndpointUrl?: string;
   /** EmailSettings the stack stores from its context: AWS::SSM::Parameter resources it owns. */
   stackSettings?: Record<string, string>;
+  /** The stack's name: unique by default; the docs' examples use the default stack name. */
+  name?: string;
+  /**
+   * Make the queues with SQS's own API, not CloudFormation's: moto then answers with queue URLs on
+   * its own address, which the AWS CLI (it sends to the queue URL's host) can reach.
+   */
+  sqsQueues?: boolean;
 } = {}) {
   const ssm = ssmFixture();
-  const name = `cli-${process.pid}-${Date.now()}-${++n}`;
   const env = motoEnv();
   const cfn = new CloudFormationClient({
     endpoint: env.AWS_ENDPOINT_URL,
@@ -63,6 +82,14 @@ export async function deployedStack({
     maxAttempts: 1,
   });
   const role = { "Fn::GetAtt": ["Role", "Arn"] };
+  const made = sqsQueues ? await apiQueues(name, env.AWS_ENDPOINT_URL) : undefined;
+  const queueResources = made
+    ? {}
+    : {
+        DeadLetterQueue: { Type: "AWS::SQS::Queue", Properties: { QueueName: `${name}-dlq` } },
+        NotificationQueue: { Type: "AWS::SQS::Queue", Properties: { QueueName: name } },
+      };
+  const queueArn = made ? made.arn : { "Fn::GetAtt": ["NotificationQueue", "Arn"] };
   const fn = (variables: Record<string, string>) => ({
     Type: "AWS::Lambda::Function",
     Properties: {
@@ -75,8 +102,7 @@ export async function deployedStack({
   });
   const template = {
     Resources: {
-      DeadLetterQueue: { Type: "AWS::SQS::Queue", Properties: { QueueName: `${name}-dlq` } },
-      NotificationQueue: { Type: "AWS::SQS::Queue", Properties: { QueueName: name } },
+      ...queueResources,
       Role: {
         Type: "AWS::IAM::Role",
         Properties: { AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [] } },
@@ -90,6 +116,10 @@ export async function deployedStack({
         ...functionEnv,
       }),
       securityalertcheckD5E6F7A8: fn({ SETTINGS_PATH: ssm.root }),
+      sendnotificationlogs9A8B7C6D: {
+        Type: "AWS::Logs::LogGroup",
+        Properties: { LogGroupName: `/aws/lambda/${name}-send-notification` },
+      },
       ...Object.fromEntries(
         Object.entries(stackSettings).map(([setting, value]) => [
           `Setting${setting}0A1B2C3D`,
@@ -103,15 +133,15 @@ export async function deployedStack({
         Type: "AWS::Lambda::EventSourceMapping",
         Properties: {
           FunctionName: { Ref: "sendnotificationF1A2B3C4" },
-          EventSourceArn: { "Fn::GetAtt": ["NotificationQueue", "Arn"] },
+          EventSourceArn: queueArn,
           ScalingConfig: { MaximumConcurrency: 3 },
         },
       },
     },
     Outputs: {
-      NotificationQueueUrl: { Value: { Ref: "NotificationQueue" } },
-      NotificationQueueArn: { Value: { "Fn::GetAtt": ["NotificationQueue", "Arn"] } },
-      DeadLetterQueueUrl: { Value: { Ref: "DeadLetterQueue" } },
+      NotificationQueueUrl: { Value: made ? made.url : { Ref: "NotificationQueue" } },
+      NotificationQueueArn: { Value: queueArn },
+      DeadLetterQueueUrl: { Value: made ? made.dlqUrl : { Ref: "DeadLetterQueue" } },
       TestEndpointUrl: { Value: testEndpointUrl },
       PasswordParameterName: { Value: `${ssm.root}/EmailSettings/SMTPPassword` },
     },
@@ -121,6 +151,8 @@ export async function deployedStack({
     name,
     ssm,
     env,
+    /** send-notification's log group, as the stack names it. */
+    logGroup: `/aws/lambda/${name}-send-notification`,
     /** A CLI context for this stack, its streams captured. */
     cli(stdinText = "", options: GlobalOptions = {}): Captured & { ctx: CliContext } {
       const c = capture(stdinText);

@@ -6,6 +6,7 @@ import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { DeploymentConfigError } from "../../infra/config.ts";
 import { DEFAULT_MEMORY_MB } from "../../infra/constructs/email-function.ts";
+import { logGroupLogicalIdPrefix } from "../../infra/outputs.ts";
 import { deriveSendLimits, formatRate, PROVIDER_PRESETS } from "../../infra/provider-limits.ts";
 import { SEND_SCHEDULE_KEY } from "../../lib/aws-dynamodb/index.ts";
 import { RETRY_POLICY } from "../../lib/notifications/backoff.ts";
@@ -20,6 +21,14 @@ const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Actio
 const resourceText = (s: Statement) => JSON.stringify(s.Resource);
 
 describe("functions", () => {
+  it("each has its own log group, named so mm-email trace finds send-notification's (infra/outputs.ts)", () => {
+    const { t } = template();
+    const groups = Object.keys(t.findResources("AWS::Logs::LogGroup"));
+    for (const fn of ["send-notification", "security-alert-check", "connection-test"] as const) {
+      expect(groups.filter((id) => id.startsWith(logGroupLogicalIdPrefix(fn)))).toHaveLength(1);
+    }
+  });
+
   const { t } = template();
   const functions = t.findResources("AWS::Lambda::Function");
 
