@@ -6,7 +6,7 @@
  * send-notification's log group holding what the real function logged for the docs' example id.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,11 +15,17 @@ import {
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  DeleteMessageCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { GetParameterCommand } from "@aws-sdk/client-ssm";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHandler } from "../../functions/send-notification.ts";
 import { DEFAULT_STACK_NAME } from "../../infra/outputs.ts";
+import { type LocalProduct, startLocalProduct } from "../../local/product.ts";
 import { deployedStack } from "../cli/fixture.ts";
 import { captureLogs, lambdaContext, sqsEvent, sqsRecord } from "../helpers/lambda.ts";
 import { startSmtpServer } from "../helpers/smtp-server.ts";
@@ -40,10 +46,21 @@ function awsExamples(): Array<[string, string]> {
 }
 
 let stack: Awaited<ReturnType<typeof deployedStack>>;
+let local: LocalProduct;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  stack = await deployedStack({ name: DEFAULT_STACK_NAME, sqsQueues: true });
+  // The stack's test endpoint is a local run's (the connection-test handler, as deployed).
+  local = await startLocalProduct({
+    env: {},
+    settingsFile: join(mkdtempSync(join(tmpdir(), "docs-aws-local-")), "settings.json"),
+    log: () => {},
+  });
+  stack = await deployedStack({
+    name: DEFAULT_STACK_NAME,
+    sqsQueues: true,
+    testEndpointUrl: `${local.url}/email/test`,
+  });
   await stack.ssm.putSettings({
     SMTPServer: "127.0.0.1",
     SMTPPassword: "old-Pa55",
@@ -107,12 +124,16 @@ beforeAll(async () => {
  */
 const AWS_AT_MOTO = 'aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }';
 
-const bash = (script: string) =>
+afterAll(async () => {
+  await local?.stop();
+});
+
+const bash = (script: string, cwd = root) =>
   new Promise<{ code: number; out: string }>((resolve) => {
     execFile(
       "bash",
       ["-c", `set -euo pipefail\n${AWS_AT_MOTO}\n${script}`],
-      { cwd: root, env, timeout: 90_000 },
+      { cwd, env, timeout: 90_000 },
       (error, stdout, stderr) =>
         resolve({ code: error ? Number(error.code ?? 1) : 0, out: `${stdout}${stderr}` }),
     );
@@ -163,3 +184,115 @@ describe("the docs' AWS examples, as written", () => {
     120_000,
   );
 });
+
+/**
+ * docs/cli.md's commands: its first block, and every `$ npx mm-email …` of its "A first
+ * deployment" transcript, in order. They run in a folder that is this project to npx (its
+ * package.json, cli/ and node_modules/) and holds the transcript's config.json; while they run,
+ * an SQS poller invokes the real send-notification on the stack's queue, as Lambda would, so
+ * `send --wait` sees its notification leave.
+ */
+describe("docs/cli.md's commands, as written", () => {
+  const text = readFileSync(join(root, "docs", "cli.md"), "utf8");
+  const first =
+    /```sh\n([\s\S]*?)```/
+      .exec(text)?.[1]
+      ?.split("\n")
+      .filter((l) => l.trim() !== "") ?? [];
+  const transcript = [...text.matchAll(/^\$ (npx mm-email .*)$/gm)].map((m) => m[1] as string);
+
+  it("are found", () => {
+    expect(first).toEqual(["npx mm-email --help", "npx mm-email settings show"]);
+    expect(transcript.map((c) => c.split(" ").slice(2, 4).join(" "))).toEqual([
+      "settings import",
+      "settings import",
+      "settings show",
+      "test --to",
+      "send --to",
+      "status",
+    ]);
+  });
+
+  it("each ends with exit 0", async () => {
+    const project = mkdtempSync(join(tmpdir(), "docs-cli-"));
+    for (const part of ["cli", "node_modules"]) symlinkSync(join(root, part), join(project, part));
+    copyFileSync(join(root, "package.json"), join(project, "package.json"));
+    writeFileSync(
+      join(project, "config.json"),
+      JSON.stringify({
+        ServiceSettings: { EnableSecurityFixAlert: true },
+        EmailSettings: {
+          SMTPServer: "smtp.example.com",
+          SMTPPort: "587",
+          ConnectionSecurity: "STARTTLS",
+          SMTPUsername: "mailer",
+          SMTPPassword: "config-Pa55",
+          FeedbackEmail: "noreply@example.com",
+          FeedbackName: "Chat",
+        },
+      }),
+    );
+    const smtp = await startSmtpServer();
+    const poller = pollQueue(smtp.port);
+    try {
+      for (const command of [...first, ...transcript]) {
+        const { code, out } = await bash(command, project);
+        expect(code, `${command}\n${out}`).toBe(0);
+        if (command.includes(" test ")) expect(out).toContain("The connection works.");
+        if (command.includes(" send ")) expect(out).toMatch(/^Sent: /m);
+      }
+      // The transcript's notification was mailed (beside those the examples above queued).
+      expect(smtp.messages.some((m) => /^Subject: Hello$/m.test(m.raw.toString("utf8")))).toBe(true);
+    } finally {
+      await poller.stop();
+      await smtp.close();
+    }
+  }, 180_000);
+});
+
+/**
+ * Lambda's event source, as small as `send --wait` needs: receive from the stack's queue, invoke
+ * the real send-notification (its environment pointing it at `port`, over the settings the
+ * transcript imported), delete what it did not report failed.
+ */
+function pollQueue(port: number) {
+  const sqs = new SQSClient({ endpoint: stack.env.AWS_ENDPOINT_URL, region: "us-east-1" });
+  const handler = createHandler({
+    env: {
+      SETTINGS_PATH: stack.ssm.root,
+      MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1",
+      MM_EMAILSETTINGS_SMTPPORT: String(port),
+      MM_EMAILSETTINGS_CONNECTIONSECURITY: "",
+      MM_EMAILSETTINGS_ENABLESMTPAUTH: "false",
+    },
+    store: stack.ssm.store(),
+    write: () => {},
+  });
+  let stopped = false;
+  const done = (async () => {
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: stack.name }));
+    for (let round = 0; round < 600 && !stopped; round++) {
+      const got = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+        }),
+      );
+      const messages = got.Messages ?? [];
+      if (messages.length === 0) continue;
+      const records = messages.map((m) => sqsRecord(m.Body ?? "", { messageId: m.MessageId as string }));
+      const { batchItemFailures } = await handler(sqsEvent(records), lambdaContext("send-notification"));
+      const failed = new Set(batchItemFailures.map((f) => f.itemIdentifier));
+      for (const m of messages.filter((x) => !failed.has(x.MessageId as string)))
+        await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await done;
+    },
+  };
+}

@@ -48,6 +48,7 @@ describe("the docs' local examples, as written", () => {
   it("are found: each provider's page and the local run's", () => {
     expect(examples.map(([page]) => page).sort()).toEqual([
       "docs/amazon-ses.md",
+      "docs/cli.md",
       "docs/google-workspace.md",
       "docs/local-run.md",
       "docs/microsoft-365.md",
