@@ -10,7 +10,7 @@ import type { Mailer } from "../smtp/index.ts";
 import type { SecurityAlertConfig } from "./config.ts";
 import { DEFAULT_MAX_BULLETINS_PER_RUN } from "./defaults.ts";
 import { BULLETIN_ID, type FeedLimits, fetchBulletinHtml, fetchBulletinList } from "./feed.ts";
-import type { SentStore } from "./sent-store.ts";
+import { type SentStore, StaleClaimError } from "./sent-store.ts";
 
 export const BULLETIN_SUBJECT = "Mattermost Security Bulletin";
 
@@ -111,8 +111,19 @@ export async function runSecurityAlertCheck(
       } catch (error) {
         // One bulletin's trouble (SSM throttling its claim) must not cost the others their turn.
         report.failed.push({ id, error: error instanceof Error ? error.message : String(error) });
-        logger.error("Could not claim a security bulletin; the next run tries again", { id, error });
+        logger.error(
+          error instanceof StaleClaimError
+            ? "A claim older than its lease cannot be taken over: the bulletin waits for an operator"
+            : "Could not claim a security bulletin; the next run tries again",
+          { id, error },
+        );
         continue;
+      }
+      if (claim.claimed && claim.tookOver) {
+        logger.warn("Took over a claim older than its lease: a run died holding it", {
+          id,
+          since: claim.tookOver,
+        });
       }
       if (claim.claimed) claimed++;
       if (!claim.claimed) {

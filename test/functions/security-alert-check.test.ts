@@ -256,3 +256,57 @@ describe("what one run may do", () => {
     expect(sent).toEqual(["MMSA-2026-001"]);
   });
 });
+
+describe("claims and markers across runs (issue 19)", () => {
+  const longAgo = "2020-01-01T00:00:00.000Z";
+
+  it("fails the invocation, so its errors alarm fires, on a claim older than its lease it cannot take over", async () => {
+    const w = await world();
+    await w.ssm.put(
+      "SecurityAlerts/Sent/MMSA-2026-001",
+      JSON.stringify({ state: "sending", token: "t0", at: longAgo }),
+    );
+    await w.ssm.put("SecurityAlerts/Takeover/MMSA-2026-001.t0", "edited by hand");
+    await expect(w.make()(scheduled, lambdaContext())).rejects.toMatchObject({
+      name: "SecurityAlertRunError",
+      message: expect.stringMatching(/MMSA-2026-001: .*older than its lease .*cannot be taken over/),
+    });
+    expect(w.smtp.messages).toHaveLength(0);
+    expect(w.logs.entries().find((e) => e.message === "Invocation failed")).toMatchObject({ level: "error" });
+  });
+
+  it("takes over a claim a dead run left, after its lease, and mails the bulletin once", async () => {
+    const w = await world();
+    await w.ssm.put(
+      "SecurityAlerts/Sent/MMSA-2026-001",
+      JSON.stringify({ state: "sending", token: "t0", at: longAgo }),
+    );
+    const report = await w.make()(scheduled, lambdaContext());
+    expect(report.sent).toEqual(["MMSA-2026-001"]);
+    expect(w.smtp.messages).toHaveLength(2);
+    expect(w.logs.entries().find((e) => /took over/i.test(String(e.message)))).toMatchObject({
+      level: "warn",
+      id: "MMSA-2026-001",
+      since: longAgo,
+    });
+    expect((await w.make()(scheduled, lambdaContext())).skipped).toEqual([
+      { id: "MMSA-2026-001", reason: "sent" },
+    ]);
+    expect(w.smtp.messages).toHaveLength(2);
+  });
+
+  it("keeps a bulletin sent by an earlier version sent", async () => {
+    const w = await world();
+    await w.ssm.put(
+      "SecurityAlerts/Sent/MMSA-2026-001",
+      JSON.stringify({ state: "sent", token: "t0", at: longAgo, recipients: 2 }),
+    );
+    const report = await w.make()(scheduled, lambdaContext());
+    expect(report).toMatchObject({
+      sent: [],
+      failed: [],
+      skipped: [{ id: "MMSA-2026-001", reason: "sent" }],
+    });
+    expect(w.smtp.messages).toHaveLength(0);
+  });
+});
