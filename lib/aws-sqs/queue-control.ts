@@ -1,16 +1,36 @@
 /**
  * QueueControl over SQS (lib/notifications/queue-control.ts): ChangeMessageVisibilityBatch on the
- * notification queue for back-offs, SendMessage to the dead-letter queue for a record that can
- * never succeed. It speaks the JSON protocol through the lite client (lib/aws/json-client.ts),
- * so a cold start loads none of the AWS SDK.
+ * notification queue for back-offs and holds, DeleteMessageBatch for records the server accepted,
+ * SendMessage to the dead-letter queue for a record that can never succeed. It speaks the JSON
+ * protocol through the lite client (lib/aws/json-client.ts), so a cold start loads none of the
+ * AWS SDK.
+ *
+ * Each answer is checked before it is believed: a record counts as dead-lettered only when
+ * SendMessage answered its MessageId, and an entry of a batch call as done only when the answer's
+ * `Successful` list names it (an answer without one, or a malformed one, fails every entry).
+ * An absent list is an empty one: SQS's JSON protocol leaves out an empty `Failed`, though its
+ * model calls it required (aws/aws-sdk#657). The visibility changes and the deletes are safe to
+ * send twice, so the client may retry them after a timeout; SendMessage is not (a second copy on
+ * the dead-letter queue), so it is sent again only when it surely did not arrive.
  */
-import { type Env, type JsonClient, liteJsonClient } from "../aws/json-client.ts";
-import type { DeadLetter, QueueControl, RetryLater } from "../notifications/queue-control.ts";
+import * as z from "zod/mini";
+import { AwsResponseError, type Env, type JsonClient, liteJsonClient } from "../aws/json-client.ts";
+import type {
+  CallOptions,
+  DeadLetter,
+  QueueControl,
+  Received,
+  RetryLater,
+} from "../notifications/queue-control.ts";
+import { describeIssues } from "../zod.ts";
 
 const SQS = { name: "sqs", targetPrefix: "AmazonSQS", jsonVersion: "1.0" } as const;
 
 /** SQS takes at most 10 entries a batch call. */
 const BATCH = 10;
+
+/** SQS allows visibility timeouts of 0 to 12 hours. */
+const MAX_VISIBILITY_SECONDS = 43_200;
 
 /** The message attributes a dead-lettered record carries, so the dead-letter queue says why. */
 export const DEAD_LETTER_ATTRIBUTES = {
@@ -30,49 +50,107 @@ export interface SqsQueueControlOptions {
 /** SQS attribute values are strings of at most 256 KB; the reason is one line, kept short. */
 const attribute = (value: string) => ({ DataType: "String", StringValue: value.slice(0, 1000) });
 
+const SendMessageAnswer = z.object({ MessageId: z.string().check(z.minLength(1)) });
+const BatchEntries = z.optional(z.array(z.object({ Id: z.string() })));
+const BatchAnswer = z.object({ Successful: BatchEntries, Failed: BatchEntries });
+
+/** The entries of `sent` (by their batch Id) that the answer does not name as done. */
+function failedEntries<T>(sent: ReadonlyMap<string, T>, answer: unknown): T[] {
+  const parsed = BatchAnswer.safeParse(answer);
+  if (!parsed.success) return [...sent.values()];
+  const failed = new Set((parsed.data.Failed ?? []).map((f) => f.Id));
+  const done = new Set((parsed.data.Successful ?? []).map((s) => s.Id).filter((id) => !failed.has(id)));
+  return [...sent].filter(([id]) => !done.has(id)).map(([, item]) => item);
+}
+
+const clampVisibility = (seconds: number) =>
+  Math.max(0, Math.min(MAX_VISIBILITY_SECONDS, Math.round(seconds)));
+
 export function sqsQueueControl(options: SqsQueueControlOptions, env: Env = process.env): QueueControl {
   const client = options.client ?? liteJsonClient(SQS, env);
   if (!client) {
     throw new Error("SQS queue control needs credentials and a region in the environment");
   }
-  return {
-    async retryLater(items: readonly RetryLater[]) {
-      const failed: string[] = [];
-      for (let i = 0; i < items.length; i += BATCH) {
-        const chunk = items.slice(i, i + BATCH);
+
+  /**
+   * One batch operation over `items`, 10 entries a call, the calls together within the caller's
+   * time; the ids of the items not known to be done (a failed call fails its every entry).
+   */
+  const batched = async <T extends { id: string }>(
+    operation: "ChangeMessageVisibilityBatch" | "DeleteMessageBatch",
+    items: readonly T[],
+    entry: (item: T) => Record<string, unknown>,
+    { timeoutMs }: CallOptions = {},
+  ): Promise<{ failed: string[] }> => {
+    const chunks: T[][] = [];
+    for (let i = 0; i < items.length; i += BATCH) chunks.push(items.slice(i, i + BATCH));
+    const failed = await Promise.all(
+      chunks.map(async (chunk) => {
+        const sent = new Map(chunk.map((item, n) => [String(n), item]));
         try {
-          const out = await client.call<{ Failed?: Array<{ Id?: string }> }>("ChangeMessageVisibilityBatch", {
-            QueueUrl: options.queueUrl,
-            Entries: chunk.map((item, n) => ({
-              Id: String(n),
-              ReceiptHandle: item.receiptHandle,
-              VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(item.delaySeconds))),
-            })),
-          });
-          for (const f of out.Failed ?? []) {
-            const item = chunk[Number(f.Id)];
-            if (item) failed.push(item.id);
-          }
+          const out = await client.call(
+            operation,
+            { QueueUrl: options.queueUrl, Entries: [...sent].map(([Id, item]) => ({ Id, ...entry(item) })) },
+            // Both set what a second call would set again: safe to retry after a timeout.
+            { idempotent: true, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
+          );
+          return failedEntries(sent, out);
         } catch {
-          failed.push(...chunk.map((item) => item.id));
+          return chunk;
         }
-      }
-      return { failed };
-    },
-    async deadLetter(item: DeadLetter) {
-      await client.call("SendMessage", {
-        QueueUrl: options.deadLetterQueueUrl,
-        MessageBody: item.body,
-        MessageAttributes: {
-          [DEAD_LETTER_ATTRIBUTES.reason]: attribute(item.reason),
-          [DEAD_LETTER_ATTRIBUTES.code]: attribute(item.code),
-          [DEAD_LETTER_ATTRIBUTES.receiveCount]: {
-            DataType: "Number",
-            StringValue: String(item.receiveCount),
+      }),
+    );
+    return { failed: failed.flat().map((item) => item.id) };
+  };
+
+  return {
+    retryLater: (items: readonly RetryLater[], call?: CallOptions) =>
+      batched(
+        "ChangeMessageVisibilityBatch",
+        items,
+        (item) => ({
+          ReceiptHandle: item.receiptHandle,
+          VisibilityTimeout: clampVisibility(item.delaySeconds),
+        }),
+        call,
+      ),
+    hold: (items: readonly Received[], seconds: number, call?: CallOptions) =>
+      batched(
+        "ChangeMessageVisibilityBatch",
+        items,
+        (item) => ({ ReceiptHandle: item.receiptHandle, VisibilityTimeout: clampVisibility(seconds) }),
+        call,
+      ),
+    acknowledge: (items: readonly Received[], call?: CallOptions) =>
+      batched("DeleteMessageBatch", items, (item) => ({ ReceiptHandle: item.receiptHandle }), call),
+    async deadLetter(item: DeadLetter, { timeoutMs }: CallOptions = {}) {
+      const out = await client.call(
+        "SendMessage",
+        {
+          QueueUrl: options.deadLetterQueueUrl,
+          MessageBody: item.body,
+          MessageAttributes: {
+            [DEAD_LETTER_ATTRIBUTES.reason]: attribute(item.reason),
+            [DEAD_LETTER_ATTRIBUTES.code]: attribute(item.code),
+            [DEAD_LETTER_ATTRIBUTES.receiveCount]: {
+              DataType: "Number",
+              StringValue: String(item.receiveCount),
+            },
+            [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: attribute(item.id),
           },
-          [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: attribute(item.id),
         },
-      });
+        // Not idempotent (the default for SendMessage): a second copy would be a second letter.
+        timeoutMs === undefined ? {} : { timeoutMs },
+      );
+      // Only a MessageId says the letter is on the queue: anything else leaves the record to SQS's redrive.
+      const parsed = SendMessageAnswer.safeParse(out);
+      if (!parsed.success) {
+        throw new AwsResponseError(
+          "sqs",
+          "SendMessage",
+          `without its MessageId (${describeIssues(parsed.error).join("; ")})`,
+        );
+      }
     },
   };
 }
