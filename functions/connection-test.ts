@@ -1,18 +1,22 @@
 /**
  * POST /email/test (IAM-authorised at the gateway): runs the staged connection check with the
  * caller's settings applied over the effective ones, optionally sending one test message.
- * Special here: HTTP error rendering, the JSON body, and a typed-in password scrubbed from logs.
+ * Special here: HTTP error rendering, the JSON body, the caller on every line (a refusal's too),
+ * and the secrets the request typed kept out of every line and answer, wherever it put them.
  */
+import type { MiddlewareObj } from "@middy/core";
 import httpErrorHandler from "@middy/http-error-handler";
 import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import {
   type ConnectionTestRequest,
   ConnectionTestRequestSchema,
+  scrubDeep,
   testConnection,
+  typedSecrets,
 } from "../lib/connection-test/index.ts";
-import { SECRET_SETTINGS, type SettingName } from "../lib/settings/index.ts";
-import { createFunction, type FunctionDeps, settingSecrets } from "./create-function.ts";
+import { scrub } from "../lib/scrub.ts";
+import { createFunction, type FunctionDeps } from "./create-function.ts";
 import { type BodyContext, httpJsonBody } from "./middleware/http-json-body.ts";
 import { httpProblems } from "./middleware/http-problems.ts";
 import type { SettingsContext } from "./middleware/settings.ts";
@@ -31,57 +35,87 @@ function callerOf(event: Event): { userArn: string; accountId?: string } {
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
 
+/** The secrets this request typed, in every form, as far as it has been read. */
+type TypedContext = { typed: string[] };
+type TestContext = SettingsContext & BodyContext<ConnectionTestRequest> & TypedContext;
+
+/** Scrubs them from this request's log lines, and keeps them for its answer. */
+function remember(context: TestContext, secrets: readonly string[]) {
+  for (const secret of secrets) {
+    if (context.typed.includes(secret)) continue;
+    context.typed.push(secret);
+    context.logger.addSecret(secret);
+  }
+}
+
+/**
+ * First of the request's own middlewares, so nothing can refuse it before: its logger names the
+ * caller (the "Request rejected" line of a 400, 403 or 413 included). On an error, after
+ * httpProblems has made it an answer and before it is logged and written, the answer loses every
+ * secret the request typed.
+ */
+function callerAndTypedSecrets(): MiddlewareObj<Event, Result, Error, TestContext> {
+  return {
+    name: "callerAndTypedSecrets",
+    before(request) {
+      request.context.logger = request.context.logger.child({ caller: callerOf(request.event) });
+      request.context.typed = [];
+    },
+    onError(request) {
+      const error = request.error as (Error & { expose?: boolean }) | null;
+      const typed = request.context.typed ?? [];
+      if (!error?.expose || typed.length === 0) return;
+      try {
+        error.message = JSON.stringify(scrubDeep(JSON.parse(error.message), typed));
+      } catch {
+        error.message = scrub(error.message, typed);
+      }
+    },
+  };
+}
+
 export function createHandler(deps: FunctionDeps = {}) {
-  return createFunction<Event, Result, SettingsContext & BodyContext<ConnectionTestRequest>>(
-    "connection-test",
-    deps,
-    ({ env, smtp }) => ({
-      outer: [
-        httpErrorHandler({ logger: false, fallbackMessage: JSON.stringify({ error: "Internal error" }) }),
-      ],
-      parse: [
-        httpHeaderNormalizer(),
-        httpJsonBody({ schema: ConnectionTestRequestSchema, maxBytes: MAX_BODY_BYTES }),
-        httpProblems(),
-      ],
-      async handler(event, context) {
-        const { body, settings } = context;
-        // Who asked, on every line of this test: the IAM identity the gateway authorised.
-        const logger = context.logger.child({ caller: callerOf(event) });
-        // A secret typed into the test is as secret as a saved one, in every form it may travel in.
-        const typed = Object.fromEntries(
-          Object.entries(body.settings ?? {}).filter(
-            ([name, value]) => SECRET_SETTINGS.has(name as SettingName) && typeof value === "string",
-          ),
-        );
-        if (Object.keys(typed).length > 0) {
-          const user = String(body.settings?.SMTPUsername ?? settings.values.SMTPUsername);
-          const none = Object.fromEntries([...SECRET_SETTINGS].map((name) => [name, ""]));
-          for (const form of settingSecrets({ ...settings.values, ...none, SMTPUsername: user, ...typed })) {
-            logger.addSecret(form);
-          }
-        }
-        const result = await testConnection(body, {
-          effective: settings,
-          smtp,
-          timeLeftMs: context.getRemainingTimeInMillis(),
-          ...(env.TEST_ALLOWED_SMTP_HOSTS ? { allowedHosts: env.TEST_ALLOWED_SMTP_HOSTS } : {}),
-        });
-        logger.info("Connection test done", {
-          ok: result.ok,
-          server: `${result.settings.SMTPServer.value}:${result.settings.SMTPPort.value}`,
-          failedStage: result.error?.stage,
-          sentTestMessage: Boolean(body.to),
-          warnings: result.warnings.length,
-        });
-        return {
-          statusCode: 200,
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(result),
-        };
-      },
-    }),
-  );
+  return createFunction<Event, Result, TestContext>("connection-test", deps, ({ env, smtp }) => ({
+    outer: [
+      httpErrorHandler({ logger: false, fallbackMessage: JSON.stringify({ error: "Internal error" }) }),
+    ],
+    parse: [
+      callerAndTypedSecrets(),
+      httpHeaderNormalizer(),
+      httpJsonBody({
+        schema: ConnectionTestRequestSchema,
+        maxBytes: MAX_BODY_BYTES,
+        // Before the schema, or a setting's rule, can quote one.
+        onJson: (json, context: TestContext) => remember(context, typedSecrets(json)),
+      }),
+      httpProblems(),
+    ],
+    async handler(_event, context) {
+      const { body, settings, logger } = context;
+      // Now the username the test signs in with is known: the password as AUTH sends it with it.
+      remember(context, typedSecrets(body, settings.values.SMTPUsername));
+      const result = await testConnection(body, {
+        effective: settings,
+        smtp,
+        timeLeftMs: context.getRemainingTimeInMillis(),
+        ...(env.TEST_ALLOWED_SMTP_HOSTS ? { allowedHosts: env.TEST_ALLOWED_SMTP_HOSTS } : {}),
+        ...(env.TEST_ALLOWED_PORTS ? { allowedPorts: env.TEST_ALLOWED_PORTS } : {}),
+      });
+      logger.info("Connection test done", {
+        ok: result.ok,
+        server: `${result.settings.SMTPServer.value}:${result.settings.SMTPPort.value}`,
+        failedStage: result.error?.stage,
+        sentTestMessage: Boolean(body.to),
+        warnings: result.warnings.length,
+      });
+      return {
+        statusCode: 200,
+        headers: { "content-type": "application/json" },
+        // The settings tested are answered back, and a server may quote what it was sent.
+        body: JSON.stringify(scrubDeep(result, context.typed)),
+      };
+    },
+  }));
 }
 
 export const handler = createHandler();

@@ -92,6 +92,21 @@ export const FUNCTION_VARIABLES = {
       .filter(Boolean);
     return hosts?.length ? hosts : undefined;
   },
+  /**
+   * Ports the connection test may reach on a host the request names, comma-separated
+   * (`25,587,10025`), or `*` for any: instead of SMTP's 25, 465, 587 and 2525 for the SMTP server,
+   * beside 443 for a token endpoint (the settings' own are always allowed). Unset: those defaults.
+   * Set by the stack from the testEndpointAllowedPorts context.
+   */
+  TEST_ALLOWED_PORTS: (raw: Raw, name: string): number[] | "*" | undefined => {
+    if (raw === undefined || raw.trim() === "") return undefined;
+    if (raw.trim() === "*") return "*";
+    const ports = raw.split(",").map((p) => p.trim());
+    if (ports.some((p) => !/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65_535)) {
+      fail(name, raw, "must be ports from 1 to 65535, comma-separated, or *");
+    }
+    return [...new Set(ports.map(Number))];
+  },
   /** Bulletin feed base URL (checked when alerts are on: lib/security-alerts/config.ts). */
   SECURITY_FEED_URL: text,
   /** The chat server's version; a bulletin applies when applies_to_version equals it. */

@@ -28,6 +28,7 @@ import {
   type ProviderName,
 } from "./provider-limits.ts";
 
+const PORT_RULE = "must be a port from 1 to 65535, or *";
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /**
@@ -174,6 +175,20 @@ export const DeploymentConfigSchema = z.object({
   testEndpointAllowedHosts: z
     .array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/, "must be a host name, or *. and a domain"))
     .min(1)
+    .optional(),
+  /**
+   * Optional: the ports the connection test may reach on a host a request names, instead of SMTP's
+   * 25, 465, 587 and 2525 (a token endpoint's 443 stays allowed; the settings' own always are).
+   * `["*"]`: any port, as the reference server allows. Unset: those defaults.
+   */
+  testEndpointAllowedPorts: z
+    .array(
+      z.union([z.literal("*"), z.coerce.number().int(PORT_RULE).min(1, PORT_RULE).max(65_535, PORT_RULE)], {
+        error: PORT_RULE,
+      }),
+    )
+    .min(1)
+    .refine((ports) => !ports.includes("*") || ports.length === 1, 'must be ["*"] alone, or ports')
     .optional(),
   /** Optional: an EventBridge rule on this bus (default bus when omitted) targets the queue. */
   eventBridge: z

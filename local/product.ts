@@ -143,7 +143,14 @@ export async function startLocalProduct(options: LocalProductOptions = {}): Prom
       ),
   });
   const notify = sendNotificationHandler({ env, store, write, queue, smtp });
-  const connectionTest = connectionTestHandler({ env, store, write, smtp });
+  // The operator's own machine, and an embedded server on a port of the run's own: any port may be
+  // tested here (the deployed endpoint allows the SMTP ones: docs/functions.md).
+  const connectionTest = connectionTestHandler({
+    env: { ...env, TEST_ALLOWED_PORTS: env.TEST_ALLOWED_PORTS ?? "*" },
+    store,
+    write,
+    smtp,
+  });
   // Without a feed of the operator's, the stand-in's sample bulletin, so a fresh run's alert check works.
   const feed = env.SECURITY_FEED_URL
     ? undefined

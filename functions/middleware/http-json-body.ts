@@ -1,6 +1,8 @@
 /**
- * Reads an HTTP API request's JSON body: size-limited (413), parsed (400 naming the JSON error)
- * and validated against a zod schema (400 listing every rule broken). An empty body is `{}`.
+ * Reads an HTTP API request's JSON body: size-limited (413), parsed (400 naming the JSON error,
+ * never quoting the body) and validated against a zod schema (400 listing every rule broken). An
+ * empty body is `{}`. `onJson` sees the body as parsed, before the schema can refuse (and quote)
+ * it: the connection test reads the secrets it types there.
  */
 import type { MiddlewareObj } from "@middy/core";
 import { createError } from "@middy/util";
@@ -16,9 +18,12 @@ const problem = (status: number, error: string) =>
 export function httpJsonBody<S extends z.ZodMiniType, TContext extends object>({
   schema,
   maxBytes,
+  onJson,
 }: {
   schema: S;
   maxBytes: number;
+  /** Called with the parsed JSON before it is validated. */
+  onJson?: (json: unknown, context: TContext) => void;
 }): MiddlewareObj<APIGatewayProxyEventV2, unknown, Error, TContext & BodyContext<z.output<S>>> {
   return {
     name: "httpJsonBody",
@@ -41,6 +46,7 @@ export function httpJsonBody<S extends z.ZodMiniType, TContext extends object>({
           );
         }
       }
+      onJson?.(json, request.context);
       const parsed = schema.safeParse(json);
       if (!parsed.success) {
         throw problem(400, `Invalid request: ${describeIssues(parsed.error, { root: "body" }).join("; ")}`);

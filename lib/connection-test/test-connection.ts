@@ -1,9 +1,10 @@
 /**
  * The connection test: the caller's settings applied over the effective ones for this test only
- * (nothing is saved), the reference console's password-mask rule (for every secret), the hosts a
- * test may reach, then the staged check (SMTP's, or SES's) and, with `to`, one test message. One
- * file (a little over 250 lines): each guard exists for what the others allow, and reads best
- * beside them.
+ * (nothing is saved), the reference console's password-mask rule (for every secret), the hosts
+ * and ports a test may reach (a request must not make the function a port scanner), then the
+ * staged check (SMTP's, or SES's) and, with `to`, one test message. One file (a little under 300
+ * lines): each guard exists for what the others allow, and reads best beside them. What a request
+ * typed is kept out of its answers by typed-secrets.ts.
  */
 
 import * as z from "zod/mini";
@@ -126,6 +127,7 @@ function guardSavedSecrets(
 function resolveForTest(
   effective: ResolvedEmailSettings,
   overrides: ConnectionTestRequest["settings"],
+  allowed: Pick<TestConnectionOptions, "allowedHosts" | "allowedPorts">,
 ): ResolvedEmailSettings {
   const given: Partial<Record<SettingName, unknown>> = { ...(overrides ?? {}) };
   if (given.SMTPServer === "") throw new ConnectionTestRequestError(400, "SMTP Server is required");
@@ -134,6 +136,7 @@ function resolveForTest(
   for (const name of SECRET_SETTINGS) if (given[name] === PASSWORD_MASK) delete given[name];
   try {
     const tested = resolveEmailSettings([effectiveLayer(effective), requestLayer(given)]);
+    guardDestinations(effective.values, tested.values, allowed);
     guardSavedSecrets(effective, tested, typed);
     return tested;
   } catch (error) {
@@ -153,6 +156,14 @@ export function isHostAllowed(host: string, allowed: AllowedHosts): boolean {
   });
 }
 
+/** The ports an SMTP server a request names may be tested on, unless the deployment lists its own. */
+export const SMTP_PORTS: readonly number[] = [25, 465, 587, 2525];
+/** A token endpoint's port a request may name, whatever the deployment lists: HTTPS's. */
+export const HTTPS_PORT = 443;
+
+/** Ports the test may connect to on a host the request names; `*`: any. */
+export type AllowedPorts = readonly number[] | "*";
+
 export interface TestConnectionOptions {
   /** The effective settings (defaults, SSM, environment). */
   effective: ResolvedEmailSettings;
@@ -163,17 +174,78 @@ export interface TestConnectionOptions {
    * Default: any, as the reference server allows.
    */
   allowedHosts?: AllowedHosts;
+  /**
+   * The ports this deployment lets a request name (403 for another): for the SMTP server instead of
+   * SMTP_PORTS, for a token endpoint beside 443. The settings' own (SMTPPort, their token endpoint's
+   * port) are always allowed. Default: SMTP_PORTS, and 443.
+   */
+  allowedPorts?: AllowedPorts;
   /** What is left of the invocation, in ms: every stage is bounded to fit in it. Default: no bound. */
   timeLeftMs?: number;
 }
 
-/** The host the settings' token endpoint is on; undefined when they sign in with none, or name none usable. */
-function tokenEndpointHost(s: EmailSettings): string | undefined {
+/** The settings' token endpoint; undefined when they sign in with none, or name none usable. */
+function tokenEndpointUrl(s: EmailSettings): URL | undefined {
   if (s.Transport !== "smtp" || !s.EnableSMTPAuth || !isOAuth2Method(s.SMTPAuthMethod)) return undefined;
   try {
-    return new URL(tokenEndpointOf(s, s.SMTPAuthMethod)).hostname;
+    return new URL(tokenEndpointOf(s, s.SMTPAuthMethod));
   } catch {
     return undefined; // no endpoint: the config stage says which setting is missing
+  }
+}
+
+const portOf = (url: URL) => (url.port ? Number(url.port) : url.protocol === "https:" ? HTTPS_PORT : 80);
+const CONTEXT_HINT = "an operator allows others with the testEndpointAllowedPorts context";
+
+/**
+ * Where the test would connect that the deployment's own settings do not: an SMTP server and port,
+ * a token endpoint (named, in a typed key, or a tenant's). Only hosts and ports the deployment
+ * allows; checked before the saved secrets' guard, so a caller is not asked for a password to be
+ * refused after.
+ */
+function guardDestinations(
+  effective: EmailSettings,
+  tested: EmailSettings,
+  { allowedHosts, allowedPorts }: Pick<TestConnectionOptions, "allowedHosts" | "allowedPorts">,
+) {
+  const anyPort = allowedPorts === "*";
+  const listed = anyPort ? [] : (allowedPorts ?? SMTP_PORTS);
+  if (tested.Transport === "smtp") {
+    const server = tested.SMTPServer;
+    if (allowedHosts && !isHostAllowed(server, allowedHosts)) {
+      throw new ConnectionTestRequestError(
+        403,
+        `SMTP server ${JSON.stringify(server)} is not one this deployment may test (allowed: ${allowedHosts.join(", ")}); an operator adds it with the testEndpointAllowedHosts context`,
+      );
+    }
+    const port = tested.SMTPPort;
+    if (!anyPort && port !== effective.SMTPPort && !listed.includes(port)) {
+      throw new ConnectionTestRequestError(
+        403,
+        `SMTPPort ${port} is not a port this deployment may test: ${listed.join(", ")} or the settings' own (${effective.SMTPPort}); ${CONTEXT_HINT}`,
+      );
+    }
+  }
+  const endpoint = tokenEndpointUrl(tested);
+  if (!endpoint) return;
+  const own = tokenEndpointUrl(effective);
+  if (
+    allowedHosts &&
+    endpoint.hostname !== own?.hostname &&
+    !isHostAllowed(endpoint.hostname, allowedHosts)
+  ) {
+    throw new ConnectionTestRequestError(
+      403,
+      `token endpoint host ${JSON.stringify(endpoint.hostname)} is not one this deployment may test (allowed: ${allowedHosts.join(", ")}); an operator adds it with the testEndpointAllowedHosts context`,
+    );
+  }
+  const port = portOf(endpoint);
+  const ports = allowedPorts ? [HTTPS_PORT, ...listed.filter((p) => p !== HTTPS_PORT)] : [HTTPS_PORT];
+  if (!anyPort && !(own && portOf(own) === port) && !ports.includes(port)) {
+    throw new ConnectionTestRequestError(
+      403,
+      `The token endpoint's port ${port} (${endpoint.host}) is not a port this deployment may test: ${ports.join(", ")} or the settings' own token endpoint's; ${CONTEXT_HINT}`,
+    );
   }
 }
 
@@ -183,30 +255,9 @@ const SLACK_MS = 2_000;
 
 export async function testConnection(
   request: ConnectionTestRequest,
-  { effective, smtp = {}, allowedHosts, timeLeftMs }: TestConnectionOptions,
+  { effective, smtp = {}, allowedHosts, allowedPorts, timeLeftMs }: TestConnectionOptions,
 ): Promise<ConnectionTestResponse> {
-  const resolved = resolveForTest(effective, request.settings);
-  const server = resolved.values.SMTPServer;
-  if (allowedHosts && resolved.values.Transport === "smtp" && !isHostAllowed(server, allowedHosts)) {
-    throw new ConnectionTestRequestError(
-      403,
-      `SMTP server ${JSON.stringify(server)} is not one this deployment may test (allowed: ${allowedHosts.join(", ")}); an operator adds it with the testEndpointAllowedHosts context`,
-    );
-  }
-  // A token endpoint the request leads to (named, or in a typed key, or a tenant's) is a host the
-  // test reaches too.
-  const endpoint = tokenEndpointHost(resolved.values);
-  if (
-    allowedHosts &&
-    endpoint &&
-    endpoint !== tokenEndpointHost(effective.values) &&
-    !isHostAllowed(endpoint, allowedHosts)
-  ) {
-    throw new ConnectionTestRequestError(
-      403,
-      `token endpoint host ${JSON.stringify(endpoint)} is not one this deployment may test (allowed: ${allowedHosts.join(", ")}); an operator adds it with the testEndpointAllowedHosts context`,
-    );
-  }
+  const resolved = resolveForTest(effective, request.settings, { allowedHosts, allowedPorts });
   // A request may set SMTPServerTimeout up to an hour; the endpoint answers within 29 s.
   const notes: string[] = [];
   let tested = resolved.values;

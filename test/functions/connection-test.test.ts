@@ -13,14 +13,19 @@ import { startSilentServer, startSmtpServer, type TestSmtpServer } from "../help
 import { ssmFixture } from "../helpers/ssm.ts";
 
 const PASSWORD = "c0nn-T3st-pa55-77a1";
+/** The tests' servers listen on ports of their own: the deployment's list lets them through (connection-test.guards.test.ts tests the default). */
+const ANY_PORT = { TEST_ALLOWED_PORTS: "*" };
 const certs = testCertificates();
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((c) => c()));
 });
 
-/** SMTP with STARTTLS and AUTH; SSM holding the matching settings, password included. */
-async function deployed(extra: Record<string, string> = {}) {
+/**
+ * SMTP with STARTTLS and AUTH; SSM holding the matching settings, password included. `env`: the
+ * function's own (TEST_ALLOWED_PORTS "*" where a test names a server on a port of its own).
+ */
+async function deployed(extra: Record<string, string> = {}, env: Record<string, string> = {}) {
   const smtp: TestSmtpServer = await startSmtpServer({ tls: certs.server, users: { mailer: PASSWORD } });
   cleanups.push(() => smtp.close());
   const ssm = ssmFixture();
@@ -34,7 +39,7 @@ async function deployed(extra: Record<string, string> = {}) {
   });
   const logs = captureLogs();
   const handler = createHandler({
-    env: { SETTINGS_PATH: ssm.root, MM_EMAILSETTINGS_FEEDBACKNAME: "Chat Ops" },
+    env: { SETTINGS_PATH: ssm.root, MM_EMAILSETTINGS_FEEDBACKNAME: "Chat Ops", ...env },
     store: ssm.store(),
     write: logs.write,
     smtp: { ca: certs.ca },
@@ -97,7 +102,7 @@ describe("POST /email/test", () => {
   });
 
   it("applies the given settings for this test only, and reports the failing stage", async () => {
-    const { call } = await deployed();
+    const { call } = await deployed({}, ANY_PORT);
     const deadPort = await freePort();
     const { status, json } = await call({ settings: { SMTPPort: deadPort, SMTPPassword: "typed-again" } });
     expect(status).toBe(200);
@@ -141,7 +146,7 @@ describe("POST /email/test", () => {
   );
 
   it("never sends the saved password to a server the caller names without typing it", async () => {
-    const { call, smtp } = await deployed();
+    const { call, smtp } = await deployed({}, ANY_PORT);
     const elsewhere = await startSmtpServer({ tls: certs.server, users: { mailer: PASSWORD } });
     cleanups.push(() => elsewhere.close());
     const { status, json } = await call({ settings: { SMTPPort: elsewhere.port } });
@@ -272,7 +277,7 @@ describe("what a security-conscious account expects of the endpoint", () => {
   it("names the caller's IAM identity on its log line", async () => {
     const s = await startSmtpServer();
     const logs = captureLogs();
-    const handler = createHandler({ env: {}, store: null, write: logs.write });
+    const handler = createHandler({ env: ANY_PORT, store: null, write: logs.write });
     const event = httpEvent(JSON.stringify({ settings: { SMTPServer: "127.0.0.1", SMTPPort: s.port } }));
     (event.requestContext as unknown as Record<string, unknown>).authorizer = {
       iam: { userArn: "arn:aws:iam::123456789012:user/operator", accountId: "123456789012" },
@@ -286,7 +291,7 @@ describe("what a security-conscious account expects of the endpoint", () => {
 
   it("bounds every stage by the time the invocation has left, and says so", async () => {
     const silent = await startSilentServer();
-    const handler = createHandler({ env: {}, store: null, write: () => {} });
+    const handler = createHandler({ env: ANY_PORT, store: null, write: () => {} });
     const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 6_000 };
     const res = await handler(
       httpEvent(
