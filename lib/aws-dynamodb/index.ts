@@ -1,7 +1,9 @@
+export { type DynamoLearnedRateOptions, dynamoLearnedRate, LEARNED_RATE_KEY } from "./learned-rate.ts";
 export {
   DYNAMODB_SERVICE,
   type DynamoSendScheduleOptions,
   dynamoSendSchedule,
   SEND_SCHEDULE_KEY,
+  STORE_TIMEOUTS,
   sendScheduleTableInput,
 } from "./send-schedule.ts";

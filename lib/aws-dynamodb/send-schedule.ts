@@ -5,10 +5,14 @@
  * and no further than the caller may wait" while the fleet is busy, "set it to now plus one
  * interval, if it is behind now" after a quiet moment (a slot in the past is not saved up: the
  * provider's bucket would not have saved it either). When both conditions fail, a consistent read
- * tells a paused fleet from a race with another container, which is tried again.
+ * tells a paused fleet from a race with another container, which is tried again, and from a
+ * corrupt slot (later than any container can have written: a clock far ahead, a bad write), which
+ * is overwritten on condition that it is still the value read, taking the present.
  *
  * It speaks the JSON protocol through the lite client (lib/aws/json-client.ts), so a cold start
- * loads none of the AWS SDK.
+ * loads none of the AWS SDK. Each request gets one attempt and a short deadline (STORE_TIMEOUTS):
+ * the schedule is waited for on a ready SMTP session, and a store that does not answer at once is
+ * better left alone (the pace then goes on without it) than waited for.
  */
 import { AwsServiceError, type Env, type JsonClient, liteJsonClient } from "../aws/json-client.ts";
 import type { FleetScheduleStore, Reservation } from "../notifications/fleet-schedule.ts";
@@ -39,6 +43,14 @@ export function sendScheduleTableInput(tableName: string) {
 /** Rounds of (update, update, read) before a reservation gives up: each lost round is a race won by another. */
 const ROUNDS = 4;
 
+/**
+ * Each request's deadlines. DynamoDB in the function's region answers in single-digit
+ * milliseconds, and a new connection (TCP and TLS) takes tens: 500 ms to connect and a second in
+ * all are a store that is not answering. The pace bounds a whole operation the same way
+ * (STORE_CALL_TIMEOUT_MS in fleet-schedule.ts); these make sure no request lingers after it.
+ */
+export const STORE_TIMEOUTS = { connectTimeoutMs: 500, requestTimeoutMs: 1_000 } as const;
+
 export interface DynamoSendScheduleOptions {
   tableName: string;
   /** The lite client; default one from the environment's credentials. */
@@ -58,8 +70,9 @@ export function dynamoSendSchedule(
   const client: JsonClient = {
     async call(operation, input) {
       // One attempt a call: an UpdateItem that timed out may have been applied, and sending it
-      // again would skip a slot; a failed call leaves the container to pace itself (fleet-schedule.ts).
-      made ??= liteJsonClient(DYNAMODB_SERVICE, env, { maxAttempts: 1 });
+      // again would skip a slot; a failed call leaves the container to pace itself for a while
+      // (fleet-schedule.ts). Short deadlines: a send waits for this call on a ready SMTP session.
+      made ??= liteJsonClient(DYNAMODB_SERVICE, env, { maxAttempts: 1, ...STORE_TIMEOUTS });
       if (!made) throw new Error("The send schedule needs credentials and a region in the environment");
       return made.call(operation, input);
     },
@@ -106,19 +119,31 @@ export function dynamoSendSchedule(
     return next === undefined ? undefined : { slotMs: Math.round(nowMs) };
   };
 
-  const read = async () => {
+  /** The next free slot as stored (its number's text, to compare it exactly), or undefined. */
+  const readRaw = async () => {
     const out = await client.call<{ Item?: { nextSlot?: { N?: string } } }>("GetItem", {
       TableName: options.tableName,
       Key: key,
       ConsistentRead: true,
     });
-    const raw = out.Item?.nextSlot?.N;
+    return out.Item?.nextSlot?.N;
+  };
+  const read = async () => {
+    const raw = await readRaw();
     return raw === undefined ? undefined : Number(raw);
+  };
+  /** Overwrites a corrupt next free slot, if it is still the one read, taking the present. */
+  const overwrite = async (raw: string, nowMs: number, intervalMs: number) => {
+    const next = await update("SET #next = :next", "#next = :corrupt", {
+      ":next": number(nowMs + intervalMs),
+      ":corrupt": { N: raw },
+    });
+    return next === undefined ? undefined : { slotMs: Math.round(nowMs), overwroteMs: Number(raw) };
   };
 
   return {
     nextSlot: read,
-    async reserve({ nowMs, intervalMs, latestMs }) {
+    async reserve({ nowMs, intervalMs, latestMs, corruptAfterMs }) {
       for (let round = 0; round < ROUNDS; round++) {
         for (const whenBusy of busy ? [true, false] : [false, true]) {
           const got = whenBusy ? await ahead(nowMs, intervalMs, latestMs) : await behind(nowMs, intervalMs);
@@ -127,14 +152,23 @@ export function dynamoSendSchedule(
             return got;
           }
         }
-        const next = await read();
+        const raw = await readRaw();
+        const next = raw === undefined ? undefined : Number(raw);
+        if (raw !== undefined && corruptAfterMs !== undefined && Number(raw) > corruptAfterMs) {
+          const got = await overwrite(raw, nowMs, intervalMs);
+          if (got) return got;
+          continue; // changed since it was read: another container's write, or its repair
+        }
         if (next !== undefined && next > latestMs) return { pausedUntilMs: next };
       }
       throw new Error(`The send schedule changed under every one of ${ROUNDS} attempts to reserve a slot`);
     },
-    async pauseUntil(untilMs) {
-      await update("SET #next = :until", "attribute_not_exists(#next) OR #next < :until", {
+    async pauseUntil(untilMs, { corruptAfterMs } = {}) {
+      // Over a corrupt slot too: the fleet pauses for this throttle, not until the corrupt time.
+      const corrupt = corruptAfterMs === undefined ? "" : " OR #next > :corrupt";
+      await update("SET #next = :until", `attribute_not_exists(#next) OR #next < :until${corrupt}`, {
         ":until": number(untilMs),
+        ...(corruptAfterMs === undefined ? {} : { ":corrupt": number(corruptAfterMs) }),
       });
     },
   };

@@ -1,10 +1,44 @@
 /**
  * A real SSM-compatible server for integration tests: Python moto's `moto_server` on 127.0.0.1,
  * started on a free port and stopped after.
+ *
+ * With one correction, so it keeps a promise the product relies on: DynamoDB applies a
+ * conditional write to an item atomically, while moto_server (threaded) checks the condition and
+ * writes in two steps, so two concurrent UpdateItems on one item could both pass it (seen under
+ * load: two containers given the same send slot). A `sitecustomize` on the server's PYTHONPATH
+ * runs moto's DynamoDB item writes one at a time. Callers may add patches of their own (the load
+ * test's faster SQS receive): one sitecustomize holds them all, as Python imports only the first.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "./ports.ts";
+
+/** DynamoDB's item writes, each atomic as the real service makes it. */
+const ATOMIC_DYNAMODB_WRITES = `# Written by test/helpers/moto.ts: DynamoDB item writes one at a time (see there).
+try:
+    import functools as _functools
+    import threading as _threading
+    import moto.dynamodb.models as _dynamodb
+
+    _lock = _threading.RLock()
+
+    def _atomic(method):
+        @_functools.wraps(method)
+        def wrapper(*args, **kwargs):
+            with _lock:
+                return method(*args, **kwargs)
+        return wrapper
+
+    for _name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
+        setattr(_dynamodb.DynamoDBBackend, _name, _atomic(getattr(_dynamodb.DynamoDBBackend, _name)))
+except Exception as error:  # a moto without these methods: run it as it is
+    import sys
+
+    print(f"tests: moto's DynamoDB writes left as they are: {error!r}", file=sys.stderr)
+`;
 
 export const MOTO_MISSING =
   'moto_server was not found on PATH. The SSM integration tests need it: pip install "moto[server]"';
@@ -14,11 +48,19 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
-export async function startMoto(): Promise<MotoServer> {
+export interface StartMotoOptions {
+  /** Python run in the server at start, after the tests' own correction. */
+  patches?: readonly string[];
+}
+
+export async function startMoto({ patches = [] }: StartMotoOptions = {}): Promise<MotoServer> {
   if (spawnSync("moto_server", ["--help"], { stdio: "ignore" }).status !== 0) throw new Error(MOTO_MISSING);
   const port = await freePort();
+  const site = mkdtempSync(join(tmpdir(), "moto-site-"));
+  writeFileSync(join(site, "sitecustomize.py"), [ATOMIC_DYNAMODB_WRITES, ...patches].join("\n"));
   const child: ChildProcess = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, PYTHONPATH: [site, process.env.PYTHONPATH].filter(Boolean).join(delimiter) },
   });
   let stderr = "";
   child.stderr?.on("data", (chunk) => {

@@ -53,8 +53,10 @@ function memoryStore() {
   let next = Number.NEGATIVE_INFINITY;
   const calls = { reserve: 0, nextSlot: 0, pauseUntil: [] as number[] };
   const store: FleetScheduleStore = {
-    async reserve({ nowMs, intervalMs, latestMs }) {
+    async reserve({ nowMs, intervalMs, latestMs, corruptAfterMs }) {
       calls.reserve++;
+      // A slot past what any container can have written is overwritten, and the present taken.
+      if (corruptAfterMs !== undefined && next > corruptAfterMs) next = Number.NEGATIVE_INFINITY;
       if (next > latestMs) return { pausedUntilMs: next };
       const slotMs = Math.max(nowMs, next);
       next = slotMs + intervalMs;
@@ -64,12 +66,20 @@ function memoryStore() {
       calls.nextSlot++;
       return Number.isFinite(next) ? next : undefined;
     },
-    async pauseUntil(untilMs) {
+    async pauseUntil(untilMs, { corruptAfterMs } = {}) {
       calls.pauseUntil.push(untilMs);
-      next = Math.max(next, untilMs);
+      next = corruptAfterMs !== undefined && next > corruptAfterMs ? untilMs : Math.max(next, untilMs);
     },
   };
-  return { store, calls };
+  return {
+    store,
+    calls,
+    /** Writes the next free slot as a broken container (or a hand) might. */
+    set: (ms: number) => {
+      next = ms;
+    },
+    get: () => next,
+  };
 }
 
 describe("the fleet's pace", () => {
@@ -170,7 +180,7 @@ describe("the fleet's pace", () => {
     expect(local.current).toBe(4);
   });
 
-  it("goes on at the container's own pace when the store fails, and says so", async () => {
+  it("goes on at the container's own pace when the store fails, says so, and still tells it of a throttle", async () => {
     const clock = virtualClock();
     const errors: unknown[] = [];
     const broken: FleetScheduleStore = {
@@ -197,6 +207,110 @@ describe("the fleet's pace", () => {
     expect(clock.now() - start).toBe(500); // the own share, 2 a second
     await pace.beforeOpen?.();
     await pace.throttled();
-    expect(errors).toHaveLength(4);
+    // The first failure starts a cool-off: the second take and the look before opening leave the
+    // store alone; a throttle is still told (the fleet's only news of it).
+    expect(errors).toHaveLength(2);
+  });
+
+  it("gives a store call a short deadline, then paces alone without the store for a while", async () => {
+    const clock = virtualClock();
+    const errors: unknown[] = [];
+    const calls = { reserve: 0, nextSlot: 0 };
+    // A DynamoDB that accepts and never answers.
+    const silent: FleetScheduleStore = {
+      reserve: () => {
+        calls.reserve++;
+        return new Promise(() => {});
+      },
+      nextSlot: () => {
+        calls.nextSlot++;
+        return new Promise(() => {});
+      },
+      pauseUntil: () => new Promise(() => {}),
+    };
+    const pace = createFleetPace({
+      local: createSendRate({ perSecond: 10, ...clock }),
+      store: silent,
+      fleetRatePerSecond: 20,
+      onStoreError: (e) => errors.push(e),
+      ...clock,
+    });
+
+    const started = performance.now();
+    await pace.beforeOpen?.();
+    await pace.take();
+    // One call, cut at its deadline (1 s, real time): DynamoDB in the region answers in milliseconds.
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(calls).toEqual({ reserve: 0, nextSlot: 1 });
+    expect(errors).toHaveLength(1);
+
+    // For the cool-off (30 s) the container goes at its own share without asking the store.
+    const start = clock.now();
+    for (let i = 0; i < 20; i++) await pace.take();
+    expect(clock.now() - start).toBe(2_000); // 20 sends at 10 a second
+    await pace.beforeOpen?.();
+    expect(calls).toEqual({ reserve: 0, nextSlot: 1 });
+
+    // Then it tries the store again, once.
+    await clock.sleep(30_000);
+    await pace.take();
+    expect(calls).toEqual({ reserve: 1, nextSlot: 1 });
+    expect(errors).toHaveLength(2);
+  });
+
+  it("never waits for a slot longer than a ready session survives idle", async () => {
+    // take() runs on a session that is ready (the mailer paces after opening it), and nodemailer
+    // drops a session idle for SMTPServerTimeout (10 s by default): the store's deadline (1 s), the
+    // wait for the slot and a margin must fit in it.
+    const sessionIdleMs = 10_000;
+    const clock = virtualClock();
+    const { store, set } = memoryStore();
+    const pace = createFleetPace({
+      local: createSendRate({ perSecond: 1, ...clock }),
+      store,
+      fleetRatePerSecond: 1,
+      ...clock,
+    });
+    for (const ahead of [3_000, 5_000, 6_000, 8_000, 9_500]) {
+      set(clock.now() + ahead);
+      const start = clock.now();
+      const got = await pace.take().catch((e: unknown) => e);
+      const waited = clock.now() - start;
+      expect(waited).toBeLessThanOrEqual(sessionIdleMs - 1_000 - 2_000);
+      // A slot it may not wait for is a paused fleet: the send does not start on this session.
+      if (got !== undefined) expect(got).toBeInstanceOf(NotStartedError);
+      await clock.sleep(ahead + 1_000);
+    }
+  });
+
+  it("ignores a next slot no container can have written (10 years, an hour ahead), and still honours a pause", async () => {
+    const clock = virtualClock();
+    const { store, set, get } = memoryStore();
+    const pace = () =>
+      createFleetPace({
+        local: createSendRate({ perSecond: 10, ...clock }),
+        store,
+        fleetRatePerSecond: 10,
+        ...clock,
+      });
+    for (const ahead of [10 * 365 * 86_400_000, 3_600_000]) {
+      set(clock.now() + ahead);
+      const p = pace();
+      await expect(p.beforeOpen?.()).resolves.toBeUndefined();
+      const start = clock.now();
+      await expect(p.take()).resolves.toBeUndefined();
+      expect(clock.now() - start).toBe(0); // at once
+      expect(get()).toBeLessThan(clock.now() + 1_000); // overwritten: the next slot is one interval on
+    }
+    // A throttle's pause (20 s) is the fleet's, not a corruption.
+    set(clock.now() + 20_000);
+    const p = pace();
+    await expect(p.beforeOpen?.()).rejects.toMatchObject({ afterThrottle: true });
+    await expect(pace().take()).rejects.toMatchObject({ afterThrottle: true });
+    expect(get()).toBe(clock.now() + 20_000);
+    // A throttle over a corrupt slot pauses the fleet for its own 20 s, not until 2036.
+    set(clock.now() + 10 * 365 * 86_400_000);
+    await pace().throttled();
+    expect(get()).toBe(clock.now() + 20_000);
   });
 });
