@@ -56,6 +56,8 @@ export interface DeployedSettings extends OwnedParameters {
   usesTransportSettings: boolean;
   /** send-notification's physical name, when the stack has it. */
   functionName?: string;
+  /** send-notification's timeout, as deployed (sized from SMTPServerTimeout then: infra/sizing.ts). */
+  functionTimeoutSeconds?: number;
   functionEnvironment: Record<string, string>;
   parameters: StoredParameter[];
   storedLayer: SettingsLayer;
@@ -104,6 +106,7 @@ export async function loadDeployedSettings(ctx: CliContext): Promise<DeployedSet
     ownedParameters: stack.ownedParameters,
     usesTransportSettings: usesTransport,
     ...(fn ? { functionName: fn.name } : {}),
+    ...(fn?.timeoutSeconds ? { functionTimeoutSeconds: fn.timeoutSeconds } : {}),
     functionEnvironment,
     parameters,
     storedLayer: stored.layer,

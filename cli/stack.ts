@@ -61,6 +61,8 @@ export interface DeployedFunction {
   name: string;
   environment: Record<string, string>;
   lastModified?: string;
+  /** The function's timeout, as deployed. */
+  timeoutSeconds?: number;
 }
 
 export interface Stack {
@@ -166,6 +168,7 @@ export async function lookUpStack(aws: AwsClients, name: string): Promise<Stack>
                 name: physical,
                 environment: { ...(out.Environment?.Variables ?? {}) },
                 ...(out.LastModified ? { lastModified: out.LastModified } : {}),
+                ...(out.Timeout ? { timeoutSeconds: out.Timeout } : {}),
               };
             })
           : Promise.resolve(undefined);

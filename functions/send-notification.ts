@@ -6,13 +6,18 @@
  * one), and the queue it sets back-offs on (docs/delivery.md).
  */
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { dynamoSendSchedule } from "../lib/aws-dynamodb/index.ts";
+import { dynamoLearnedRate, dynamoSendSchedule } from "../lib/aws-dynamodb/index.ts";
 import { sqsQueueControl } from "../lib/aws-sqs/index.ts";
 import {
+  batchSmtpTimeoutSeconds,
   createFleetPace,
+  createLearningRate,
   createSendRate,
+  type DeliverOptions,
   deliverNotifications,
+  LEARNED_RATE_MESSAGE,
   type QueueControl,
+  sendReserveMs,
 } from "../lib/notifications/index.ts";
 import { createSessionKeeper } from "../lib/smtp/index.ts";
 import { openMailer } from "../lib/transport/index.ts";
@@ -20,17 +25,11 @@ import { createFunction, type FunctionDeps } from "./create-function.ts";
 import type { SettingsContext } from "./middleware/settings.ts";
 import { type RecordsContext, sqsNotifications } from "./middleware/sqs-notifications.ts";
 
-/**
- * Sends may start while this much time is left: one session open and one send, each bounded by
- * SMTPServerTimeout, plus a margin to report. Later records are left for SQS to redeliver.
- */
-export function sendReserveMs(smtpTimeoutSeconds: number): number {
-  return 2 * smtpTimeoutSeconds * 1000 + 2000;
-}
-
 export interface SendNotificationDeps extends FunctionDeps {
   /** Back-offs and the dead-letter queue. Default: SQS at NOTIFICATION_QUEUE_URL and DEAD_LETTER_QUEUE_URL. */
   queue?: QueueControl;
+  /** How long a running batch's records are held at a time. Default VISIBILITY_HOLD (lib/notifications/in-flight.ts). */
+  hold?: DeliverOptions["hold"];
 }
 
 export function createHandler(deps: SendNotificationDeps = {}) {
@@ -39,6 +38,7 @@ export function createHandler(deps: SendNotificationDeps = {}) {
     deps,
     ({ env, rawEnv, smtp, logger }) => {
       let lastScheduleWarning = Number.NEGATIVE_INFINITY;
+      let lastTimeoutWarning = Number.NEGATIVE_INFINITY;
       // Sessions outlive a batch only in this container, and only while fresh: see createSessionKeeper.
       const keepAliveMs = env.SMTP_KEEPALIVE_SECONDS * 1000;
       const keeper = keepAliveMs > 0 ? createSessionKeeper({ maxIdleMs: keepAliveMs }) : undefined;
@@ -54,6 +54,11 @@ export function createHandler(deps: SendNotificationDeps = {}) {
               local: ownPace,
               store: dynamoSendSchedule({ tableName: env.SEND_SCHEDULE_TABLE }, rawEnv),
               fleetRatePerSecond: env.FLEET_SEND_RATE_PER_SECOND,
+              onCorruptSlot: (ms) =>
+                logger.warn(
+                  "The fleet's send schedule held a next slot no container can have written (a clock far ahead, or a bad write): overwritten",
+                  { nextSlot: new Date(ms).toISOString() },
+                ),
               onStoreError: (error) => {
                 // Once a minute at most: at the provider's rate, every send would say it again.
                 if (Date.now() - lastScheduleWarning < 60_000) return;
@@ -64,7 +69,32 @@ export function createHandler(deps: SendNotificationDeps = {}) {
                 );
               },
             })
-          : ownPace;
+          : (ownPace ??
+            // No rate configured: learn one at the provider's first throttle, shared through the
+            // schedule's table (lib/notifications/learned-rate.ts).
+            createLearningRate({
+              ...(env.SEND_SCHEDULE_TABLE
+                ? { store: dynamoLearnedRate({ tableName: env.SEND_SCHEDULE_TABLE }, rawEnv) }
+                : {}),
+              onLearned: ({ perSecond, from }) => {
+                if (from === "throttle") {
+                  logger.warn(LEARNED_RATE_MESSAGE, {
+                    learnedPerSecond: perSecond,
+                    suggestedMaxSendRate: `${perSecond} × the containers sending at once`,
+                  });
+                }
+              },
+              onStoreError: (error) => {
+                if (Date.now() - lastScheduleWarning < 60_000) return;
+                lastScheduleWarning = Date.now();
+                logger.warn(
+                  "The fleet's learned rate could not be read or written: this container learns alone",
+                  {
+                    error,
+                  },
+                );
+              },
+            }));
       const queue =
         deps.queue ??
         (env.NOTIFICATION_QUEUE_URL && env.DEAD_LETTER_QUEUE_URL
@@ -77,18 +107,29 @@ export function createHandler(deps: SendNotificationDeps = {}) {
         parse: [sqsNotifications()],
         async handler(_event, context) {
           const { settings, records, logger } = context;
-          const reserve = sendReserveMs(settings.values.SMTPServerTimeout);
+          const timeLeftMs = () => context.getRemainingTimeInMillis();
+          const configured = settings.values.SMTPServerTimeout;
+          const timeout = batchSmtpTimeoutSeconds(configured, timeLeftMs());
+          if (timeout < configured && Date.now() - lastTimeoutWarning > 60_000) {
+            lastTimeoutWarning = Date.now();
+            logger.warn(
+              "SMTPServerTimeout is longer than this function's timeout allows: each SMTP stage is bounded by a share of the time left; redeploy (cdk deploy) to size the function for it",
+              { SMTPServerTimeout: configured, boundedTo: timeout, timeLeftMs: timeLeftMs() },
+            );
+          }
+          const reserve = sendReserveMs(timeout);
           const report = await deliverNotifications(records, {
             settings: settings.values,
             logger,
+            timeLeftMs,
+            ...(deps.hold ? { hold: deps.hold } : {}),
             ...(queue ? { queue } : {}),
             ...(rate ? { rate } : {}),
             openMailer: (batch) =>
-              openMailer(settings.values, {
-                ...mailerOptions,
-                ...batch,
-                mayStart: () => context.getRemainingTimeInMillis() > reserve,
-              }),
+              openMailer(
+                { ...settings.values, SMTPServerTimeout: timeout },
+                { ...mailerOptions, ...batch, mayStart: () => timeLeftMs() > reserve },
+              ),
           });
           logger.info("Batch done", {
             records: records.length,

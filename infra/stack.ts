@@ -68,7 +68,7 @@ export class EmailStack extends Stack {
   /** What the provider's limits gave send-notification: containers, pool, rate per container. */
   readonly sendLimits: DerivedSendLimits;
   /** The fleet's send schedule, made when the provider limits a rate. */
-  readonly sendSchedule?: SendSchedule;
+  readonly sendSchedule: SendSchedule;
   /** What the roles may do with SES, when mail leaves through its API (Transport ses). */
   readonly sesSending?: SesSending;
 
@@ -101,13 +101,12 @@ export class EmailStack extends Stack {
         ...(typeof configurationSet === "string" && configurationSet ? { configurationSet } : {}),
       });
     }
-    // Shares alone keep the fleet under the rate; the schedule also keeps its sends apart.
-    if (limits.maxSendRate !== undefined) {
-      this.sendSchedule = new SendSchedule(this, {
-        sender: this.functions["send-notification"],
-        fleetRatePerSecond: limits.maxSendRate,
-      });
-    }
+    // Shares alone keep the fleet under a configured rate; the schedule also keeps its sends
+    // apart. Without a rate it holds the rate the fleet learns from the provider's throttles.
+    this.sendSchedule = new SendSchedule(this, {
+      sender: this.functions["send-notification"],
+      ...(limits.maxSendRate !== undefined ? { fleetRatePerSecond: limits.maxSendRate } : {}),
+    });
 
     const notifications = new NotificationQueue(this, {
       consumer: this.functions["send-notification"],
@@ -137,6 +136,7 @@ export class EmailStack extends Stack {
       deadLetterQueue: this.deadLetterQueue,
       functions: this.functions,
       alertFailures: this.alertFailures,
+      sendLogGroup: this.functions["send-notification"].logGroup,
       topicArn: config.alarmTopicArn,
       email: config.alarmEmail,
     });
@@ -222,6 +222,9 @@ function emailFunctions(
     environment: {
       ...(config.testEndpointAllowedHosts
         ? { TEST_ALLOWED_SMTP_HOSTS: config.testEndpointAllowedHosts.join(",") }
+        : {}),
+      ...(config.testEndpointAllowedPorts
+        ? { TEST_ALLOWED_PORTS: config.testEndpointAllowedPorts.join(",") }
         : {}),
       ...transportEnv,
     },

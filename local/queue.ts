@@ -26,6 +26,7 @@ import type { SQSRecord } from "aws-lambda";
 import type {
   QueueControl,
   DeadLetter as QueueDeadLetter,
+  Received,
   RetryLater,
 } from "../lib/notifications/queue-control.ts";
 import { addDeadLetter, type DeadLetterEntry, takeDeadLetters } from "./dead-letter-list.ts";
@@ -213,6 +214,30 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
   const inFlight = (m: QueuedMessage | undefined, receiptHandle: string, now: number): m is QueuedMessage =>
     m !== undefined && m.receiptHandle === receiptHandle && m.visibleAt > now;
 
+  /** ChangeMessageVisibility of records in flight; a stale handle or a delay out of range is refused. */
+  function changeVisibility(items: readonly RetryLater[], scale: number, countRetry: boolean) {
+    const now = Date.now();
+    const failed: string[] = [];
+    for (const item of items) {
+      const m = messages.get(item.id);
+      const delay = item.delaySeconds;
+      if (
+        !inFlight(m, item.receiptHandle, now) ||
+        !Number.isFinite(delay) ||
+        delay < 0 ||
+        delay > MAX_VISIBILITY_SECONDS
+      ) {
+        counters.refusedVisibilityChanges++;
+        failed.push(item.id);
+        continue;
+      }
+      m.visibleAt = now + delay * 1000 * scale;
+      if (countRetry) counters.retriedLater++;
+      wakeAt(m.visibleAt + 1);
+    }
+    return { failed };
+  }
+
   const queue: LocalQueue = {
     config,
     deadLetters,
@@ -225,24 +250,29 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
     },
 
     async retryLater(items: readonly RetryLater[]) {
+      return changeVisibility(items, config.delayScale, true);
+    },
+
+    async hold(items: readonly Received[], seconds: number) {
+      return changeVisibility(
+        items.map((i) => ({ ...i, delaySeconds: seconds })),
+        1,
+        false,
+      );
+    },
+
+    async acknowledge(items: readonly Received[]) {
       const now = Date.now();
       const failed: string[] = [];
       for (const item of items) {
         const m = messages.get(item.id);
-        const delay = item.delaySeconds;
-        if (
-          !inFlight(m, item.receiptHandle, now) ||
-          !Number.isFinite(delay) ||
-          delay < 0 ||
-          delay > MAX_VISIBILITY_SECONDS
-        ) {
-          counters.refusedVisibilityChanges++;
+        if (!inFlight(m, item.receiptHandle, now)) {
           failed.push(item.id);
           continue;
         }
-        m.visibleAt = now + delay * 1000 * config.delayScale;
-        counters.retriedLater++;
-        wakeAt(m.visibleAt + 1);
+        // Deleted now; the batch's end finds it gone and counts nothing twice.
+        messages.delete(item.id);
+        counters.sent++;
       }
       return { failed };
     },

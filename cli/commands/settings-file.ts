@@ -28,7 +28,7 @@ import { confirm } from "../prompt.ts";
 import { refuseStackOwned } from "../stack-owned.ts";
 import { isSecret } from "./settings.ts";
 import { type ConfigEntry, importLocal, TEXT_IN_CONFIG_JSON } from "./settings-local.ts";
-import { warnOverridden, warnUnread, writeSetting } from "./settings-write.ts";
+import { warnOverridden, warnTimeoutBeyondDeployment, warnUnread, writeSetting } from "./settings-write.ts";
 
 interface Change {
   setting: SettingName;
@@ -140,6 +140,7 @@ export async function settingsImport(
     warnOverridden(ctx, deployed, setting);
     warnUnread(ctx, deployed, setting);
   }
+  for (const c of changes) warnTimeoutBeyondDeployment(ctx, deployed, c.setting, c.next);
   return EXIT.ok;
 }
 

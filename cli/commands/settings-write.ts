@@ -4,7 +4,9 @@
  * a warning when a function's environment variable hides the setting. With --local, the local
  * run's settings file instead (settings-local.ts).
  */
+
 import { deleteParameter, secureStringKeyId } from "../../lib/aws-ssm/index.ts";
+import { AFTER_SEND_RESERVE_MS, batchSmtpTimeoutSeconds } from "../../lib/notifications/batch-time.ts";
 import {
   MULTILINE_SETTINGS,
   parameterNameFor,
@@ -146,7 +148,30 @@ export async function settingsSet(
   );
   warnOverridden(ctx, deployed, setting);
   warnUnread(ctx, deployed, setting);
+  warnTimeoutBeyondDeployment(ctx, deployed, setting, newValue);
   return EXIT.ok;
+}
+
+/**
+ * An SMTPServerTimeout longer than the deployed send-notification has time for: one session and
+ * one send at that timeout no longer fit its timeout, which the stack sized from the value at
+ * deploy time. The function still sends (it bounds each stage by the time left), but the operator
+ * should know, and redeploy.
+ */
+export function warnTimeoutBeyondDeployment(
+  ctx: CliContext,
+  deployed: DeployedSettings,
+  setting: SettingName,
+  value: string,
+): void {
+  const timeout = deployed.functionTimeoutSeconds;
+  if (setting !== "SMTPServerTimeout" || !timeout || !/^\d+$/.test(value)) return;
+  const seconds = Number(value);
+  const bounded = batchSmtpTimeoutSeconds(seconds, timeout * 1000);
+  if (bounded >= seconds) return;
+  ctx.stderr.write(
+    `warning: SMTPServerTimeout ${seconds} s is longer than the deployed send-notification (timeout ${timeout} s) supports, ${bounded} s: a session and a send (2 × ${seconds} s) and ${AFTER_SEND_RESERVE_MS / 1000} s for the queue do not fit. It bounds each SMTP stage to ${bounded} s until you redeploy (npx cdk deploy sizes the timeout from SMTPServerTimeout; docs/deploy.md)\n`,
+  );
 }
 
 /** A setting of the product's own section, on a stack whose functions do not read that section. */

@@ -1,6 +1,7 @@
 /**
  * What pages the operator: one alarm per way the product can fail quietly (a notification in
- * the dead-letter queue, a function error, a security alert check that failed after its retries),
+ * the dead-letter queue, a function error, a security alert check that failed after its retries,
+ * a provider refusing the settings: relay, sender, sign-in or policy),
  * each at the first occurrence, and all notifying one SNS topic, of the alarm and of its recovery:
  * an existing one, a new one mailing an address, or none (the alarms then only show in the
  * console, and synth warns).
@@ -12,10 +13,15 @@ import { Annotations, Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { SETTINGS_REFUSAL_FIELD } from "../../lib/notifications/index.ts";
+
+/** The namespace of the product's own metrics. */
+export const METRICS_NAMESPACE = "MattermostEmail";
 
 export interface AlarmsProps {
   /** The notification queue's dead-letter queue: a message there failed every receive. */
@@ -26,6 +32,12 @@ export interface AlarmsProps {
 
   /** The security alert check's failure queue (`AlertSchedule.failures`). */
   readonly alertFailures: sqs.IQueue;
+
+  /**
+   * send-notification's log group: its lines about a notification the provider refused because
+   * of the settings (SETTINGS_REFUSAL_FIELD, lib/notifications/trace.ts) count as refusals.
+   */
+  readonly sendLogGroup: logs.ILogGroup;
 
   /**
    * An existing topic the alarms notify.
@@ -106,6 +118,18 @@ export class Alarms {
         statistic: "Maximum",
       }),
       "The security alert check failed after its retries (feed unreachable, SMTP down, configuration): bulletins may be unsent.",
+    );
+    const refusals = new logs.MetricFilter(scope, "SettingsRefusalsFilter", {
+      logGroup: props.sendLogGroup,
+      filterPattern: logs.FilterPattern.stringValue(`$.${SETTINGS_REFUSAL_FIELD}`, "=", "settings"),
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: "SettingsRefusals",
+      metricValue: "1",
+    });
+    alarm(
+      "SettingsRefusedAlarm",
+      refusals.metric({ period: fiveMinutes, statistic: "Sum" }),
+      "The provider refused notifications because of the settings (relay or sender not allowed, sign-in refused, policy): they are retried with back-off, not dead-lettered, until the operator fixes the settings (mm-email test; mm-email trace).",
     );
     this.alarms = alarms;
   }

@@ -1,8 +1,10 @@
 /**
  * The fleet's send schedule: a DynamoDB table of one item, the next free send slot, that every
  * send-notification container takes its slots from, so their sends start one interval apart
- * (lib/notifications/fleet-schedule.ts, docs/delivery.md). Made only when the provider limits
- * a rate. On demand: a few writes a second at most, the provider's rate.
+ * (lib/notifications/fleet-schedule.ts, docs/delivery.md), when the provider limits a rate; and,
+ * when it does not, the rate the fleet learned from the provider's throttles
+ * (lib/notifications/learned-rate.ts). On demand: a few writes a second at most, the provider's
+ * rate; without a rate, a read every ten seconds a container and a write a throttle.
  *
  * Adds its resources to `scope` itself, like every part of the stack (infra/stack.ts says why).
  */
@@ -19,8 +21,12 @@ export interface SendScheduleProps {
   /** send-notification: it reads and moves the schedule, and is told where it is. */
   readonly sender: lambda.Function;
 
-  /** The provider's rate for the whole fleet, messages a second: the slots' spacing. */
-  readonly fleetRatePerSecond: number;
+  /**
+   * The provider's rate for the whole fleet, messages a second: the slots' spacing.
+   *
+   * @default - none configured: the fleet learns one, and keeps it here
+   */
+  readonly fleetRatePerSecond?: number;
 }
 
 export class SendSchedule {
@@ -43,7 +49,9 @@ export class SendSchedule {
     );
     addFunctionEnvironment(props.sender, {
       SEND_SCHEDULE_TABLE: this.table.tableName,
-      FLEET_SEND_RATE_PER_SECOND: formatRate(props.fleetRatePerSecond),
+      ...(props.fleetRatePerSecond !== undefined
+        ? { FLEET_SEND_RATE_PER_SECOND: formatRate(props.fleetRatePerSecond) }
+        : {}),
     });
   }
 }

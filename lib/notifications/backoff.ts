@@ -29,14 +29,47 @@ export function retryDelaySeconds(receiveCount: number, random: () => number = M
 
 /**
  * A daily quota (Google's 550 5.4.5, SES's daily message quota) frees up over hours, on a rolling
- * 24-hour window: a record it refused comes back after half an hour (jittered), so the records of
- * a burst trickle back as the quota frees, and 100 receives outlast two days.
+ * 24-hour window: a record it refused comes back after half an hour at least, so the records of a
+ * burst trickle back as the quota frees. However many receives the record spent before (throttles,
+ * an outage), its remaining receives are spread over at least the quota's window, so a record a
+ * spent quota keeps refusing is never dead-lettered before the quota can have reset: each delay is
+ * at least the window divided by the receives left, and at most SQS's longest visibility (12 hours).
  */
-export const QUOTA_RETRY_SECONDS = 1800;
+export const QUOTA_RETRY = {
+  /** The shortest delay, in seconds. */
+  minSeconds: 1800,
+  /** The quota's window: it can have freed entirely after this long. */
+  windowSeconds: 86_400,
+  /** SQS's longest visibility timeout. */
+  maxSeconds: 43_200,
+  /** Never shorter than the base: the factor only spreads a burst later. */
+  jitter: [1, 1.25] as const,
+} as const;
 
-export function quotaDelaySeconds(random: () => number = Math.random): number {
-  const { jitter } = RETRY_POLICY;
-  return Math.round(QUOTA_RETRY_SECONDS * (jitter[0] + (jitter[1] - jitter[0]) * random()));
+/** The delay after a quota refusal at receive number `receiveCount`, jitter included. */
+export function quotaDelaySeconds(
+  receiveCount: number,
+  random: () => number = Math.random,
+  receiveLimit: number = RETRY_POLICY.receiveLimit,
+): number {
+  const { minSeconds, windowSeconds, maxSeconds, jitter } = QUOTA_RETRY;
+  const receivesLeft = Math.max(1, receiveLimit - receiveCount);
+  const base = Math.max(minSeconds, Math.ceil(windowSeconds / receivesLeft));
+  return Math.min(maxSeconds, Math.round(base * (jitter[0] + (jitter[1] - jitter[0]) * random())));
+}
+
+/**
+ * The shortest time between a first quota refusal at receive `fromReceive` and the record's last
+ * receive, were every later receive refused for the quota too: at least the quota's window while
+ * two or more receives are left.
+ */
+export function minimumQuotaSurvivalSeconds(
+  fromReceive: number,
+  receiveLimit: number = RETRY_POLICY.receiveLimit,
+): number {
+  let total = 0;
+  for (let n = fromReceive; n < receiveLimit; n++) total += quotaDelaySeconds(n, () => 0, receiveLimit);
+  return total;
 }
 
 /**

@@ -8,16 +8,23 @@
  * comes back after its own back-off (ChangeMessageVisibility) instead of the queue's fixed
  * visibility timeout. A record that can never succeed (an invalid body, a refused recipient or
  * message) goes to the dead-letter queue at once with its reason, and is acknowledged.
+ *
+ * A crash costs at most the messages in flight (in-flight.ts): each record is deleted as soon as
+ * the server accepted it, and the others are held a minute at a time. Every queue call's time
+ * comes from the invocation's time left, and the report is returned before the invocation's end
+ * even when a send or a call is still running, so Lambda never fails the whole batch for a
+ * timeout (a record still being sent then is reported failed: at least once, never lost).
  */
 import type { Logger } from "../logger.ts";
 import type { EmailSettings } from "../settings/index.ts";
 import { type Mailer, type MailerOptions, NotStartedError, type SmtpStage } from "../smtp/index.ts";
 import { quotaDelaySeconds, retryDelaySeconds } from "./backoff.ts";
-import { outcomeOf } from "./outcome.ts";
+import { type InFlight, type InFlightOptions, trackInFlight } from "./in-flight.ts";
+import { type Outcome, outcomeOf } from "./outcome.ts";
 import type { ParsedNotification } from "./parse.ts";
 import type { QueueControl, RetryLater } from "./queue-control.ts";
 import type { SendRate } from "./send-rate.ts";
-import { recipientKey, serverOf } from "./trace.ts";
+import { recipientKey, SETTINGS_REFUSAL_FIELD, serverOf } from "./trace.ts";
 
 export interface NotificationRecord {
   /** The SQS message id. */
@@ -43,6 +50,8 @@ export interface DeliveryReport {
     throttled: number;
     /** Refused by a spent daily quota: back in half an hour. */
     quota: number;
+    /** Refused because of the settings (relay, sender, sign-in, policy): back after a back-off; the operator must act. */
+    settings: number;
     deadLettered: number;
   };
 }
@@ -70,12 +79,52 @@ export interface DeliverOptions {
   rate?: SendRate;
   /** For the back-off's jitter. Default Math.random. */
   random?: () => number;
+  /**
+   * The invocation's time left, in milliseconds (Lambda's getRemainingTimeInMillis). Queue calls
+   * take their time from it, and the report is returned `REPORT_MARGIN_MS` before it runs out.
+   * Default: no deadline.
+   */
+  timeLeftMs?: () => number;
+  /** How long the batch's records are held at a time (in-flight.ts). Default VISIBILITY_HOLD. */
+  hold?: InFlightOptions["hold"];
 }
+
+/** Time kept back for returning the report once the batch's work is cut short. */
+export const REPORT_MARGIN_MS = 500;
+
+/** The longest one queue call may take when there is time: SQS in the region answers in milliseconds. */
+export const QUEUE_CALL_TIMEOUT_MS = 3000;
 
 export async function deliverNotifications(
   records: readonly NotificationRecord[],
-  { settings, logger, openMailer, queue, rate, random = Math.random }: DeliverOptions,
+  options: DeliverOptions,
 ): Promise<DeliveryReport> {
+  const { timeLeftMs } = options;
+  if (!timeLeftMs) return deliverBatch(records, options).report;
+  const batch = deliverBatch(records, options);
+  let timer: NodeJS.Timeout | undefined;
+  const outOfTime = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), Math.max(0, timeLeftMs() - REPORT_MARGIN_MS));
+  });
+  try {
+    const first = await Promise.race([batch.report, outOfTime]);
+    if (first !== "late") return first;
+  } finally {
+    clearTimeout(timer);
+  }
+  const report = batch.cutShort();
+  options.logger.warn(
+    "The invocation is about to end with sends or queue calls still running: those records are reported failed, and come back",
+    { records: report.failed },
+  );
+  return report;
+}
+
+/** The batch's work, and what to report if it must be cut short: every record not known to be done. */
+function deliverBatch(
+  records: readonly NotificationRecord[],
+  { settings, logger, openMailer, queue, rate, random = Math.random, timeLeftMs, hold }: DeliverOptions,
+): { report: Promise<DeliveryReport>; cutShort: () => DeliveryReport } {
   const counts = {
     sent: 0,
     skipped: 0,
@@ -84,10 +133,20 @@ export async function deliverNotifications(
     permanent: 0,
     throttled: 0,
     quota: 0,
+    settings: 0,
     deadLettered: 0,
   };
   const failed: string[] = [];
+  /** Records whose fate is known: sent, skipped, dead-lettered, or reported failed. */
+  const done = new Set<string>();
+  const fail = (id: string) => {
+    failed.push(id);
+    done.add(id);
+  };
   const later: RetryLater[] = [];
+  /** How long the next queue call may take. */
+  const callTimeoutMs = () =>
+    timeLeftMs ? Math.min(QUEUE_CALL_TIMEOUT_MS, timeLeftMs() - REPORT_MARGIN_MS) : QUEUE_CALL_TIMEOUT_MS;
 
   // Every line about a record names where it goes and to whom (as a key): lib/notifications/trace.ts.
   const server = serverOf(settings);
@@ -112,13 +171,16 @@ export async function deliverNotifications(
         "Notification failed permanently: it ends in the dead-letter queue after its retries",
         about,
       );
-      failed.push(record.id);
+      fail(record.id);
       return;
     }
     try {
       const { id, body, receiveCount } = record;
-      await queue.deadLetter({ id, body, receiveCount, code, reason });
+      const timeoutMs = callTimeoutMs();
+      if (timeoutMs <= 0) throw new Error("no time left in the invocation for the dead-letter queue");
+      await queue.deadLetter({ id, body, receiveCount, code, reason }, { timeoutMs });
       counts.deadLettered++;
+      done.add(record.id);
       logger.error(
         "Notification failed permanently: moved to the dead-letter queue now, with its reason",
         about,
@@ -128,110 +190,152 @@ export async function deliverNotifications(
         ...about,
         error,
       });
-      failed.push(record.id);
+      fail(record.id);
     }
   };
 
   const sendable: Array<NotificationRecord & { parsed: { ok: true } }> = [];
-  for (const record of records) {
-    if (!record.parsed.ok) {
-      counts.invalid++;
-      const { issues } = record.parsed;
-      await deadLetter(record, "InvalidNotification", `Invalid notification: ${issues.join("; ")}`, {
-        issues,
-      });
-    } else if (!settings.SendEmailNotifications) {
-      counts.skipped++;
-      logger.info("Notification skipped: SendEmailNotifications is false", { record: record.id });
-    } else {
-      sendable.push(record as NotificationRecord & { parsed: { ok: true } });
-    }
-  }
-  if (sendable.length === 0) return { failed, counts };
+  let inFlight: InFlight | undefined;
 
-  let slowedDown = false;
-  const m = openMailer(
-    rate ? { pace: () => rate.take(), beforeOpen: async () => await rate.beforeOpen?.() } : {},
-  );
-  try {
-    await Promise.all(
-      sendable.map(async (record) => {
-        const { notification } = record.parsed;
-        try {
-          const result = await m.send({
-            ...notification,
-            messageId: notification.messageId ?? messageIdFor(record.id, settings),
-          });
-          counts.sent++;
-          rate?.succeeded();
-          logger.info("Notification sent", {
-            record: record.id,
-            receiveCount: record.receiveCount,
-            server,
-            recipient: recipientKey(notification.to),
-            messageId: result.messageId,
-            response: result.response,
-            ...(result.rejected.length ? { rejectedRecipients: result.rejected.length } : {}),
-          });
-        } catch (error) {
-          const outcome = outcomeOf(error);
-          if (outcome.kind === "dead") {
-            counts.permanent++;
-            await deadLetter(record, outcome.code, outcome.reason, { error });
-            return;
-          }
-          failed.push(record.id);
-          if (outcome.kind === "quota") counts.quota++;
-          if (outcome.kind === "throttled") {
-            counts.throttled++;
-            if (!slowedDown) {
-              slowedDown = true; // once a batch: the pool's other refusals are the same throttle
-              await rate?.throttled(SESSION_STAGES.has(outcome.error.stage) ? "connection" : "rate");
-            }
-          } else if (outcome.kind === "retry") counts.transient++;
-          const backOff = outcome.kind !== "retry" || outcome.backOff;
-          const delaySeconds =
-            outcome.kind === "quota"
-              ? quotaDelaySeconds(random)
-              : backOff
-                ? retryDelaySeconds(record.receiveCount, random)
-                : 0;
-          later.push({ id: record.id, receiptHandle: record.receiptHandle, delaySeconds });
-          const notStarted = error instanceof NotStartedError;
-          const message =
-            outcome.kind === "quota"
-              ? "Notification refused by a spent daily quota: SQS will deliver it again once the quota can have freed"
-              : outcome.kind === "throttled"
-                ? "Notification throttled by the provider: SQS will deliver it again after its back-off"
-                : notStarted
-                  ? "Notification not attempted: SQS will deliver it again"
-                  : "Notification failed transiently: SQS will retry it";
-          logger.warn(message, {
-            record: record.id,
-            server,
-            recipient: recipientKey(notification.to),
-            receiveCount: record.receiveCount,
-            ...(queue ? { retryInSeconds: delaySeconds } : {}),
-            ...(notStarted ? { reason: error.message } : { error }),
-          });
-        }
-      }),
-    );
-  } finally {
-    await m.close();
-  }
-  if (queue && later.length > 0) {
-    const { failed: unchanged } = await queue
-      .retryLater(later)
-      .catch(() => ({ failed: later.map((l) => l.id) }));
-    if (unchanged.length > 0) {
-      logger.warn(
-        "Could not set the back-off of some records: they come back after the queue's visibility timeout",
-        {
-          records: unchanged,
-        },
-      );
+  const run = async (): Promise<DeliveryReport> => {
+    // Invalid records go to the dead-letter queue while the others are sent, not before them.
+    const invalid: Array<Promise<void>> = [];
+    for (const record of records) {
+      if (!record.parsed.ok) {
+        counts.invalid++;
+        const { issues } = record.parsed;
+        invalid.push(
+          deadLetter(record, "InvalidNotification", `Invalid notification: ${issues.join("; ")}`, {
+            issues,
+          }),
+        );
+      } else if (!settings.SendEmailNotifications) {
+        counts.skipped++;
+        done.add(record.id);
+        logger.info("Notification skipped: SendEmailNotifications is false", { record: record.id });
+      } else {
+        sendable.push(record as NotificationRecord & { parsed: { ok: true } });
+      }
     }
+    await Promise.all([invalid, send()].flat());
+    return { failed, counts };
+  };
+
+  /** The sendable records through one mailer, then the back-offs of those that come back. */
+  const send = async (): Promise<void> => {
+    if (sendable.length === 0) return;
+
+    inFlight = queue
+      ? trackInFlight(sendable, { queue, callTimeoutMs, logger, ...(hold ? { hold } : {}) })
+      : undefined;
+    let slowedDown = false;
+    const m = openMailer(
+      rate ? { pace: () => rate.take(), beforeOpen: async () => await rate.beforeOpen?.() } : {},
+    );
+    try {
+      await Promise.all(
+        sendable.map(async (record) => {
+          const { notification } = record.parsed;
+          try {
+            const result = await m.send({
+              ...notification,
+              messageId: notification.messageId ?? messageIdFor(record.id, settings),
+            });
+            counts.sent++;
+            done.add(record.id);
+            inFlight?.accepted(record);
+            rate?.succeeded();
+            logger.info("Notification sent", {
+              record: record.id,
+              receiveCount: record.receiveCount,
+              server,
+              recipient: recipientKey(notification.to),
+              messageId: result.messageId,
+              response: result.response,
+              ...(result.rejected.length ? { rejectedRecipients: result.rejected.length } : {}),
+            });
+          } catch (error) {
+            inFlight?.settled(record.id);
+            const outcome = outcomeOf(error);
+            if (outcome.kind === "dead") {
+              counts.permanent++;
+              await deadLetter(record, outcome.code, outcome.reason, { error });
+              return;
+            }
+            fail(record.id);
+            if (outcome.kind === "quota") counts.quota++;
+            if (outcome.kind === "throttled") {
+              counts.throttled++;
+              if (!slowedDown) {
+                slowedDown = true; // once a batch: the pool's other refusals are the same throttle
+                await rate?.throttled(SESSION_STAGES.has(outcome.error.stage) ? "connection" : "rate");
+              }
+            } else if (outcome.kind === "settings") counts.settings++;
+            else if (outcome.kind === "retry") counts.transient++;
+            const delaySeconds =
+              outcome.kind === "quota"
+                ? quotaDelaySeconds(record.receiveCount, random)
+                : retryDelaySeconds(record.receiveCount, random);
+            later.push({ id: record.id, receiptHandle: record.receiptHandle, delaySeconds });
+            // A settings refusal is an error: the operator must act (the stack's alarm counts these lines).
+            (outcome.kind === "settings" ? logger.error : logger.warn).call(
+              logger,
+              retryMessage(outcome, error),
+              {
+                record: record.id,
+                server,
+                recipient: recipientKey(notification.to),
+                receiveCount: record.receiveCount,
+                ...(outcome.kind === "settings"
+                  ? { [SETTINGS_REFUSAL_FIELD]: "settings", code: outcome.code }
+                  : {}),
+                ...(queue ? { retryInSeconds: delaySeconds } : {}),
+                ...(error instanceof NotStartedError ? { reason: error.message } : { error }),
+              },
+            );
+          }
+        }),
+      );
+    } finally {
+      await m.close();
+      await inFlight?.finish();
+    }
+    if (queue && later.length > 0) {
+      const timeoutMs = callTimeoutMs();
+      const { failed: unchanged } =
+        timeoutMs > 0
+          ? await queue.retryLater(later, { timeoutMs }).catch(() => ({ failed: later.map((l) => l.id) }))
+          : { failed: later.map((l) => l.id) };
+      if (unchanged.length > 0) {
+        logger.warn(
+          "Could not set the back-off of some records: they come back after their hold or the queue's visibility timeout",
+          { records: unchanged },
+        );
+      }
+    }
+  };
+
+  return {
+    report: run(),
+    cutShort: () => ({
+      failed: [...failed, ...records.map((r) => r.id).filter((id) => !done.has(id))],
+      counts: { ...counts },
+    }),
+  };
+}
+
+/** The warning for a record that comes back, by why. */
+function retryMessage(outcome: Exclude<Outcome, { kind: "dead" }>, error: unknown): string {
+  switch (outcome.kind) {
+    case "quota":
+      return "Notification refused by a spent daily quota: SQS will deliver it again once the quota can have freed";
+    case "throttled":
+      return "Notification throttled by the provider: SQS will deliver it again after its back-off";
+    case "settings":
+      return "Notification refused because of the settings (relay, sender, sign-in or policy): the operator must act; SQS will deliver it again after its back-off";
+    default:
+      return error instanceof NotStartedError
+        ? "Notification not attempted: SQS will deliver it again after its back-off"
+        : "Notification failed transiently: SQS will retry it";
   }
-  return { failed, counts };
 }

@@ -1,6 +1,15 @@
-export { minimumSurvivalSeconds, RETRY_POLICY, retryDelaySeconds } from "./backoff.ts";
+export {
+  minimumQuotaSurvivalSeconds,
+  minimumSurvivalSeconds,
+  QUOTA_RETRY,
+  quotaDelaySeconds,
+  RETRY_POLICY,
+  retryDelaySeconds,
+} from "./backoff.ts";
+export { AFTER_SEND_RESERVE_MS, batchSmtpTimeoutSeconds, sendReserveMs } from "./batch-time.ts";
 export {
   type BatchMailerHooks,
+  type DeliverOptions,
   type DeliveryReport,
   deliverNotifications,
   messageIdFor,
@@ -13,8 +22,22 @@ export {
   type FleetScheduleStore,
   type Reservation,
 } from "./fleet-schedule.ts";
+export { type InFlight, type InFlightOptions, trackInFlight, VISIBILITY_HOLD } from "./in-flight.ts";
+export {
+  createLearningRate,
+  LEARNED_RATE_MESSAGE,
+  LEARNING,
+  type LearnedRateStore,
+  type LearningRateOptions,
+} from "./learned-rate.ts";
 export { type Outcome, outcomeOf } from "./outcome.ts";
 export { type ParsedNotification, parseNotificationBody } from "./parse.ts";
 export type { DeadLetter, QueueControl, RetryLater } from "./queue-control.ts";
 export { createSendRate, type SendRate, type SendRateOptions, type ThrottleReason } from "./send-rate.ts";
-export { parseTraceLine, recipientKey, serverOf, type TraceLine } from "./trace.ts";
+export {
+  parseTraceLine,
+  recipientKey,
+  SETTINGS_REFUSAL_FIELD,
+  serverOf,
+  type TraceLine,
+} from "./trace.ts";

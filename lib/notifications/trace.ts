@@ -22,7 +22,7 @@ export function serverOf(settings: Pick<EmailSettings, "Transport" | "SMTPServer
 export interface TraceLine {
   at: string;
   record: string;
-  /** What happened: sent, retry, throttled, quota, not-attempted, dead-lettered, skipped. */
+  /** What happened: sent, retry, settings-refused, throttled, quota, not-attempted, dead-lettered, skipped. */
   event: string;
   server?: string;
   /** The server's reply (sent), or the error (every other event). */
@@ -31,12 +31,19 @@ export interface TraceLine {
   messageId?: string;
 }
 
+/**
+ * The field of a line about a refusal that the settings caused (relay, sender, sign-in, policy),
+ * with the value "settings": the stack's SettingsRefusedAlarm counts these lines (infra/constructs/alarms.ts).
+ */
+export const SETTINGS_REFUSAL_FIELD = "refusedBy";
+
 const EVENTS: ReadonlyArray<[RegExp, string]> = [
   [/^Notification sent$/, "sent"],
   [/^Notification throttled/, "throttled"],
   [/^Notification refused by a spent daily quota/, "quota"],
   [/^Notification not attempted/, "not-attempted"],
   [/^Notification failed transiently/, "retry"],
+  [/^Notification refused because of the settings/, "settings-refused"],
   [/^Notification failed permanently/, "dead-lettered"],
   [/^Could not move a notification to the dead-letter queue/, "retry"],
   [/^Notification skipped/, "skipped"],

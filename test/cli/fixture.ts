@@ -5,12 +5,15 @@
  * concurrency, the settings root of its own and any EmailSettings the stack owns. Plus a CLI
  * context with captured streams.
  */
+
 import { Readable } from "node:stream";
 import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudformation";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { inject } from "vitest";
 import { type CliContext, createContext, type GlobalOptions } from "../../cli/context.ts";
 import type { CliStreams } from "../../cli/output.ts";
+import { sendNotificationTimeoutSeconds } from "../../infra/sizing.ts";
+import { EmailSettingsSchema } from "../../lib/settings/index.ts";
 import { ssmFixture } from "../helpers/ssm.ts";
 
 let n = 0;
@@ -55,6 +58,14 @@ async function apiQueues(name: string, endpoint: string) {
   return { url, dlqUrl, arn };
 }
 
+/** send-notification's timeout as the stack sizes it: the default SMTPServerTimeout, batches of 10, the pool and rate below. */
+export const SEND_NOTIFICATION_TIMEOUT_SECONDS = sendNotificationTimeoutSeconds(
+  EmailSettingsSchema.parse({}).SMTPServerTimeout,
+  10,
+  2,
+  0.5,
+);
+
 export async function deployedStack({
   functionEnv = {},
   testEndpointUrl = "http://127.0.0.1:9/email/test",
@@ -90,12 +101,13 @@ export async function deployedStack({
         NotificationQueue: { Type: "AWS::SQS::Queue", Properties: { QueueName: name } },
       };
   const queueArn = made ? made.arn : { "Fn::GetAtt": ["NotificationQueue", "Arn"] };
-  const fn = (variables: Record<string, string>) => ({
+  const fn = (variables: Record<string, string>, timeoutSeconds?: number) => ({
     Type: "AWS::Lambda::Function",
     Properties: {
       Runtime: "nodejs20.x",
       Handler: "index.handler",
       Role: role,
+      ...(timeoutSeconds ? { Timeout: timeoutSeconds } : {}),
       Code: { ZipFile: "exports.handler = async () => ({})" },
       Environment: { Variables: variables },
     },
@@ -107,14 +119,17 @@ export async function deployedStack({
         Type: "AWS::IAM::Role",
         Properties: { AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [] } },
       },
-      sendnotificationF1A2B3C4: fn({
-        SETTINGS_PATH: ssm.root,
-        NOTIFICATION_POOL_SIZE: "2",
-        SEND_RATE_PER_SECOND: "0.5",
-        SEND_SCHEDULE_TABLE: "mm-email-SendSchedule",
-        FLEET_SEND_RATE_PER_SECOND: "1.5",
-        ...functionEnv,
-      }),
+      sendnotificationF1A2B3C4: fn(
+        {
+          SETTINGS_PATH: ssm.root,
+          NOTIFICATION_POOL_SIZE: "2",
+          SEND_RATE_PER_SECOND: "0.5",
+          SEND_SCHEDULE_TABLE: "mm-email-SendSchedule",
+          FLEET_SEND_RATE_PER_SECOND: "1.5",
+          ...functionEnv,
+        },
+        SEND_NOTIFICATION_TIMEOUT_SECONDS,
+      ),
       securityalertcheckD5E6F7A8: fn({ SETTINGS_PATH: ssm.root }),
       sendnotificationlogs9A8B7C6D: {
         Type: "AWS::Logs::LogGroup",

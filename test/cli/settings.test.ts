@@ -9,7 +9,7 @@ import { settingsGet, settingsShow, settingsValidate } from "../../cli/commands/
 import { settingsSet, settingsUnset } from "../../cli/commands/settings-write.ts";
 import { runCommand } from "../../cli/context.ts";
 import { PASSWORD_MASK } from "../../lib/settings/index.ts";
-import { deployedStack } from "./fixture.ts";
+import { deployedStack, SEND_NOTIFICATION_TIMEOUT_SECONDS } from "./fixture.ts";
 
 const SECRET = "s3cret-Pa55word!";
 
@@ -151,6 +151,22 @@ describe("settings set / unset", () => {
     expect(await settingsSet(empty.ctx, "SMTPPort", "")).toBe(0);
     expect(empty.out()).toContain("deleted");
     await expect(stack.ssm.client.send(new GetParameterCommand({ Name: param }))).rejects.toThrow();
+  });
+
+  it("warns when SMTPServerTimeout is longer than the deployed send-notification supports, saying to redeploy", async () => {
+    const stack = await deployedStack();
+    // The deployed timeout holds a session and a send at (timeout - 3 s) / 2, no more.
+    const supported = Math.floor((SEND_NOTIFICATION_TIMEOUT_SECONDS - 3) / 2);
+    const fits = stack.cli();
+    expect(await settingsSet(fits.ctx, "SMTPServerTimeout", String(supported))).toBe(0);
+    expect(fits.err()).toBe("");
+
+    const beyond = stack.cli();
+    expect(await settingsSet(beyond.ctx, "SMTPServerTimeout", String(supported + 1))).toBe(0);
+    expect(beyond.err()).toContain(
+      `warning: SMTPServerTimeout ${supported + 1} s is longer than the deployed send-notification (timeout ${SEND_NOTIFICATION_TIMEOUT_SECONDS} s) supports, ${supported} s`,
+    );
+    expect(beyond.err()).toContain("until you redeploy (npx cdk deploy");
   });
 
   it("takes the password from stdin only, stores it as a SecureString and never prints it", async () => {

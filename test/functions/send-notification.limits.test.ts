@@ -9,10 +9,11 @@ import type { SQSEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { createHandler } from "../../functions/send-notification.ts";
 import { DEAD_LETTER_ATTRIBUTES } from "../../lib/aws-sqs/index.ts";
-import { RETRY_POLICY } from "../../lib/notifications/index.ts";
+import { LEARNED_RATE_MESSAGE, RETRY_POLICY, SETTINGS_REFUSAL_FIELD } from "../../lib/notifications/index.ts";
 import { sendScheduleTable } from "../helpers/dynamodb.ts";
-import { captureLogs, lambdaContext } from "../helpers/lambda.ts";
+import { captureLogs, lambdaContext, sqsEvent, sqsRecord } from "../helpers/lambda.ts";
 import { perTest } from "../helpers/per-test.ts";
+import { startSilentServer } from "../helpers/smtp-server.ts";
 import { sqsFixture } from "../helpers/sqs.ts";
 import { ssmFixture } from "../helpers/ssm.ts";
 
@@ -49,12 +50,13 @@ async function batchOf(queue: Awaited<ReturnType<typeof sqsFixture>>, bodies: un
   };
 }
 
-async function deploy(port: number, env: Record<string, string>) {
+async function deploy(port: number, env: Record<string, string>, settings: Record<string, string> = {}) {
   const ssm = ssmFixture();
   await ssm.putSettings({
     SMTPServer: "127.0.0.1",
     SMTPPort: String(port),
     FeedbackEmail: "noreply@chat.example",
+    ...settings,
   });
   const logs = captureLogs();
   const handler = createHandler({
@@ -134,6 +136,47 @@ describe("send-notification under a provider's limits", () => {
     expect(byCode.EENVELOPE?.Body).toContain("gone@example.com");
   });
 
+  it.each([
+    [
+      "554 Relay access denied at RCPT (no enhanced code)",
+      { rcpt: { code: 554, message: "Relay access denied" } },
+    ],
+    [
+      "Microsoft's 550 5.7.60 SendAsDenied at DATA",
+      {
+        data: { code: 550, message: "5.7.60 SMTP; Client does not have permissions to send as this sender" },
+      },
+    ],
+  ])(
+    "retries a refusal the settings caused (%s): none dead-lettered, each an error line the alarm counts",
+    async (_what, reply) => {
+      const smtp = await smtpServer({
+        ...("rcpt" in reply
+          ? { rcptReplies: { "user1@example.com": reply.rcpt, "user2@example.com": reply.rcpt } }
+          : { dataReply: reply.data }),
+      });
+      const queue = await sqsFixture({ visibilityTimeoutSeconds: 1 });
+      const { handler, logs } = await deploy(smtp.port, queue.env);
+
+      const event = await batchOf(queue, [note(1), note(2)]);
+      const result = await handler(event, lambdaContext());
+
+      expect(result.batchItemFailures).toHaveLength(2);
+      expect(await queue.receive(queue.deadLetterQueueUrl)).toEqual([]);
+      const refused = logs.entries().filter((e) => e[SETTINGS_REFUSAL_FIELD] === "settings");
+      expect(refused).toHaveLength(2);
+      for (const line of refused) {
+        expect(line).toMatchObject({
+          level: "error",
+          message: expect.stringMatching(/because of the settings/),
+        });
+        expect(line.retryInSeconds).toBeGreaterThanOrEqual(
+          Math.floor(RETRY_POLICY.baseSeconds * RETRY_POLICY.jitter[0]),
+        );
+      }
+    },
+  );
+
   it("keeps two containers apart with the fleet's schedule, where their shares alone collide", async () => {
     // A provider allowing 2 a second and saving up no more than one message (SES's sandbox, faster).
     const run = async (withSchedule: boolean) => {
@@ -144,7 +187,10 @@ describe("send-notification under a provider's limits", () => {
         ...queue.env,
         ...table.env,
         SEND_RATE_PER_SECOND: "1",
-        ...(withSchedule ? { FLEET_SEND_RATE_PER_SECOND: "2" } : { SEND_SCHEDULE_TABLE: "" }),
+        // Slots 700 ms apart for a provider that needs 500: a busy test machine may delay a MAIL
+        // FROM after its slot by a hundred milliseconds, which 5% of 500 ms (the margin a real
+        // fleet at the limit has) would not cover; the schedule's point is kept: the shares alone collide.
+        ...(withSchedule ? { FLEET_SEND_RATE_PER_SECOND: "1.5" } : { SEND_SCHEDULE_TABLE: "" }),
       };
       const containers = [await deploy(smtp.port, env), await deploy(smtp.port, env)];
       const events = [await batchOf(queue, [0, 1, 2].map(note)), await batchOf(queue, [3, 4, 5].map(note))];
@@ -176,4 +222,113 @@ describe("send-notification under a provider's limits", () => {
     expect(smtp.messages).toHaveLength(6);
     expect(smtp.limits?.stats.throttledMessages).toBe(0);
   });
+});
+
+describe("send-notification with no rate configured (provider unlimited)", () => {
+  it("learns a rate at the provider's first throttle, paces the next batch by it, and shares it with the fleet", async () => {
+    // A provider allowing 4 a second, saving up 2; the stack configured no rate.
+    const smtp = await smtpServer({ limits: { ratePerSecond: 4, burst: 2 } });
+    const queue = await sqsFixture({ visibilityTimeoutSeconds: 1 });
+    const table = await sendScheduleTable();
+    const env = { ...queue.env, ...table.env };
+    const first = await deploy(smtp.port, env);
+
+    // Unpaced, the first batch meets the limit: some sent, the rest throttled; a rate learned.
+    const one = await first.handler(
+      await batchOf(queue, [0, 1, 2, 3, 4, 5, 6, 7].map(note)),
+      lambdaContext(),
+    );
+    expect(one.batchItemFailures.length).toBeGreaterThan(0);
+    const learned = first.logs.entries().find((e) => e.message === LEARNED_RATE_MESSAGE);
+    expect(learned?.learnedPerSecond).toBeGreaterThan(0);
+    expect(learned?.learnedPerSecond).toBeLessThanOrEqual(4);
+    expect(learned?.suggestedMaxSendRate).toMatch(/× the containers sending at once/);
+    const throttledBefore = smtp.limits?.stats.throttledMessages ?? 0;
+
+    // Another container, never throttled itself, starts at the fleet's learned pace: no throttle.
+    await new Promise((r) => setTimeout(r, 1000)); // the provider's bucket refills
+    const second = await deploy(smtp.port, env);
+    const sentBefore = smtp.messages.length;
+    const two = await second.handler(await batchOf(queue, [10, 11, 12, 13].map(note)), lambdaContext());
+    expect(two.batchItemFailures).toEqual([]);
+    expect(smtp.messages.length - sentBefore).toBe(4);
+    expect(smtp.limits?.stats.throttledMessages).toBe(throttledBefore);
+  });
+});
+
+describe("send-notification and the invocation's time", () => {
+  /** A context whose time left runs out `ms` after it is made, as Lambda's does. */
+  const endingIn = (ms: number) => {
+    const end = Date.now() + ms;
+    return { ...lambdaContext(), getRemainingTimeInMillis: () => Math.max(0, end - Date.now()) };
+  };
+
+  it("sends when SMTPServerTimeout is longer than the function's timeout allows, each stage bounded by the time left", async () => {
+    const smtp = await smtpServer();
+    const queue = await sqsFixture();
+    // SMTPServerTimeout raised to 100 s without a redeploy: a session and a send (2 × 100 s) do not fit in 30 s.
+    const { handler, logs } = await deploy(smtp.port, queue.env, { SMTPServerTimeout: "100" });
+
+    const event = await batchOf(queue, [0, 1, 2].map(note));
+    const result = await handler(event, endingIn(30_000));
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(smtp.messages).toHaveLength(3);
+    expect(
+      logs.entries().find((e) => /longer than this function's timeout allows/.test(String(e.message))),
+    ).toMatchObject({
+      SMTPServerTimeout: 100,
+      boundedTo: 13,
+    });
+  });
+
+  it("brings a record it had no time to start back after a back-off, not at once", async () => {
+    const smtp = await smtpServer();
+    const queue = await sqsFixture({ visibilityTimeoutSeconds: 1 });
+    const { handler, logs } = await deploy(smtp.port, queue.env);
+
+    const event = await batchOf(queue, [note(1)]);
+    // Less than a session, a send and the queue calls after them, even at a 1 s timeout each.
+    const result = await handler(event, endingIn(4_000));
+
+    expect(smtp.messages).toHaveLength(0);
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([event.Records[0]?.messageId]);
+    const [low] = RETRY_POLICY.jitter;
+    expect(
+      logs.entries().find((e) => /not attempted/.test(String(e.message)))?.retryInSeconds,
+    ).toBeGreaterThanOrEqual(Math.floor(RETRY_POLICY.baseSeconds * low));
+    // Past the queue's own visibility timeout, it is not back: it waits out its back-off.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await queue.receive(queue.queueUrl)).toEqual([]);
+  });
+
+  it("returns its report before the invocation ends when the queue stops answering, the sent record acknowledged", async () => {
+    const smtp = await smtpServer();
+    const sqs = await startSilentServer();
+    try {
+      const { handler } = await deploy(smtp.port, {
+        AWS_ACCESS_KEY_ID: "testing",
+        AWS_SECRET_ACCESS_KEY: "testing",
+        AWS_REGION: "us-east-1",
+        AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${sqs.port}`,
+        NOTIFICATION_QUEUE_URL: `http://127.0.0.1:${sqs.port}/123456789012/notifications`,
+        DEAD_LETTER_QUEUE_URL: `http://127.0.0.1:${sqs.port}/123456789012/notifications-dlq`,
+      });
+      const records = [
+        sqsRecord(note(1), { messageId: "good" }),
+        sqsRecord({ to: "not-an-address", text: "x" }, { messageId: "invalid" }),
+      ];
+      const timeLeft = 6_000;
+      const started = Date.now();
+      const result = await handler(sqsEvent(records), endingIn(timeLeft));
+
+      // Returned in time (Lambda would otherwise fail the whole batch, the sent record with it).
+      expect(Date.now() - started).toBeLessThan(timeLeft);
+      expect(smtp.messages.flatMap((m) => m.to)).toEqual(["user1@example.com"]);
+      // The dead-lettering never got an answer: that record comes back; the sent one does not.
+      expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(["invalid"]);
+    } finally {
+      await sqs.close();
+    }
+  }, 30_000);
 });

@@ -5,10 +5,12 @@
  * providers do, a real SMTP server that accepts only those tokens, and SES's API through moto.
  * Every secret and every token is searched for in everything the functions wrote and answered.
  */
+
 import { afterEach, describe, expect, it } from "vitest";
 import { createHandler as connectionTest } from "../../functions/connection-test.ts";
 import { createHandler as alertCheck } from "../../functions/security-alert-check.ts";
 import { createHandler as sendNotification } from "../../functions/send-notification.ts";
+import { SETTINGS_REFUSAL_FIELD } from "../../lib/notifications/index.ts";
 import { memorySentStore } from "../../lib/security-alerts/index.ts";
 import { PASSWORD_MASK } from "../../lib/settings/index.ts";
 import { testCertificates } from "../helpers/certs.ts";
@@ -121,7 +123,12 @@ describe("send-notification signs in with OAuth2, no password stored", () => {
     const result = await handler(sqsEvent([sqsRecord(good, { messageId: "m-1" })]), lambdaContext());
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: "m-1" }]);
     const warned = logs.entries().find((e) => e.record === "m-1");
-    expect(warned).toMatchObject({ level: "warn", error: { stage: "auth", responseCode: 535 } });
+    // An error line: the operator must act, and the stack's SettingsRefusedAlarm counts it.
+    expect(warned).toMatchObject({
+      level: "error",
+      [SETTINGS_REFUSAL_FIELD]: "settings",
+      error: { stage: "auth", responseCode: 535 },
+    });
     expect(String((warned?.error as { message?: string } | undefined)?.message)).toMatch(
       /Add-MailboxPermission/,
     );

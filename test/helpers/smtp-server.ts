@@ -45,6 +45,8 @@ export interface TestSmtpServerOptions {
   dataReply?: { code: number; message: string };
   /** Accept the message data but never answer the final dot. */
   stallAfterData?: boolean;
+  /** Accept this many messages, then take the data of the others and never answer their final dot. */
+  stallAfterMessages?: number;
   /** Never answer MAIL FROM. */
   stallAtMailFrom?: boolean;
   /** Play a broken server that quotes the credentials (raw, base64, as the PLAIN token, the XOAUTH2 token and its string) in its refusal. */
@@ -193,7 +195,12 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
           callback(
             Object.assign(new Error(options.dataReply.message), { responseCode: options.dataReply.code }),
           );
-        } else if (!options.stallAfterData) callback();
+        } else if (
+          !options.stallAfterData &&
+          !(options.stallAfterMessages !== undefined && messages.length > options.stallAfterMessages)
+        ) {
+          callback();
+        }
       });
     },
   };

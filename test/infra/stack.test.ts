@@ -5,11 +5,13 @@
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { DeploymentConfigError } from "../../infra/config.ts";
+import { METRICS_NAMESPACE } from "../../infra/constructs/alarms.ts";
 import { DEFAULT_MEMORY_MB } from "../../infra/constructs/email-function.ts";
 import { logGroupLogicalIdPrefix } from "../../infra/outputs.ts";
 import { deriveSendLimits, formatRate, PROVIDER_PRESETS } from "../../infra/provider-limits.ts";
 import { SEND_SCHEDULE_KEY } from "../../lib/aws-dynamodb/index.ts";
 import { RETRY_POLICY } from "../../lib/notifications/backoff.ts";
+import { SETTINGS_REFUSAL_FIELD } from "../../lib/notifications/index.ts";
 import { buildStack, type Statement, statementsOf } from "./synth.ts";
 
 const template = (context?: Record<string, unknown>) => {
@@ -252,11 +254,17 @@ describe("provider limits", () => {
     }
   });
 
-  it.each([{}, { provider: "postfix" }])("makes no schedule without a rate (%j)", (context) => {
-    const { t } = template(context);
-    t.resourceCountIs("AWS::DynamoDB::Table", 0);
-    expect(sendFunction(t).Environment.Variables.SEND_SCHEDULE_TABLE).toBeUndefined();
-  });
+  it.each([{}, { provider: "postfix" }])(
+    "without a rate (%j), makes the schedule's table to hold the rate the fleet learns, and no rate",
+    (context) => {
+      const { t } = template(context);
+      t.resourceCountIs("AWS::DynamoDB::Table", 1);
+      const variables = sendFunction(t).Environment.Variables;
+      expect(variables.SEND_SCHEDULE_TABLE).toEqual({ Ref: expect.stringMatching(/^SendSchedule/) });
+      expect(variables.FLEET_SEND_RATE_PER_SECOND).toBeUndefined();
+      expect(variables.SEND_RATE_PER_SECOND).toBeUndefined();
+    },
+  );
 
   it("takes explicit values over the preset's, as -c passes them (strings)", () => {
     const { t } = template({ provider: "ses-production", maxSendRate: "50" });
@@ -483,6 +491,7 @@ describe("alarms", () => {
       "Errors",
       "Errors",
       "Errors",
+      "SettingsRefusals",
     ]);
     for (const a of alarms) {
       expect(a.Properties).toMatchObject({
@@ -497,6 +506,31 @@ describe("alarms", () => {
     expect(Annotations.fromStack(stack).findWarning("*", Match.stringLikeRegexp("notify no one"))).toEqual(
       [],
     );
+  });
+
+  it("count send-notification's lines about a refusal the settings caused, and alarm at the first", () => {
+    const { t } = template();
+    const filters = t.findResources("AWS::Logs::MetricFilter");
+    expect(Object.values(filters)).toHaveLength(1);
+    const [filter] = Object.values(filters);
+    expect(filter?.Properties).toMatchObject({
+      FilterPattern: `{ $.${SETTINGS_REFUSAL_FIELD} = "settings" }`,
+      MetricTransformations: [
+        { MetricNamespace: METRICS_NAMESPACE, MetricName: "SettingsRefusals", MetricValue: "1" },
+      ],
+    });
+    // On send-notification's own log group.
+    const groups = t.findResources("AWS::Logs::LogGroup");
+    const [groupId] = Object.keys(groups).filter((id) =>
+      id.startsWith(logGroupLogicalIdPrefix("send-notification")),
+    );
+    expect(filter?.Properties.LogGroupName).toEqual({ Ref: groupId });
+    t.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "SettingsRefusals",
+      Namespace: METRICS_NAMESPACE,
+      Threshold: 1,
+      Statistic: "Sum",
+    });
   });
 
   it("have no actions when no topic is configured, and synth says the alarms notify no one", () => {

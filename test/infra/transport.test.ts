@@ -41,13 +41,34 @@ const variables = (t: Template) =>
     ([id, fn]) => [id, fn.Properties.Environment.Variables] as const,
   );
 
+/**
+ * Resources added to every stack since the baseline was made, on purpose, by their construct ids:
+ * the alarm on refusals the settings caused and its log metric filter (issue 19). The defaults'
+ * baseline was made again when every stack got the send schedule's table (issue 19: the fleet
+ * learns a rate in it), with nothing else changed (the smtp one, whose provider has a rate, did not
+ * change).
+ */
+const ADDED_SINCE_BASELINE = ["SettingsRefusalsFilter", "SettingsRefusedAlarm"];
+
+const withoutLaterAdditions = (template: Record<string, unknown>) => {
+  const resources = template.Resources as Record<string, unknown>;
+  const kept = Object.entries(resources).filter(
+    ([id]) => !ADDED_SINCE_BASELINE.some((added) => new RegExp(`^${added}[0-9A-F]{8}$`).test(id)),
+  );
+  expect(kept.length).toBe(Object.keys(resources).length - ADDED_SINCE_BASELINE.length);
+  return { ...template, Resources: Object.fromEntries(kept) };
+};
+
 describe("a deployment that sets nothing new", () => {
   it.each([
     ["defaults", {}],
     ["smtp", smtpContext],
-  ])("makes exactly the template of before (%s)", (name, context) => {
-    expect(normalised(synth(context))).toEqual(baseline(name));
-  });
+  ])(
+    "makes exactly the template of before (%s), but for what later issues added to every stack",
+    (name, context) => {
+      expect(withoutLaterAdditions(normalised(synth(context)))).toEqual(baseline(name));
+    },
+  );
 });
 
 describe("emailTransportSettings in context", () => {

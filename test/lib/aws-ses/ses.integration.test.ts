@@ -110,7 +110,7 @@ describe("SES's replies, as delivery acts on them", () => {
     expect(outcomeOf(first)).toMatchObject({ kind: "throttled" });
     const second = await failureOf(m.send(message));
     expect(second).toBeInstanceOf(NotStartedError);
-    expect(outcomeOf(second)).toMatchObject({ kind: "retry", backOff: true });
+    expect(outcomeOf(second)).toMatchObject({ kind: "retry" });
     expect(proxy.sendBodies).toHaveLength(0);
   });
 
@@ -140,7 +140,7 @@ describe("SES's replies, as delivery acts on them", () => {
     const error = await failureOf(mailer({ FeedbackEmail: "someone@unverified.example" }).send(message));
     expect(error).toBeInstanceOf(SmtpStageError);
     expect(error).toMatchObject({ stage: "api", code: "MessageRejected", transient: false });
-    expect(outcomeOf(error)).toMatchObject({ kind: "retry", backOff: true });
+    expect(outcomeOf(error)).toMatchObject({ kind: "settings", code: "MessageRejected" });
   });
 
   it("a suspended account: the settings' fault, retried", async () => {
@@ -148,7 +148,7 @@ describe("SES's replies, as delivery acts on them", () => {
     proxy.refuseNext(SES_REFUSALS.suspended);
     const error = await failureOf(mailer().send(message));
     expect(error).toMatchObject({ stage: "api", code: "AccountSuspendedException" });
-    expect(outcomeOf(error)).toMatchObject({ kind: "retry" });
+    expect(outcomeOf(error)).toMatchObject({ kind: "settings" });
   });
 
   it("SES not answering: transient, within SMTPServerTimeout, and never sent twice", async () => {

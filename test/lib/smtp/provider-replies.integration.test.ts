@@ -42,7 +42,7 @@ describe("Microsoft 365", () => {
     expect(error.message).toMatch(
       /does not accept a password here .* SMTPAuthMethod oauth2-microsoft \(docs\/microsoft-365\.md\)/,
     );
-    expect(outcomeOf(error)).toMatchObject({ kind: "retry", backOff: true });
+    expect(outcomeOf(error)).toMatchObject({ kind: "settings", code: error.code });
   });
 
   it("550 5.7.60 SendAsDenied at DATA: the mailbox may not send as FeedbackEmail; retried, not dead-lettered", async () => {
@@ -56,7 +56,7 @@ describe("Microsoft 365", () => {
     expect(error.message).toMatch(
       /box@contoso\.example may not send as FeedbackEmail noreply@contoso\.example/,
     );
-    expect(outcomeOf(error)).toMatchObject({ kind: "retry" });
+    expect(outcomeOf(error)).toMatchObject({ kind: "settings" });
   });
 
   it("432 4.3.2 STOREDRV.ClientSubmit at MAIL FROM: a throttle (three connections a mailbox)", async () => {
@@ -135,12 +135,22 @@ describe("who a refusal at RCPT or DATA is about", () => {
     [
       "554 5.7.1 Relay access denied (the settings)",
       { code: 554, message: "5.7.1 <user@example.com>: Relay access denied" },
-      "retry",
+      "settings",
+    ],
+    [
+      "554 Relay access denied with no enhanced code (the settings, from its text)",
+      { code: 554, message: "<user@example.com>: Relay access denied" },
+      "settings",
+    ],
+    [
+      "550 with no enhanced code and no word about the recipient (the settings: retried, not dead-lettered)",
+      { code: 550, message: "Administrative prohibition" },
+      "settings",
     ],
     [
       "504 5.5.2 a strict relay's HELO rule (the settings)",
       { code: 504, message: "5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname" },
-      "retry",
+      "settings",
     ],
     [
       "550 5.1.1 no such user (the message)",
@@ -149,7 +159,7 @@ describe("who a refusal at RCPT or DATA is about", () => {
     ],
     ["552 5.2.2 mailbox full (the message)", { code: 552, message: "5.2.2 Mailbox full" }, "dead"],
     [
-      "550 with no enhanced code (the recipient, at its word)",
+      "550 with no enhanced code (the recipient, from its text)",
       { code: 550, message: "No such user" },
       "dead",
     ],

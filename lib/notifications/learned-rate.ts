@@ -1,0 +1,124 @@
+/**
+ * A pace learned from the provider, for a deployment that configured no rate (provider
+ * `unlimited`, no `maxSendRate`): the container sends as fast as its pool allows until the
+ * provider first refuses a message for the rate (454, 450 4.7.1); then it takes as its pace a
+ * little less than what it was getting accepted just before (`LEARNING.keep` of the accepted rate
+ * over the last `LEARNING.windowMs`), and paces and adapts from there as a configured share does
+ * (send-rate.ts: halved at a throttle, recovering to the learned share). Without it, every
+ * throttle stopped the batch and sent its records back for half a minute, again and again: 600
+ * notifications against 20 a second took 3.87 × the ideal time (issue 19).
+ *
+ * Fleet-wide: the learned share is written to the fleet's send schedule (when the stack made
+ * one), and every container reads it there (at most every `LEARNING.readEveryMs`), so a
+ * container that starts later, or was never throttled, starts at the fleet's pace instead of
+ * learning it again with a refusal of its own. A lower share written there is taken at once; a
+ * higher one too, so the fleet converges on one share. The first learning is logged
+ * (`onLearned`) with the maxSendRate it suggests.
+ */
+import { createSendRate, type SendRate, type ThrottleReason } from "./send-rate.ts";
+
+/** Where the fleet's learned share is kept (lib/aws-dynamodb: an item of the send schedule's table). */
+export interface LearnedRateStore {
+  /** The learned share, messages a second a container, and when it was learned; undefined before the first. */
+  read(): Promise<{ perSecond: number; atMs: number } | undefined>;
+  write(learned: { perSecond: number; atMs: number }): Promise<void>;
+}
+
+/** The log line that says what was learned (`mm-email status` reads the newest one). */
+export const LEARNED_RATE_MESSAGE =
+  "Learned a send rate from the provider's throttle: set maxSendRate in context to keep it (docs/delivery.md)";
+
+export const LEARNING = {
+  /** The accepted rate is measured over this window before a throttle. */
+  windowMs: 5000,
+  /** The learned share is this much of what was accepted: the throttle said it was too much. */
+  keep: 0.8,
+  /** No share is learned below this (messages a second): one every ten seconds. */
+  minPerSecond: 0.1,
+  /** The fleet's learned share is read at most this often. */
+  readEveryMs: 10_000,
+} as const;
+
+export interface LearningRateOptions {
+  /** The fleet's learned share. Without it, each container learns alone. */
+  store?: LearnedRateStore;
+  /** A share was learned from a throttle here (`from: "throttle"`), or taken from the fleet's. */
+  onLearned?: (learned: { perSecond: number; from: "throttle" | "fleet" }) => void;
+  /** A store call failed: the container goes on with what it knows. */
+  onStoreError?: (error: unknown) => void;
+  /** Milliseconds clock and timer; injectable for tests. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function createLearningRate(options: LearningRateOptions = {}): SendRate {
+  const now = options.now ?? Date.now;
+  const storeFailed = options.onStoreError ?? (() => {});
+  /** Undefined until a share is learned: sends are not paced. */
+  let pace: SendRate | undefined;
+  let share: number | undefined;
+  let learnedAt = Number.NEGATIVE_INFINITY;
+  let readAt = Number.NEGATIVE_INFINITY;
+  /** When recent messages were accepted, for the measure at a throttle (bounded by the window). */
+  let accepted: number[] = [];
+
+  const adopt = (perSecond: number, atMs: number) => {
+    share = perSecond;
+    learnedAt = atMs;
+    pace = createSendRate({
+      perSecond,
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    });
+  };
+
+  const readFleet = async () => {
+    const t = now();
+    if (!options.store || t - readAt < LEARNING.readEveryMs) return;
+    readAt = t;
+    try {
+      const fleet = await options.store.read();
+      if (fleet && fleet.atMs > learnedAt && fleet.perSecond !== share) {
+        adopt(fleet.perSecond, fleet.atMs);
+        options.onLearned?.({ perSecond: fleet.perSecond, from: "fleet" });
+      }
+    } catch (error) {
+      storeFailed(error);
+    }
+  };
+
+  return {
+    get current() {
+      return pace?.current ?? Number.POSITIVE_INFINITY;
+    },
+    async take() {
+      await readFleet();
+      await pace?.take();
+    },
+    async throttled(reason: ThrottleReason = "rate") {
+      // A session refused (an outage, a connection limit) says nothing about the rate.
+      if (reason === "connection") return;
+      if (pace) {
+        await pace.throttled("rate");
+        return;
+      }
+      const t = now();
+      accepted = accepted.filter((at) => t - at <= LEARNING.windowMs);
+      const measured = accepted.length / (LEARNING.windowMs / 1000);
+      const perSecond = Math.max(LEARNING.minPerSecond, Math.round(measured * LEARNING.keep * 1000) / 1000);
+      // No halving on top: the share already keeps below what the provider refused.
+      adopt(perSecond, t);
+      options.onLearned?.({ perSecond, from: "throttle" });
+      await options.store?.write({ perSecond, atMs: t }).catch(storeFailed);
+    },
+    succeeded() {
+      if (pace) {
+        pace.succeeded();
+        return;
+      }
+      const t = now();
+      accepted.push(t);
+      if (accepted.length > 10_000) accepted = accepted.filter((at) => t - at <= LEARNING.windowMs);
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/** A rate learned from the provider's throttle, on a virtual clock (the fleet's store: a map). */
+import { describe, expect, it } from "vitest";
+import { createLearningRate, LEARNING, type LearnedRateStore } from "../../../lib/notifications/index.ts";
+
+function virtualClock() {
+  let t = 1_000_000;
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+    },
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
+}
+
+function memoryStore(): LearnedRateStore & { held?: { perSecond: number; atMs: number } } {
+  const store: LearnedRateStore & { held?: { perSecond: number; atMs: number } } = {
+    read: async () => store.held,
+    write: async (learned) => {
+      if (!store.held || store.held.atMs < learned.atMs) store.held = learned;
+    },
+  };
+  return store;
+}
+
+describe("a rate learned from the provider", () => {
+  it("is unpaced until the first throttle, then keeps below what was accepted just before it", async () => {
+    const clock = virtualClock();
+    const learned: number[] = [];
+    const rate = createLearningRate({ ...clock, onLearned: ({ perSecond }) => learned.push(perSecond) });
+    expect(rate.current).toBe(Number.POSITIVE_INFINITY);
+    // 50 accepted over the last 5 s (10 a second), and more before the window that no longer count.
+    for (let i = 0; i < 30; i++) rate.succeeded();
+    clock.advance(LEARNING.windowMs + 1);
+    for (let i = 0; i < 50; i++) {
+      rate.succeeded();
+      clock.advance(100);
+    }
+    await rate.throttled("rate");
+    expect(learned).toEqual([10 * LEARNING.keep]);
+    expect(rate.current).toBe(10 * LEARNING.keep);
+  });
+
+  it("learns nothing from a refused session (an outage or a connection limit)", async () => {
+    const rate = createLearningRate(virtualClock());
+    rate.succeeded();
+    await rate.throttled("connection");
+    expect(rate.current).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("never learns less than its floor", async () => {
+    const rate = createLearningRate(virtualClock());
+    await rate.throttled("rate");
+    expect(rate.current).toBe(LEARNING.minPerSecond);
+  });
+
+  it("shares what it learned: another container takes the fleet's rate before its first send", async () => {
+    const clock = virtualClock();
+    const store = memoryStore();
+    const first = createLearningRate({ ...clock, store });
+    for (let i = 0; i < 25; i++) first.succeeded();
+    await first.throttled("rate");
+    expect(store.held?.perSecond).toBe(5 * LEARNING.keep);
+
+    const fromFleet: string[] = [];
+    const second = createLearningRate({ ...clock, store, onLearned: ({ from }) => fromFleet.push(from) });
+    await second.take();
+    expect(second.current).toBe(5 * LEARNING.keep);
+    expect(fromFleet).toEqual(["fleet"]);
+  });
+});
