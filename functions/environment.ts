@@ -70,7 +70,9 @@ export const FUNCTION_VARIABLES = {
   SEND_RATE_PER_SECOND: positiveNumber,
   /**
    * The fleet's send schedule: a DynamoDB table every container takes its send slots from, so
-   * their sends start apart (lib/notifications/fleet-schedule.ts). Set with FLEET_SEND_RATE_PER_SECOND.
+   * their sends start apart (lib/notifications/fleet-schedule.ts), with FLEET_SEND_RATE_PER_SECOND;
+   * without it, where the fleet keeps the rate it learned from the provider's throttles
+   * (lib/notifications/learned-rate.ts).
    */
   SEND_SCHEDULE_TABLE: text,
   /** The provider's rate for the whole fleet, messages a second: the schedule's spacing. */

@@ -1,16 +1,22 @@
 /**
  * `status`: the queue's depth, in-flight count and oldest message's age (CloudWatch, when it has
  * a datapoint), the dead-letter queue's depth, the stack's alarms in ALARM, the last security
- * alert check, and the provider limits send-notification really runs with.
+ * alert check, and the provider limits send-notification really runs with (a rate it learned
+ * from the provider's throttles, when none is configured: its newest log line about it).
+ *
+ * One file a little over 250 lines: each part of the report is a small reader of one AWS source,
+ * and the table and JSON are written from them in one place, so a field has one name in both.
  */
 import {
   DescribeAlarmsCommand,
   GetMetricStatisticsCommand,
   type MetricAlarm,
 } from "@aws-sdk/client-cloudwatch";
+import { FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
 import { readVariable } from "../../functions/environment.ts";
 import { STACK_OUTPUTS } from "../../infra/outputs.ts";
+import { LEARNED_RATE_MESSAGE } from "../../lib/notifications/learned-rate.ts";
 import { SENT_MARKER_FOLDERS } from "../../lib/security-alerts/index.ts";
 import { awsCall } from "../aws.ts";
 import type { CliContext } from "../context.ts";
@@ -42,6 +48,12 @@ export interface Status {
     maxConcurrency?: number | null;
     /** The fleet's send schedule (docs/delivery.md), when the provider has a rate; null: none. */
     fleetSchedule?: { ratePerSecond: number; table: string } | null;
+    /**
+     * With no rate configured: the share a container learned from the provider's throttle in the
+     * last 24 hours (send-notification's newest line about it), with the maxSendRate it suggests
+     * when the containers' maximum is known; null: none learned.
+     */
+    learned?: { perSecond: number; at: string; suggestedMaxSendRate?: number } | null;
   };
 }
 
@@ -190,13 +202,60 @@ async function limits(ctx: CliContext): Promise<Status["limits"]> {
   } catch {
     // unknown
   }
+  const learned = fleetRate === undefined && rate === undefined ? await learnedRate(ctx) : null;
   return {
     poolSize: readVariable(fn.environment, "NOTIFICATION_POOL_SIZE"),
     sendRatePerSecond: rate ?? null,
     ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
     fleetSchedule: table && fleetRate ? { ratePerSecond: fleetRate, table } : null,
+    ...(learned === undefined
+      ? {}
+      : {
+          learned:
+            learned && maxConcurrency
+              ? {
+                  ...learned,
+                  suggestedMaxSendRate: Math.round(learned.perSecond * maxConcurrency * 1000) / 1000,
+                }
+              : learned,
+        }),
   };
 }
+
+/** The newest line of the last 24 hours in which send-notification learned a rate; undefined: unknown. */
+async function learnedRate(ctx: CliContext): Promise<{ perSecond: number; at: string } | null | undefined> {
+  const logGroup = (await ctx.stack()).logGroupName("send-notification");
+  if (!logGroup) return undefined;
+  try {
+    const out = await ctx.aws().logs.send(
+      new FilterLogEventsCommand({
+        logGroupName: logGroup,
+        filterPattern: JSON.stringify(LEARNED_RATE_MESSAGE.split(":")[0]),
+        startTime: Date.now() - 24 * 3600_000,
+      }),
+    );
+    let newest: { perSecond: number; at: string } | null = null;
+    for (const e of out.events ?? []) {
+      const line = safeJson(e.message ?? "");
+      const perSecond = Number(line?.learnedPerSecond);
+      if (line?.message !== LEARNED_RATE_MESSAGE || !(perSecond > 0)) continue;
+      const at = new Date(e.timestamp ?? 0).toISOString();
+      if (!newest || at > newest.at) newest = { perSecond, at };
+    }
+    return newest;
+  } catch {
+    return undefined;
+  }
+}
+
+const safeJson = (text: string): Record<string, unknown> | undefined => {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 async function deployedStatus(ctx: CliContext): Promise<Status> {
   const stack = await ctx.stack();
@@ -274,7 +333,15 @@ export async function status(ctx: CliContext, { json = false }: { json?: boolean
           `pool ${known(lim.poolSize, String)} per container, ${known(lim.sendRatePerSecond, (r) => (r === null ? "unlimited" : String(r)))} msg/s per container, at most ${known(lim.maxConcurrency, (m) => (m === null ? "unlimited" : String(m)))} containers; fleet schedule: ${known(
             lim.fleetSchedule,
             (f) => (f === null ? "none" : `${f.ratePerSecond} msg/s (table ${f.table})`),
-          )}`,
+          )}${
+            lim.learned
+              ? `; learned ${lim.learned.perSecond} msg/s per container at ${lim.learned.at}${
+                  lim.learned.suggestedMaxSendRate
+                    ? ` (set maxSendRate ${lim.learned.suggestedMaxSendRate} to keep it)`
+                    : " (set maxSendRate to it × the containers sending at once to keep it)"
+                }`
+              : ""
+          }`,
         ],
       ]),
     );

@@ -6,6 +6,11 @@ import {
   SetAlarmStateCommand,
 } from "@aws-sdk/client-cloudwatch";
 import {
+  CloudWatchLogsClient,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
+import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -18,6 +23,7 @@ import { send } from "../../cli/commands/send.ts";
 import { status } from "../../cli/commands/status.ts";
 import { runCommand } from "../../cli/context.ts";
 import { DEAD_LETTER_ATTRIBUTES } from "../../lib/aws-sqs/index.ts";
+import { LEARNED_RATE_MESSAGE } from "../../lib/notifications/index.ts";
 import { deployedStack, motoEnv } from "./fixture.ts";
 import { localRuns } from "./local-run.ts";
 
@@ -324,11 +330,48 @@ describe("status", () => {
       sendRatePerSecond: 0.5,
       maxConcurrency: 3,
       fleetSchedule: { ratePerSecond: 1.5, table: "mm-email-SendSchedule" },
+      // A rate is configured: nothing is learned.
+      learned: null,
     });
     const text = stack.cli();
     await status(text.ctx);
     expect(text.out()).toMatch(
       /Provider limits\s+pool 2 per container, 0.5 msg\/s per container, at most 3 containers; fleet schedule: 1.5 msg\/s \(table mm-email-SendSchedule\)/,
+    );
+  });
+
+  it("shows the rate send-notification learned when none is configured, and the maxSendRate it suggests", async () => {
+    const stack = await deployedStack({
+      functionEnv: { SEND_RATE_PER_SECOND: "", FLEET_SEND_RATE_PER_SECOND: "" },
+    });
+    const logs = new CloudWatchLogsClient({ endpoint: motoEnv().AWS_ENDPOINT_URL, region: "us-east-1" });
+    const stream = "2026/12/06/[$LATEST]learn";
+    await logs.send(new CreateLogStreamCommand({ logGroupName: stack.logGroup, logStreamName: stream }));
+    const line = (perSecond: number) =>
+      JSON.stringify({ level: "warn", message: LEARNED_RATE_MESSAGE, learnedPerSecond: perSecond });
+    const at = Date.now() - 600_000;
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: stack.logGroup,
+        logStreamName: stream,
+        logEvents: [
+          { message: line(9), timestamp: at },
+          { message: line(6.4), timestamp: at + 1000 },
+        ],
+      }),
+    );
+    const { ctx, out } = stack.cli();
+    await status(ctx, { json: true });
+    // The newest learning, and with the fixture's maximum of 3 containers, 3 × 6.4.
+    expect(JSON.parse(out()).limits.learned).toEqual({
+      perSecond: 6.4,
+      at: new Date(at + 1000).toISOString(),
+      suggestedMaxSendRate: 19.2,
+    });
+    const text = stack.cli();
+    await status(text.ctx);
+    expect(text.out()).toMatch(
+      /learned 6\.4 msg\/s per container at .* \(set maxSendRate 19\.2 to keep it\)/,
     );
   });
 
