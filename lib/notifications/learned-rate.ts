@@ -3,7 +3,7 @@
  * `unlimited`, no `maxSendRate`): the container sends as fast as its pool allows until the
  * provider first refuses a message for the rate (454, 450 4.7.1); then it takes as its pace a
  * little less than what it was getting accepted just before (`LEARNING.keep` of the accepted rate
- * over the last `LEARNING.windowMs`), and paces and adapts from there as a configured share does
+ * over the last `LEARNING.windowMs`, from its first acceptance in that window, a second at least), and paces and adapts from there as a configured share does
  * (send-rate.ts: halved at a throttle, recovering to the learned share). Without it, every
  * throttle stopped the batch and sent its records back for half a minute, again and again: 600
  * notifications against 20 a second took 3.87 × the ideal time (issue 19).
@@ -104,7 +104,10 @@ export function createLearningRate(options: LearningRateOptions = {}): SendRate 
       }
       const t = now();
       accepted = accepted.filter((at) => t - at <= LEARNING.windowMs);
-      const measured = accepted.length / (LEARNING.windowMs / 1000);
+      // Over the time it was sending, not the whole window: a container that has just started
+      // would otherwise learn a fraction of what it got accepted.
+      const since = accepted[0] ?? t;
+      const measured = accepted.length / Math.max(1, (t - since) / 1000);
       const perSecond = Math.max(LEARNING.minPerSecond, Math.round(measured * LEARNING.keep * 1000) / 1000);
       // No halving on top: the share already keeps below what the provider refused.
       adopt(perSecond, t);

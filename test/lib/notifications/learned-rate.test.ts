@@ -43,6 +43,17 @@ describe("a rate learned from the provider", () => {
     expect(rate.current).toBe(10 * LEARNING.keep);
   });
 
+  it("measures over the time it was sending: a burst of 6 in 300 ms is 6 a second, not 6 in 5 s", async () => {
+    const clock = virtualClock();
+    const rate = createLearningRate(clock);
+    for (let i = 0; i < 6; i++) {
+      rate.succeeded();
+      clock.advance(50);
+    }
+    await rate.throttled("rate");
+    expect(rate.current).toBeCloseTo(6 * LEARNING.keep, 5);
+  });
+
   it("learns nothing from a refused session (an outage or a connection limit)", async () => {
     const rate = createLearningRate(virtualClock());
     rate.succeeded();
@@ -60,7 +71,10 @@ describe("a rate learned from the provider", () => {
     const clock = virtualClock();
     const store = memoryStore();
     const first = createLearningRate({ ...clock, store });
-    for (let i = 0; i < 25; i++) first.succeeded();
+    for (let i = 0; i < 25; i++) {
+      first.succeeded();
+      clock.advance(200);
+    }
     await first.throttled("rate");
     expect(store.held?.perSecond).toBe(5 * LEARNING.keep);
 
