@@ -4,6 +4,7 @@
  * Special here: HTTP error rendering, the JSON body, the caller on every line (a refusal's too),
  * and the secrets the request typed kept out of every line and answer, wherever it put them.
  */
+
 import type { MiddlewareObj } from "@middy/core";
 import httpErrorHandler from "@middy/http-error-handler";
 import httpHeaderNormalizer from "@middy/http-header-normalizer";
@@ -15,6 +16,7 @@ import {
   testConnection,
   typedSecrets,
 } from "../lib/connection-test/index.ts";
+import { METRICS } from "../lib/metrics/index.ts";
 import { scrub } from "../lib/scrub.ts";
 import { createFunction, type FunctionDeps } from "./create-function.ts";
 import { type BodyContext, httpJsonBody } from "./middleware/http-json-body.ts";
@@ -75,7 +77,7 @@ function callerAndTypedSecrets(): MiddlewareObj<Event, Result, Error, TestContex
 }
 
 export function createHandler(deps: FunctionDeps = {}) {
-  return createFunction<Event, Result, TestContext>("connection-test", deps, ({ env, smtp }) => ({
+  return createFunction<Event, Result, TestContext>("connection-test", deps, ({ env, smtp, metrics }) => ({
     outer: [
       httpErrorHandler({ logger: false, fallbackMessage: JSON.stringify({ error: "Internal error" }) }),
     ],
@@ -101,6 +103,10 @@ export function createHandler(deps: FunctionDeps = {}) {
         ...(env.TEST_ALLOWED_SMTP_HOSTS ? { allowedHosts: env.TEST_ALLOWED_SMTP_HOSTS } : {}),
         ...(env.TEST_ALLOWED_PORTS ? { allowedPorts: env.TEST_ALLOWED_PORTS } : {}),
       });
+      metrics(
+        { [METRICS.connectionTests]: { unit: "Count", values: [1] } },
+        String(result.settings.Transport?.value ?? settings.values.Transport),
+      );
       logger.info("Connection test done", {
         ok: result.ok,
         server: `${result.settings.SMTPServer.value}:${result.settings.SMTPPort.value}`,

@@ -10,9 +10,11 @@
  *
  * Tests and the local run pass real servers through `FunctionDeps`.
  */
+
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
 import { createJsonLogger, type JsonLogger } from "../lib/logger.ts";
+import { createMetricsPublisher, type MetricValues } from "../lib/metrics/index.ts";
 import { createAccessTokens } from "../lib/oauth2/index.ts";
 import {
   type CachedLoader,
@@ -60,6 +62,8 @@ export interface FunctionSetup {
    * set), the container's OAuth2 tokens, SES signed with the function's role; merged with `deps.smtp`.
    */
   smtp: TransportOptions;
+  /** Publishes metrics (lib/metrics: EMF lines where the log lines go), for the settings' transport. */
+  metrics: (values: MetricValues, transport: string) => void;
 }
 
 type Middleware<TEvent, TResult, TContext> = MiddlewareObj<TEvent, TResult, Error, TContext>;
@@ -157,7 +161,11 @@ export function createFunction<TEvent, TResult, TContext extends SettingsContext
     ses: sesFromEnv(rawEnv),
     ...deps.smtp,
   };
-  const { outer = [], parse = [], handler } = define({ env, rawEnv, logger, settings, smtp });
+  const writeLine = deps.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const functionName = rawEnv.AWS_LAMBDA_FUNCTION_NAME ?? service;
+  const metrics = (values: MetricValues, transport: string) =>
+    createMetricsPublisher({ functionName, transport, write: writeLine }).publish(values);
+  const { outer = [], parse = [], handler } = define({ env, rawEnv, logger, settings, smtp, metrics });
 
   const pipeline = middy<TEvent, TResult, Error, TContext>();
   for (const m of outer) pipeline.use(m);

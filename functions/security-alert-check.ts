@@ -3,7 +3,9 @@
  * A failure throws after every bulletin was tried, so the schedule's retries and failure
  * destination (and its alarm) see it; what was sent stays sent. Special here: the sent-store.
  */
+
 import { ssmApiFromEnv } from "../lib/aws-ssm/index.ts";
+import { METRICS } from "../lib/metrics/index.ts";
 import {
   type FeedLimits,
   runSecurityAlertCheck,
@@ -24,7 +26,7 @@ export function createHandler(deps: SecurityAlertDeps = {}) {
   return createFunction<unknown, SecurityAlertReport>(
     "security-alert-check",
     deps,
-    ({ env, rawEnv, smtp }) => {
+    ({ env, rawEnv, smtp, metrics }) => {
       let sentStore = deps.sentStore;
       return {
         async handler(_event, { settings, logger }) {
@@ -38,6 +40,10 @@ export function createHandler(deps: SecurityAlertDeps = {}) {
             maxPerRun: env.SECURITY_ALERT_MAX_PER_RUN,
             ...(deps.limits ? { limits: deps.limits } : {}),
           });
+          metrics(
+            { [METRICS.bulletinsSent]: { unit: "Count", values: [report.sent.length] } },
+            settings.values.Transport,
+          );
           logger.info("Security alert check done", { ...report });
           return report;
         },

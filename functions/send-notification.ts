@@ -15,6 +15,7 @@ import {
   createSendRate,
   type DeliverOptions,
   deliverNotifications,
+  deliveryMetrics,
   LEARNED_RATE_MESSAGE,
   type QueueControl,
   sendReserveMs,
@@ -36,7 +37,7 @@ export function createHandler(deps: SendNotificationDeps = {}) {
   return createFunction<SQSEvent, SQSBatchResponse, SettingsContext & RecordsContext>(
     "send-notification",
     deps,
-    ({ env, rawEnv, smtp, logger }) => {
+    ({ env, rawEnv, smtp, logger, metrics }) => {
       let lastScheduleWarning = Number.NEGATIVE_INFINITY;
       let lastTimeoutWarning = Number.NEGATIVE_INFINITY;
       // Sessions outlive a batch only in this container, and only while fresh: see createSessionKeeper.
@@ -131,6 +132,7 @@ export function createHandler(deps: SendNotificationDeps = {}) {
                 { ...mailerOptions, ...batch, mayStart: () => timeLeftMs() > reserve },
               ),
           });
+          metrics(deliveryMetrics(report), settings.values.Transport);
           logger.info("Batch done", {
             records: records.length,
             failed: report.failed.length,

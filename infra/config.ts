@@ -209,6 +209,8 @@ export const DeploymentConfigSchema = z.object({
   /** Optional: alarms notify this SNS topic, or a new one mailing this address. */
   alarmTopicArn: z.string().startsWith("arn:").optional(),
   alarmEmail: z.email().optional(),
+  /** Notifications are late when the queue's oldest message is older than this: the LateNotificationsAlarm. */
+  lateAfterMinutes: z.coerce.number().int().min(1).max(720).default(10),
   /** Optional: the customer managed KMS key of the password parameter (default: the aws/ssm key). */
   passwordKmsKeyArn: z.string().startsWith("arn:").optional(),
 });

@@ -1,7 +1,7 @@
 /**
  * The whole product on AWS, composed from the parts of the architecture (infra/constructs/):
  * the settings in SSM, three functions, the notification queue with its dead-letter queue, the
- * fleet's send schedule (when the provider limits a rate), the security-alert schedule, the IAM-authorised connection-test endpoint, and the alarms.
+ * fleet's send schedule (when the provider limits a rate), the security-alert schedule, the IAM-authorised connection-test endpoint, the dashboard, and the alarms.
  *
  * Logical ids: the parts add their resources to this stack directly (each takes the stack as its
  * `scope`), under the ids they had when the stack was one constructor, rather than nesting them
@@ -24,6 +24,7 @@ import { DEFAULT_SMTP_PORT, TRANSPORT_SETTINGS_VARIABLE } from "../lib/settings/
 import type { DeploymentConfig } from "./config.ts";
 import { Alarms } from "./constructs/alarms.ts";
 import { AlertSchedule } from "./constructs/alert-schedule.ts";
+import { Dashboard } from "./constructs/dashboard.ts";
 import { EmailFunction, importVpcPlacement } from "./constructs/email-function.ts";
 import { NotificationQueue } from "./constructs/notification-queue.ts";
 import { SendSchedule } from "./constructs/send-schedule.ts";
@@ -132,11 +133,18 @@ export class EmailStack extends Stack {
       logRetention,
     });
 
+    new Dashboard(this, {
+      functions: this.functions,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+    });
+
     const alarms = new Alarms(this, {
       deadLetterQueue: this.deadLetterQueue,
       functions: this.functions,
       alertFailures: this.alertFailures,
-      sendLogGroup: this.functions["send-notification"].logGroup,
+      queue: this.queue,
+      lateAfterMinutes: config.lateAfterMinutes,
       topicArn: config.alarmTopicArn,
       email: config.alarmEmail,
     });

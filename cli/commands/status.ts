@@ -4,7 +4,8 @@
  * alert check, and the provider limits send-notification really runs with (a rate it learned
  * from the provider's throttles, when none is configured: its newest log line about it).
  *
- * One file a little over 250 lines: each part of the report is a small reader of one AWS source,
+ * One file over 250 lines: each part of the report is a small reader of one AWS source (what the
+ * functions published is read in cli/published.ts),
  * and the table and JSON are written from them in one place, so a field has one name in both.
  */
 import {
@@ -12,16 +13,15 @@ import {
   GetMetricStatisticsCommand,
   type MetricAlarm,
 } from "@aws-sdk/client-cloudwatch";
-import { FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
 import { readVariable } from "../../functions/environment.ts";
 import { STACK_OUTPUTS } from "../../infra/outputs.ts";
-import { LEARNED_RATE_MESSAGE } from "../../lib/notifications/learned-rate.ts";
 import { SENT_MARKER_FOLDERS } from "../../lib/security-alerts/index.ts";
 import { awsCall } from "../aws.ts";
 import type { CliContext } from "../context.ts";
 import { localError } from "../local.ts";
 import { EXIT, printJson, table } from "../output.ts";
+import { type LastHour, lastHourOfDelivery, learnedRate } from "../published.ts";
 import { queueDepth } from "../queue-depth.ts";
 
 /**
@@ -31,6 +31,8 @@ import { queueDepth } from "../queue-depth.ts";
  */
 export interface Status {
   queue: { visible: number; inFlight: number; delayed: number; oldestAgeSeconds?: number };
+  /** send-notification's last hour, from its metrics (left out when unknown: the local run, or CloudWatch unread). */
+  lastHour?: LastHour;
   deadLetterQueue: { depth: number };
   alarmsInAlarm?: Array<{ name: string; reason?: string }>;
   securityAlerts: {
@@ -202,7 +204,10 @@ async function limits(ctx: CliContext): Promise<Status["limits"]> {
   } catch {
     // unknown
   }
-  const learned = fleetRate === undefined && rate === undefined ? await learnedRate(ctx) : null;
+  const learned =
+    fleetRate === undefined && rate === undefined
+      ? await learnedRate(ctx, stack.logGroupName("send-notification"))
+      : null;
   return {
     poolSize: readVariable(fn.environment, "NOTIFICATION_POOL_SIZE"),
     sendRatePerSecond: rate ?? null,
@@ -222,55 +227,23 @@ async function limits(ctx: CliContext): Promise<Status["limits"]> {
   };
 }
 
-/** The newest line of the last 24 hours in which send-notification learned a rate; undefined: unknown. */
-async function learnedRate(ctx: CliContext): Promise<{ perSecond: number; at: string } | null | undefined> {
-  const logGroup = (await ctx.stack()).logGroupName("send-notification");
-  if (!logGroup) return undefined;
-  try {
-    const out = await ctx.aws().logs.send(
-      new FilterLogEventsCommand({
-        logGroupName: logGroup,
-        filterPattern: JSON.stringify(LEARNED_RATE_MESSAGE.split(":")[0]),
-        startTime: Date.now() - 24 * 3600_000,
-      }),
-    );
-    let newest: { perSecond: number; at: string } | null = null;
-    for (const e of out.events ?? []) {
-      const line = safeJson(e.message ?? "");
-      const perSecond = Number(line?.learnedPerSecond);
-      if (line?.message !== LEARNED_RATE_MESSAGE || !(perSecond > 0)) continue;
-      const at = new Date(e.timestamp ?? 0).toISOString();
-      if (!newest || at > newest.at) newest = { perSecond, at };
-    }
-    return newest;
-  } catch {
-    return undefined;
-  }
-}
-
-const safeJson = (text: string): Record<string, unknown> | undefined => {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
 async function deployedStatus(ctx: CliContext): Promise<Status> {
   const stack = await ctx.stack();
   const queueUrl = stack.output(STACK_OUTPUTS.notificationQueueUrl);
   const dlqUrl = stack.output(STACK_OUTPUTS.deadLetterQueueUrl);
-  const [q, d, age, alarms, alerts, lim] = await Promise.all([
+  const sender = stack.functionName("send-notification");
+  const [q, d, age, alarms, alerts, lim, hour] = await Promise.all([
     queueCounts(ctx, queueUrl),
     queueCounts(ctx, dlqUrl),
     oldestAge(ctx, queueUrl),
     alarmsInAlarm(ctx),
     lastAlertCheck(ctx),
     limits(ctx),
+    sender ? lastHourOfDelivery(ctx, sender) : undefined,
   ]);
   return {
     queue: { ...q, ...(age === undefined ? {} : { oldestAgeSeconds: age }) },
+    ...(hour === undefined ? {} : { lastHour: hour }),
     deadLetterQueue: { depth: d.visible + d.inFlight + d.delayed },
     ...(alarms === undefined ? {} : { alarmsInAlarm: alarms }),
     securityAlerts: alerts,
@@ -318,6 +291,13 @@ export async function status(ctx: CliContext, { json = false }: { json?: boolean
         [
           "Queue",
           `${queue.visible} waiting, ${queue.inFlight} in flight, ${queue.delayed} delayed; oldest ${known(queue.oldestAgeSeconds, (a) => `${a} s`)}`,
+        ],
+        [
+          "Last hour",
+          known(s.lastHour, (h) => {
+            const ms = (v: number | null) => (v === null ? "none" : `${v} ms`);
+            return `${h.sent} sent; deferred ${h.deferred.throttle} throttle, ${h.deferred.quota} quota, ${h.deferred.connection} connection, ${h.deferred.settings} settings; dead-lettered ${h.deadLettered.invalid} invalid, ${h.deadLettered.refused} refused; event to accepted p50 ${ms(h.eventToAcceptedMs.p50)}, p99 ${ms(h.eventToAcceptedMs.p99)}`;
+          }),
         ],
         [
           "Dead letters",

@@ -37,6 +37,7 @@ function recordsOf(event: unknown): NotificationRecord[] {
       receiptHandle: typeof record.receiptHandle === "string" ? record.receiptHandle : "",
       body,
       receiveCount: Number(attributes.ApproximateReceiveCount ?? 1) || 1,
+      ...(Number(attributes.SentTimestamp) > 0 ? { sentAtMs: Number(attributes.SentTimestamp) } : {}),
       parsed: parseNotificationBody(body),
     };
   });

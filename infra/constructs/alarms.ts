@@ -1,7 +1,8 @@
 /**
  * What pages the operator: one alarm per way the product can fail quietly (a notification in
  * the dead-letter queue, a function error, a security alert check that failed after its retries,
- * a provider refusing the settings: relay, sender, sign-in or policy),
+ * a provider refusing the settings: relay, sender, sign-in or policy), notifications late (the
+ * queue's oldest message past `lateAfterMinutes`), and throttles that persist for 15 minutes,
  * each at the first occurrence, and all notifying one SNS topic, of the alarm and of its recovery:
  * an existing one, a new one mailing an address, or none (the alarms then only show in the
  * console, and synth warns).
@@ -13,15 +14,12 @@ import { Annotations, Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
-import * as logs from "aws-cdk-lib/aws-logs";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { SETTINGS_REFUSAL_FIELD } from "../../lib/notifications/index.ts";
-
-/** The namespace of the product's own metrics. */
-export const METRICS_NAMESPACE = "MattermostEmail";
+import { METRICS } from "../../lib/metrics/index.ts";
+import { productMetric } from "./dashboard.ts";
 
 export interface AlarmsProps {
   /** The notification queue's dead-letter queue: a message there failed every receive. */
@@ -33,11 +31,11 @@ export interface AlarmsProps {
   /** The security alert check's failure queue (`AlertSchedule.failures`). */
   readonly alertFailures: sqs.IQueue;
 
-  /**
-   * send-notification's log group: its lines about a notification the provider refused because
-   * of the settings (SETTINGS_REFUSAL_FIELD, lib/notifications/trace.ts) count as refusals.
-   */
-  readonly sendLogGroup: logs.ILogGroup;
+  /** The notification queue: its oldest message's age says whether notifications are late. */
+  readonly queue: sqs.IQueue;
+
+  /** Notifications are late past this many minutes in the queue (the `lateAfterMinutes` context). */
+  readonly lateAfterMinutes: number;
 
   /**
    * An existing topic the alarms notify.
@@ -78,12 +76,22 @@ export class Alarms {
       );
     }
     const alarms: Record<string, cloudwatch.Alarm> = {};
-    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => {
+    const alarm = (
+      id: string,
+      metric: cloudwatch.IMetric,
+      description: string,
+      more: {
+        threshold?: number;
+        evaluationPeriods?: number;
+        comparison?: cloudwatch.ComparisonOperator;
+      } = {},
+    ) => {
       const a = new cloudwatch.Alarm(scope, id, {
         metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: more.threshold ?? 1,
+        evaluationPeriods: more.evaluationPeriods ?? 1,
+        comparisonOperator:
+          more.comparison ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
@@ -119,17 +127,28 @@ export class Alarms {
       }),
       "The security alert check failed after its retries (feed unreachable, SMTP down, configuration): bulletins may be unsent.",
     );
-    const refusals = new logs.MetricFilter(scope, "SettingsRefusalsFilter", {
-      logGroup: props.sendLogGroup,
-      filterPattern: logs.FilterPattern.stringValue(`$.${SETTINGS_REFUSAL_FIELD}`, "=", "settings"),
-      metricNamespace: METRICS_NAMESPACE,
-      metricName: "SettingsRefusals",
-      metricValue: "1",
-    });
+    const send = props.functions["send-notification"];
+    if (send) {
+      alarm(
+        "SettingsRefusedAlarm",
+        productMetric(send, METRICS.deferred.settings, { period: fiveMinutes }),
+        "The provider refused notifications because of the settings (relay or sender not allowed, sign-in refused, policy): they are retried with back-off, not dead-lettered, until the operator fixes the settings (mm-email test; mm-email trace).",
+      );
+      alarm(
+        "ThrottlesPersistAlarm",
+        productMetric(send, METRICS.deferred.throttle, { period: fiveMinutes }),
+        "The provider has throttled notifications in each of the last 15 minutes: the configured maxSendRate or maxConnections is above what the provider allows, or another sender shares the account. Lower them (docs/delivery.md).",
+        { evaluationPeriods: 3 },
+      );
+    }
     alarm(
-      "SettingsRefusedAlarm",
-      refusals.metric({ period: fiveMinutes, statistic: "Sum" }),
-      "The provider refused notifications because of the settings (relay or sender not allowed, sign-in refused, policy): they are retried with back-off, not dead-lettered, until the operator fixes the settings (mm-email test; mm-email trace).",
+      "LateNotificationsAlarm",
+      props.queue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: "Maximum" }),
+      `Notifications are late: the queue's oldest message is older than ${props.lateAfterMinutes} minutes (lateAfterMinutes). See the dashboard: throttles, settings refusals, or an outage of the provider.`,
+      {
+        threshold: props.lateAfterMinutes * 60,
+        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      },
     );
     this.alarms = alarms;
   }

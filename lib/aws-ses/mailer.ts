@@ -69,6 +69,7 @@ export function createSesMailer(settings: EmailSettings, options: SesMailerOptio
           stop = stopped();
           if (stop) throw stop;
         }
+        const started = performance.now();
         const id = await sendRawEmail(options.api(), settings.SMTPServerTimeout * 1000, {
           from: composed.envelope.from,
           to: composed.envelope.to,
@@ -85,6 +86,7 @@ export function createSesMailer(settings: EmailSettings, options: SesMailerOptio
           response: `250 Amazon SES accepted it as ${id}`,
           accepted: [...composed.envelope.to],
           rejected: [],
+          transactionMs: performance.now() - started,
         };
       } finally {
         give();

@@ -35,12 +35,23 @@ export interface NotificationRecord {
   body: string;
   /** How many times SQS has delivered it (ApproximateReceiveCount). */
   receiveCount: number;
+  /** When it was sent to the queue (SentTimestamp), epoch ms: the event's time. */
+  sentAtMs?: number;
   parsed: ParsedNotification;
 }
 
 export interface DeliveryReport {
   /** Ids of the records SQS must retry. */
   failed: string[];
+  /** Milliseconds, one value a send or a session (lib/notifications/metrics.ts publishes them). */
+  timings: {
+    /** From the record's SentTimestamp to the server's acceptance. */
+    eventToAcceptedMs: number[];
+    /** Each accepted message's transaction (MAIL FROM to the final reply; SES's API call). */
+    transactionMs: number[];
+    /** Each new session's opening (connect, greeting, TLS, sign-in). */
+    sessionSetupMs: number[];
+  };
   counts: {
     sent: number;
     skipped: number;
@@ -65,8 +76,8 @@ export function messageIdFor(sqsMessageId: string, settings: EmailSettings): str
 /** A throttle at these stages refused the session, not a message: the rate was not the cause. */
 const SESSION_STAGES = new Set<SmtpStage>(["connect", "tls", "greeting", "starttls", "auth"]);
 
-/** What the batch adds to the mailer: the container's pace. */
-export type BatchMailerHooks = Pick<MailerOptions, "pace" | "beforeOpen">;
+/** What the batch adds to the mailer: the container's pace, and a measure of each session's opening. */
+export type BatchMailerHooks = Pick<MailerOptions, "pace" | "beforeOpen" | "onSessionOpened">;
 
 export interface DeliverOptions {
   settings: EmailSettings;
@@ -137,6 +148,7 @@ function deliverBatch(
     deadLettered: 0,
   };
   const failed: string[] = [];
+  const timings: DeliveryReport["timings"] = { eventToAcceptedMs: [], transactionMs: [], sessionSetupMs: [] };
   /** Records whose fate is known: sent, skipped, dead-lettered, or reported failed. */
   const done = new Set<string>();
   const fail = (id: string) => {
@@ -218,7 +230,7 @@ function deliverBatch(
       }
     }
     await Promise.all([invalid, send()].flat());
-    return { failed, counts };
+    return { failed, counts, timings };
   };
 
   /** The sendable records through one mailer, then the back-offs of those that come back. */
@@ -229,8 +241,11 @@ function deliverBatch(
       ? trackInFlight(sendable, { queue, callTimeoutMs, logger, ...(hold ? { hold } : {}) })
       : undefined;
     let slowedDown = false;
+    const onSessionOpened = (ms: number) => timings.sessionSetupMs.push(Math.round(ms));
     const m = openMailer(
-      rate ? { pace: () => rate.take(), beforeOpen: async () => await rate.beforeOpen?.() } : {},
+      rate
+        ? { pace: () => rate.take(), beforeOpen: async () => await rate.beforeOpen?.(), onSessionOpened }
+        : { onSessionOpened },
     );
     try {
       await Promise.all(
@@ -243,6 +258,10 @@ function deliverBatch(
             });
             counts.sent++;
             done.add(record.id);
+            if (record.sentAtMs !== undefined)
+              timings.eventToAcceptedMs.push(Math.max(0, Date.now() - record.sentAtMs));
+            if (result.transactionMs !== undefined)
+              timings.transactionMs.push(Math.round(result.transactionMs));
             inFlight?.accepted(record);
             rate?.succeeded();
             logger.info("Notification sent", {
@@ -320,6 +339,7 @@ function deliverBatch(
     cutShort: () => ({
       failed: [...failed, ...records.map((r) => r.id).filter((id) => !done.has(id))],
       counts: { ...counts },
+      timings,
     }),
   };
 }

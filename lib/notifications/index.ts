@@ -30,6 +30,7 @@ export {
   type LearnedRateStore,
   type LearningRateOptions,
 } from "./learned-rate.ts";
+export { deliveryMetrics } from "./metrics.ts";
 export { type Outcome, outcomeOf } from "./outcome.ts";
 export { type ParsedNotification, parseNotificationBody } from "./parse.ts";
 export type { DeadLetter, QueueControl, RetryLater } from "./queue-control.ts";

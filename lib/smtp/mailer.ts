@@ -30,6 +30,8 @@ export interface MailerOptions extends SmtpSessionOptions {
    * without a connection: the fleet's pause (lib/notifications/fleet-schedule.ts). Default: none.
    */
   beforeOpen?: () => Promise<void>;
+  /** A new session is ready (connected, greeted, secured, signed in): how long that took, in ms. Default: none. */
+  onSessionOpened?: (ms: number) => void;
   /** Date header clock; injectable for tests. Default: now. */
   now?: () => Date;
   /**
@@ -146,7 +148,9 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
     opened++;
     opening++;
     try {
+      const started = performance.now();
       const session = await openSmtpSession(settings, options);
+      options.onSessionOpened?.(performance.now() - started);
       open.add(session);
       return session;
     } catch (error) {

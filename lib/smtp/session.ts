@@ -76,6 +76,8 @@ export interface SendResult {
   response: string;
   accepted: string[];
   rejected: string[];
+  /** How long the transaction took, MAIL FROM to the final reply (an API call through SES), in ms. */
+  transactionMs?: number;
 }
 
 export interface SmtpSession {
@@ -283,6 +285,7 @@ async function openOnce(
     },
     async send(message) {
       return transaction(async () => {
+        const started = performance.now();
         const info = await settle<SMTPConnection.SentMessageInfo>(live, (cb) =>
           live.send(message.envelope, message.raw, cb),
         );
@@ -291,6 +294,7 @@ async function openOnce(
           response: info.response ?? "",
           accepted: (info.accepted ?? []).map(String),
           rejected: (info.rejected ?? []).map(String),
+          transactionMs: performance.now() - started,
         };
       });
     },

@@ -22,12 +22,17 @@ import { dlqList, dlqPurge, dlqRedrive, dlqShow } from "../../cli/commands/dlq.t
 import { send } from "../../cli/commands/send.ts";
 import { status } from "../../cli/commands/status.ts";
 import { runCommand } from "../../cli/context.ts";
+import { createHandler } from "../../functions/send-notification.ts";
 import { DEAD_LETTER_ATTRIBUTES } from "../../lib/aws-sqs/index.ts";
 import { LEARNED_RATE_MESSAGE } from "../../lib/notifications/index.ts";
+import { emfOf, readEmfLine } from "../helpers/emf.ts";
+import { captureLogs, lambdaContext, sqsEvent, sqsRecord } from "../helpers/lambda.ts";
+import { perTest } from "../helpers/per-test.ts";
 import { deployedStack, motoEnv } from "./fixture.ts";
 import { localRuns } from "./local-run.ts";
 
 const startLocal = localRuns();
+const { smtpServer } = perTest();
 
 async function queues(stack: Awaited<ReturnType<typeof deployedStack>>) {
   const sqs = new SQSClient({ endpoint: stack.env.AWS_ENDPOINT_URL, region: "us-east-1", maxAttempts: 1 });
@@ -372,6 +377,62 @@ describe("status", () => {
     await status(text.ctx);
     expect(text.out()).toMatch(
       /learned 6\.4 msg\/s per container at .* \(set maxSendRate 19\.2 to keep it\)/,
+    );
+  });
+
+  it("shows send-notification's last hour from its metrics: sent, deferred and dead-lettered by why, event to accepted p50 and p99", async () => {
+    const stack = await deployedStack();
+    const { ctx, out } = stack.cli();
+    const functionName = (await ctx.stack()).functionName("send-notification") ?? "";
+    // The real function's EMF lines, put into CloudWatch (moto) as CloudWatch Logs would.
+    const smtp = await smtpServer({
+      rcptReplies: { "busy@example.com": { code: 451, message: "Mailbox busy" } },
+    });
+    await stack.ssm.putSettings({ SMTPServer: "127.0.0.1", SMTPPort: String(smtp.port) });
+    const logs = captureLogs();
+    const handler = createHandler({
+      env: { SETTINGS_PATH: stack.ssm.root, AWS_LAMBDA_FUNCTION_NAME: functionName },
+      store: stack.ssm.store(),
+      write: logs.write,
+    });
+    const sentAt = String(Date.now() - 1500);
+    const record = (to: string) => {
+      const r = sqsRecord({ to, subject: "Hi", text: "Hi" });
+      return { ...r, attributes: { ...r.attributes, SentTimestamp: sentAt } };
+    };
+    await handler(
+      sqsEvent([
+        record("a@example.com"),
+        record("b@example.com"),
+        record("busy@example.com"),
+        sqsRecord({ to: "x" }),
+      ]),
+      lambdaContext("send-notification"),
+    );
+    const cw = new CloudWatchClient({
+      endpoint: motoEnv().AWS_ENDPOINT_URL,
+      region: "us-east-1",
+      maxAttempts: 1,
+    });
+    for (const line of emfOf(logs.lines)) {
+      for (const { namespace, data } of readEmfLine(line)) {
+        await cw.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: data }));
+      }
+    }
+
+    await status(ctx, { json: true });
+    const hour = JSON.parse(out()).lastHour;
+    expect(hour).toMatchObject({
+      sent: 2,
+      deferred: { throttle: 0, quota: 0, connection: 1, settings: 0 },
+      deadLettered: { invalid: 1, refused: 0 },
+    });
+    expect(hour.eventToAcceptedMs.p50).toBeGreaterThanOrEqual(1500);
+    expect(hour.eventToAcceptedMs.p99).toBeGreaterThanOrEqual(hour.eventToAcceptedMs.p50);
+    const text = stack.cli();
+    await status(text.ctx);
+    expect(text.out()).toMatch(
+      /Last hour\s+2 sent; deferred 0 throttle, 0 quota, 1 connection, 0 settings; dead-lettered 1 invalid, 0 refused; event to accepted p50 \d+ ms, p99 \d+ ms/,
     );
   });
 

@@ -3,10 +3,13 @@
  * servers with real TLS. Every error path answers with a status and a message that names the
  * problem; the password is never in a response or a log line.
  */
+
 import { afterEach, describe, expect, it } from "vitest";
 import { createHandler, MAX_BODY_BYTES } from "../../functions/connection-test.ts";
+import { METRICS } from "../../lib/metrics/index.ts";
 import { PASSWORD_MASK } from "../../lib/settings/index.ts";
 import { testCertificates } from "../helpers/certs.ts";
+import { emfOf, readEmfLine } from "../helpers/emf.ts";
 import { captureLogs, httpEvent, lambdaContext } from "../helpers/lambda.ts";
 import { freePort } from "../helpers/ports.ts";
 import { startSilentServer, startSmtpServer, type TestSmtpServer } from "../helpers/smtp-server.ts";
@@ -86,6 +89,9 @@ describe("POST /email/test", () => {
     });
     expect(smtp.messages).toHaveLength(0);
     expect(logs.text()).not.toContain(PASSWORD);
+    // One connection test run, published as a metric (EMF).
+    const [metric] = emfOf(logs.lines).flatMap((l) => readEmfLine(l)[0]?.data ?? []);
+    expect(metric).toMatchObject({ MetricName: METRICS.connectionTests, Values: [1], Unit: "Count" });
   });
 
   it("sends one test message to `to`", async () => {

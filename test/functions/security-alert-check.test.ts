@@ -2,11 +2,14 @@
  * The security-alert function against moto_server (settings and sent markers), a local HTTP
  * bulletin feed and a real SMTP server.
  */
+
 import { GetParametersByPathCommand } from "@aws-sdk/client-ssm";
 import { simpleParser } from "mailparser";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHandler } from "../../functions/security-alert-check.ts";
+import { METRICS } from "../../lib/metrics/index.ts";
 import { ssmSentStore } from "../../lib/security-alerts/index.ts";
+import { emfOf, readEmfLine } from "../helpers/emf.ts";
 import { type FeedServer, startFeedServer } from "../helpers/feed-server.ts";
 import { captureLogs, lambdaContext } from "../helpers/lambda.ts";
 import { startSmtpServer, type TestSmtpServer, type TestSmtpServerOptions } from "../helpers/smtp-server.ts";
@@ -84,6 +87,12 @@ describe("security-alert-check", () => {
 
     const second = await w.make()(scheduled, lambdaContext());
     expect(second.sent).toEqual([]);
+    // Each run publishes how many bulletins it mailed (EMF): 1, then 0.
+    expect(
+      emfOf(w.logs.lines).map(
+        (l) => readEmfLine(l)[0]?.data.find((d) => d.MetricName === METRICS.bulletinsSent)?.Values,
+      ),
+    ).toEqual([[1], [0]]);
     expect(second.skipped).toEqual([{ id: "MMSA-2026-001", reason: "sent" }]);
     expect(w.smtp.messages).toHaveLength(2);
   });

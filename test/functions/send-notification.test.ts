@@ -2,10 +2,13 @@
  * The send-notification function driven with real SQS event shapes against moto_server (SSM)
  * and a real SMTP server. No mocked SDK or transport.
  */
+
 import { simpleParser } from "mailparser";
 import { describe, expect, it, vi } from "vitest";
 import { createHandler } from "../../functions/send-notification.ts";
+import { METRIC_DIMENSIONS, METRICS } from "../../lib/metrics/index.ts";
 import { testCertificates } from "../helpers/certs.ts";
+import { emfOf, readEmfLine } from "../helpers/emf.ts";
 import { captureLogs, eventBridgeEnvelope, lambdaContext, sqsEvent, sqsRecord } from "../helpers/lambda.ts";
 import { perTest } from "../helpers/per-test.ts";
 import { ssmFixture } from "../helpers/ssm.ts";
@@ -74,7 +77,66 @@ describe("send-notification", () => {
       message: expect.stringMatching(/failed transiently: SQS will retry/),
       error: { stage: "rcpt", responseCode: 451, transient: true },
     });
-    expect(entries.every((e) => typeof e.requestId === "string")).toBe(true);
+    // Every log line names its request; the EMF line (metrics, below) is CloudWatch's, not a log line.
+    expect(entries.filter((e) => !("_aws" in e)).every((e) => typeof e.requestId === "string")).toBe(true);
+  });
+
+  it("publishes the batch as metrics, one EMF line CloudWatch reads, with no address or secret in it", async () => {
+    const certs = testCertificates();
+    const s = await smtp({
+      tls: certs.server,
+      users: { mailer: PASSWORD },
+      rcptReplies: { "busy@example.com": { code: 451, message: "Mailbox busy" } },
+    });
+    const { handler, logs } = await deploy(
+      {
+        SMTPServer: "127.0.0.1",
+        SMTPPort: String(s.port),
+        ConnectionSecurity: "STARTTLS",
+        SMTPUsername: "mailer",
+        SMTPPassword: PASSWORD,
+      },
+      { ca: certs.ca },
+    );
+    const sentAt = Date.now() - 2000;
+    const withSentAt = (r: ReturnType<typeof sqsRecord>) => ({
+      ...r,
+      attributes: { ...r.attributes, SentTimestamp: String(sentAt) },
+    });
+    await handler(
+      sqsEvent([
+        withSentAt(sqsRecord(good)),
+        withSentAt(sqsRecord({ ...good, to: "second@example.com" })),
+        withSentAt(sqsRecord({ ...good, to: "busy@example.com" })),
+        withSentAt(sqsRecord({ to: "not-an-address", text: "x" })),
+      ]),
+      lambdaContext("send-notification"),
+    );
+    const lines = emfOf(logs.lines);
+    expect(lines).toHaveLength(1);
+    const byName = new Map(
+      readEmfLine(lines[0] as string)
+        .flatMap((d) => d.data)
+        .filter((d) => d.Dimensions?.length === 1)
+        .map((d) => [d.MetricName, d]),
+    );
+    const value = (name: string) => byName.get(name)?.Values;
+    expect(value(METRICS.sent)).toEqual([2]);
+    expect(value(METRICS.deferred.connection)).toEqual([1]);
+    expect(value(METRICS.deferred.throttle)).toEqual([0]);
+    expect(value(METRICS.deadLettered.invalid)).toEqual([1]);
+    // From the event's SentTimestamp, two seconds ago, to the server's 250: two values, at least 2 s.
+    expect(value(METRICS.eventToAccepted)).toHaveLength(2);
+    for (const v of value(METRICS.eventToAccepted) ?? []) expect(v).toBeGreaterThanOrEqual(2000);
+    expect(value(METRICS.sessionSetup)).toHaveLength(1);
+    expect(value(METRICS.sendTime)).toHaveLength(2);
+    expect(byName.get(METRICS.sendTime)?.Unit).toBe("Milliseconds");
+    expect(byName.get(METRICS.sent)?.Dimensions).toEqual([
+      { Name: METRIC_DIMENSIONS.function, Value: "send-notification" },
+    ]);
+    for (const secret of [PASSWORD, "user@example.com", "busy@example.com", "example.com"]) {
+      expect(lines[0]).not.toContain(secret);
+    }
   });
 
   it("shares one SMTP connection across the batch", async () => {

@@ -2,7 +2,8 @@
  * A real SSM-compatible server for integration tests: Python moto's `moto_server` on 127.0.0.1,
  * started on a free port and stopped after.
  *
- * With one correction, so it keeps a promise the product relies on: DynamoDB applies a
+ * With two corrections, so it keeps promises the product relies on. CloudWatch answers percentile
+ * statistics (p50, p99), which moto leaves empty. DynamoDB applies a
  * conditional write to an item atomically, while moto_server (threaded) checks the condition and
  * writes in two steps, so two concurrent UpdateItems on one item could both pass it (seen under
  * load: two containers given the same send slot). A `sitecustomize` on the server's PYTHONPATH
@@ -15,6 +16,36 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "./ports.ts";
+
+/**
+ * CloudWatch's percentile statistics (p50, p99…) in GetMetricData and GetMetricStatistics, which
+ * moto answers with nothing: the nearest-rank percentile of the period's values, as CloudWatch
+ * computes it from values it has kept whole.
+ */
+const PERCENTILE_STATISTICS = `# Written by test/helpers/moto.ts: CloudWatch's percentiles (see there).
+try:
+    import math as _math
+    import re as _re
+    import moto.cloudwatch.models as _cloudwatch
+
+    _plain = _cloudwatch.Statistics.get_statistics_for_type
+
+    def _with_percentiles(self, stat):
+        match = _re.fullmatch(r"p(\\d+(?:\\.\\d+)?)", stat or "")
+        if not match:
+            return _plain(self, stat)
+        values = sorted(self.metric_single_values_list)
+        if not values:
+            return None
+        rank = max(1, _math.ceil(float(match.group(1)) / 100 * len(values)))
+        return values[min(rank, len(values)) - 1]
+
+    _cloudwatch.Statistics.get_statistics_for_type = _with_percentiles
+except Exception as error:  # a moto without it: run it as it is
+    import sys
+
+    print(f"tests: moto's CloudWatch percentiles left as they are: {error!r}", file=sys.stderr)
+`;
 
 /** DynamoDB's item writes, each atomic as the real service makes it. */
 const ATOMIC_DYNAMODB_WRITES = `# Written by test/helpers/moto.ts: DynamoDB item writes one at a time (see there).
@@ -57,7 +88,7 @@ export async function startMoto({ patches = [] }: StartMotoOptions = {}): Promis
   if (spawnSync("moto_server", ["--help"], { stdio: "ignore" }).status !== 0) throw new Error(MOTO_MISSING);
   const port = await freePort();
   const site = mkdtempSync(join(tmpdir(), "moto-site-"));
-  writeFileSync(join(site, "sitecustomize.py"), [ATOMIC_DYNAMODB_WRITES, ...patches].join("\n"));
+  writeFileSync(join(site, "sitecustomize.py"), [ATOMIC_DYNAMODB_WRITES, PERCENTILE_STATISTICS, ...patches].join("\n"));
   const child: ChildProcess = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, PYTHONPATH: [site, process.env.PYTHONPATH].filter(Boolean).join(delimiter) },

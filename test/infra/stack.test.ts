@@ -5,13 +5,12 @@
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { DeploymentConfigError } from "../../infra/config.ts";
-import { METRICS_NAMESPACE } from "../../infra/constructs/alarms.ts";
 import { DEFAULT_MEMORY_MB } from "../../infra/constructs/email-function.ts";
 import { logGroupLogicalIdPrefix } from "../../infra/outputs.ts";
 import { deriveSendLimits, formatRate, PROVIDER_PRESETS } from "../../infra/provider-limits.ts";
 import { SEND_SCHEDULE_KEY } from "../../lib/aws-dynamodb/index.ts";
+import { METRICS, METRICS_NAMESPACE } from "../../lib/metrics/index.ts";
 import { RETRY_POLICY } from "../../lib/notifications/backoff.ts";
-import { SETTINGS_REFUSAL_FIELD } from "../../lib/notifications/index.ts";
 import { buildStack, type Statement, statementsOf } from "./synth.ts";
 
 const template = (context?: Record<string, unknown>) => {
@@ -485,17 +484,20 @@ describe("alarms", () => {
   it("watch the DLQ, every function's errors and the alert schedule's failures, notifying an optional topic", () => {
     const { t } = template({ alarmEmail: "ops@example.com" });
     const alarms = Object.values(t.findResources("AWS::CloudWatch::Alarm"));
-    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual([
-      "ApproximateNumberOfMessagesVisible",
-      "ApproximateNumberOfMessagesVisible",
-      "Errors",
-      "Errors",
-      "Errors",
-      "SettingsRefusals",
-    ]);
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(
+      [
+        "ApproximateAgeOfOldestMessage",
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateNumberOfMessagesVisible",
+        METRICS.deferred.settings,
+        METRICS.deferred.throttle,
+        "Errors",
+        "Errors",
+        "Errors",
+      ].sort(),
+    );
     for (const a of alarms) {
       expect(a.Properties).toMatchObject({
-        Threshold: 1,
         AlarmActions: [{ Ref: expect.stringMatching(/AlarmTopic/) }],
         // Recovery reaches the same people.
         OKActions: [{ Ref: expect.stringMatching(/AlarmTopic/) }],
@@ -508,29 +510,62 @@ describe("alarms", () => {
     );
   });
 
-  it("count send-notification's lines about a refusal the settings caused, and alarm at the first", () => {
-    const { t } = template();
-    const filters = t.findResources("AWS::Logs::MetricFilter");
-    expect(Object.values(filters)).toHaveLength(1);
-    const [filter] = Object.values(filters);
-    expect(filter?.Properties).toMatchObject({
-      FilterPattern: `{ $.${SETTINGS_REFUSAL_FIELD} = "settings" }`,
-      MetricTransformations: [
-        { MetricNamespace: METRICS_NAMESPACE, MetricName: "SettingsRefusals", MetricValue: "1" },
-      ],
+  it("page on what an operator must act on: settings refusals, throttles that persist, late notifications", () => {
+    const { t } = template({ lateAfterMinutes: 15 });
+    const sendName = { Ref: expect.stringMatching(/^sendnotification[0-9A-F]{8}$/) };
+    const alarm = (name: string) =>
+      Object.values(t.findResources("AWS::CloudWatch::Alarm")).find((a) => a.Properties.MetricName === name)
+        ?.Properties;
+    // The functions' own metrics (EMF), by the function's name.
+    expect(alarm(METRICS.deferred.settings)).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      Dimensions: [{ Name: "Function", Value: sendName }],
+      Statistic: "Sum",
+      Threshold: 1,
+      EvaluationPeriods: 1,
     });
-    // On send-notification's own log group.
-    const groups = t.findResources("AWS::Logs::LogGroup");
-    const [groupId] = Object.keys(groups).filter((id) =>
-      id.startsWith(logGroupLogicalIdPrefix("send-notification")),
-    );
-    expect(filter?.Properties.LogGroupName).toEqual({ Ref: groupId });
-    t.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      MetricName: "SettingsRefusals",
+    expect(alarm(METRICS.deferred.throttle)).toMatchObject({
       Namespace: METRICS_NAMESPACE,
       Threshold: 1,
-      Statistic: "Sum",
+      EvaluationPeriods: 3,
+      Period: 300,
     });
+    expect(alarm("ApproximateAgeOfOldestMessage")).toMatchObject({
+      Namespace: "AWS/SQS",
+      Statistic: "Maximum",
+      Threshold: 15 * 60,
+      ComparisonOperator: "GreaterThanThreshold",
+    });
+    // Ten minutes unless the context says otherwise.
+    expect(
+      Object.values(template().t.findResources("AWS::CloudWatch::Alarm")).find(
+        (a) => a.Properties.MetricName === "ApproximateAgeOfOldestMessage",
+      )?.Properties.Threshold,
+    ).toBe(600);
+  });
+
+  it("a dashboard: sent, deferred and dead-lettered a minute, event to accepted p50 and p99, the queue, throttles, errors and duration, the alert check's runs", () => {
+    const { t } = template();
+    const dashboards = Object.values(t.findResources("AWS::CloudWatch::Dashboard"));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
+    for (const name of [
+      METRICS.sent,
+      ...Object.values(METRICS.deferred),
+      ...Object.values(METRICS.deadLettered),
+      METRICS.eventToAccepted,
+      METRICS.sessionSetup,
+      METRICS.bulletinsSent,
+      "ApproximateAgeOfOldestMessage",
+      "ApproximateNumberOfMessagesVisible",
+      "Errors",
+      "Duration",
+      "Invocations",
+    ]) {
+      expect(body, name).toContain(`\\"${name}\\"`);
+    }
+    expect(body).toContain('\\"stat\\":\\"p99\\"');
+    expect(body).toContain('\\"stat\\":\\"p50\\"');
   });
 
   it("have no actions when no topic is configured, and synth says the alarms notify no one", () => {

@@ -43,12 +43,18 @@ const variables = (t: Template) =>
 
 /**
  * Resources added to every stack since the baseline was made, on purpose, by their construct ids:
- * the alarm on refusals the settings caused and its log metric filter (issue 19). The defaults'
+ * the alarm on refusals the settings caused (issue 19), the dashboard and the alarms on throttles
+ * that persist and on late notifications (issue 20). The defaults'
  * baseline was made again when every stack got the send schedule's table (issue 19: the fleet
  * learns a rate in it), with nothing else changed (the smtp one, whose provider has a rate, did not
  * change).
  */
-const ADDED_SINCE_BASELINE = ["SettingsRefusalsFilter", "SettingsRefusedAlarm"];
+const ADDED_SINCE_BASELINE = [
+  "SettingsRefusedAlarm",
+  "ThrottlesPersistAlarm",
+  "LateNotificationsAlarm",
+  "Dashboard",
+];
 
 const withoutLaterAdditions = (template: Record<string, unknown>) => {
   const resources = template.Resources as Record<string, unknown>;

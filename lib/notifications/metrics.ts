@@ -1,0 +1,25 @@
+/**
+ * A batch's report as metrics (lib/metrics): what was sent, deferred by why, dead-lettered by
+ * why, and the latencies, one value each. Counts of zero are published too, so a minute with
+ * nothing deferred reads 0 on the dashboard rather than a gap.
+ */
+import { METRICS, type MetricValues } from "../metrics/index.ts";
+import type { DeliveryReport } from "./deliver.ts";
+
+export function deliveryMetrics(report: DeliveryReport): MetricValues {
+  const count = (n: number) => ({ unit: "Count" as const, values: [n] });
+  const ms = (values: readonly number[]) => ({ unit: "Milliseconds" as const, values });
+  const { counts, timings } = report;
+  return {
+    [METRICS.sent]: count(counts.sent),
+    [METRICS.deferred.throttle]: count(counts.throttled),
+    [METRICS.deferred.quota]: count(counts.quota),
+    [METRICS.deferred.connection]: count(counts.transient),
+    [METRICS.deferred.settings]: count(counts.settings),
+    [METRICS.deadLettered.invalid]: count(counts.invalid),
+    [METRICS.deadLettered.refused]: count(counts.permanent),
+    [METRICS.eventToAccepted]: ms(timings.eventToAcceptedMs),
+    [METRICS.sessionSetup]: ms(timings.sessionSetupMs),
+    [METRICS.sendTime]: ms(timings.transactionMs),
+  };
+}
