@@ -41,7 +41,12 @@ export function createHandler(deps: SecurityAlertDeps = {}) {
             ...(deps.limits ? { limits: deps.limits } : {}),
           });
           metrics(
-            { [METRICS.bulletinsSent]: { unit: "Count", values: [report.sent.length] } },
+            {
+              [METRICS.bulletinsSent]: {
+                unit: "Count",
+                values: report.sent.length > 0 ? [report.sent.length] : [],
+              },
+            },
             settings.values.Transport,
           );
           logger.info("Security alert check done", { ...report });

@@ -9,7 +9,7 @@ import {
 import { readEmfLine } from "../../helpers/emf.ts";
 
 describe("EMF lines", () => {
-  it("name each metric with its unit, under every dimension set, with the values beside the _aws block", () => {
+  it("name each metric with its unit, under the function's name, with the values beside the _aws block", () => {
     const lines: string[] = [];
     createMetricsPublisher({
       functionName: "stack-sendnotification-1",
@@ -23,15 +23,12 @@ describe("EMF lines", () => {
     expect(lines).toHaveLength(1);
     const [read] = readEmfLine(lines[0] as string);
     expect(read?.namespace).toBe(METRICS_NAMESPACE);
-    // Two dimension sets: the function, and the function with its transport.
-    expect(
-      read?.data.map((d) => [d.MetricName, d.Dimensions?.map((x) => x.Name).join("+"), d.Values]),
-    ).toEqual([
+    // One dimension set, the function's name; the transport rides along as a property.
+    expect(read?.data.map((d) => [d.MetricName, d.Dimensions?.map((x) => x.Name).join("+"), d.Values])).toEqual([
       ["NotificationsSent", "Function", [3]],
       ["EventToAcceptedMs", "Function", [120, 340]],
-      ["NotificationsSent", "Function+Transport", [3]],
-      ["EventToAcceptedMs", "Function+Transport", [120, 340]],
     ]);
+    expect(JSON.parse(lines[0] as string).Transport).toBe("smtp");
     expect(read?.data[1]?.Unit).toBe("Milliseconds");
   });
 
