@@ -26,6 +26,9 @@ import { createFunction, type FunctionDeps } from "./create-function.ts";
 import type { SettingsContext } from "./middleware/settings.ts";
 import { type RecordsContext, sqsNotifications } from "./middleware/sqs-notifications.ts";
 
+/** The waits before a refused connection is tried again when the limits are unknown: about 8 s in all. */
+export const REOPEN_REFUSED_AFTER_MS = [250, 500, 1000, 2000, 4000] as const;
+
 export interface SendNotificationDeps extends FunctionDeps {
   /** Back-offs and the dead-letter queue. Default: SQS at NOTIFICATION_QUEUE_URL and DEAD_LETTER_QUEUE_URL. */
   queue?: QueueControl;
@@ -43,7 +46,17 @@ export function createHandler(deps: SendNotificationDeps = {}) {
       // Sessions outlive a batch only in this container, and only while fresh: see createSessionKeeper.
       const keepAliveMs = env.SMTP_KEEPALIVE_SECONDS * 1000;
       const keeper = keepAliveMs > 0 ? createSessionKeeper({ maxIdleMs: keepAliveMs }) : undefined;
-      const mailerOptions = { ...smtp, poolSize: env.NOTIFICATION_POOL_SIZE, ...(keeper ? { keeper } : {}) };
+      const mailerOptions = {
+        ...smtp,
+        poolSize: env.NOTIFICATION_POOL_SIZE,
+        ...(keeper ? { keeper } : {}),
+        // Limits unknown (no rate configured, so the fleet was not sized under a connection
+        // limit): a connection refused for a limit is tried again in a moment, not in a minute.
+        // A throttle slows the learned pace; the batch goes on at it rather than backing off whole.
+        ...(env.SEND_RATE_PER_SECOND
+          ? {}
+          : { reopenRefusedAfterMs: REOPEN_REFUSED_AFTER_MS, paceAfterRateThrottle: true }),
+      };
       // The container's pace lives as long as the container: a batch starts where the last one ended.
       const ownPace = env.SEND_RATE_PER_SECOND
         ? createSendRate({ perSecond: env.SEND_RATE_PER_SECOND })

@@ -3,8 +3,12 @@
  * `unlimited`, no `maxSendRate`): the container sends as fast as its pool allows until the
  * provider first refuses a message for the rate (454, 450 4.7.1); then it takes as its pace a
  * little less than what it was getting accepted just before (`LEARNING.keep` of the accepted rate
- * over the last `LEARNING.windowMs`, from its first acceptance in that window, a second at least), and paces and adapts from there as a configured share does
- * (send-rate.ts: halved at a throttle, recovering to the learned share). Without it, every
+ * over the last `LEARNING.windowMs`, from its first acceptance in that window, a second at least),
+ * and adapts it from there: each later throttle lowers it by a fifth (once an episode), and each
+ * `LEARNING.probeAfterMs` without one raises it by a quarter, so a first measure that was low
+ * (a few messages before a burst limit) does not stay; a first measure of very few messages
+ * doubles every second until the next throttle instead (TCP's slow start). A throttle slows the
+ * pace without stopping the batch (the mailer's paceAfterRateThrottle): its other sends go on. Without it, every
  * throttle stopped the batch and sent its records back for half a minute, again and again: 600
  * notifications against 20 a second took 3.87 × the ideal time (issue 19).
  *
@@ -37,6 +41,18 @@ export const LEARNING = {
   minPerSecond: 0.1,
   /** The fleet's learned share is read at most this often. */
   readEveryMs: 10_000,
+  /** Throttles this close to the last adjustment are the same episode: one adjustment. */
+  episodeMs: 2000,
+  /** A throttle after learning lowers the share by this factor. */
+  decrease: 0.8,
+  /** After this long without a throttle, the share rises a step. */
+  probeAfterMs: 5000,
+  /** The step up. */
+  increase: 1.25,
+  /** A first measure of fewer messages than this starts a slow start. */
+  trustedSample: 10,
+  /** In a slow start, the share doubles this often. */
+  slowStartStepMs: 1000,
 } as const;
 
 export interface LearningRateOptions {
@@ -51,6 +67,8 @@ export interface LearningRateOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
 export function createLearningRate(options: LearningRateOptions = {}): SendRate {
   const now = options.now ?? Date.now;
   const storeFailed = options.onStoreError ?? (() => {});
@@ -59,6 +77,10 @@ export function createLearningRate(options: LearningRateOptions = {}): SendRate 
   let share: number | undefined;
   let learnedAt = Number.NEGATIVE_INFINITY;
   let readAt = Number.NEGATIVE_INFINITY;
+  /** Doubling every second after a first measure of too few messages, until the next throttle. */
+  let slowStart = false;
+  /** When the share was last learned, lowered or raised. */
+  let adjustedAt = Number.NEGATIVE_INFINITY;
   /** When recent messages were accepted, for the measure at a throttle (bounded by the window). */
   let accepted: number[] = [];
 
@@ -70,6 +92,13 @@ export function createLearningRate(options: LearningRateOptions = {}): SendRate 
       ...(options.now ? { now: options.now } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
     });
+  };
+
+  /** Takes `perSecond` as the share from `t`, and tells the fleet. */
+  const learn = async (perSecond: number, t: number) => {
+    adopt(perSecond, t);
+    adjustedAt = t;
+    await options.store?.write({ perSecond, atMs: t }).catch(storeFailed);
   };
 
   const readFleet = async () => {
@@ -98,30 +127,38 @@ export function createLearningRate(options: LearningRateOptions = {}): SendRate 
     async throttled(reason: ThrottleReason = "rate") {
       // A session refused (an outage, a connection limit) says nothing about the rate.
       if (reason === "connection") return;
-      if (pace) {
-        await pace.throttled("rate");
+      const t = now();
+      if (share !== undefined) {
+        // One adjustment an episode: the batches running at once meet the same throttle together.
+        if (t - adjustedAt < LEARNING.episodeMs) return;
+        slowStart = false;
+        await learn(Math.max(LEARNING.minPerSecond, round(share * LEARNING.decrease)), t);
         return;
       }
-      const t = now();
       accepted = accepted.filter((at) => t - at <= LEARNING.windowMs);
       // Over the time it was sending, not the whole window: a container that has just started
       // would otherwise learn a fraction of what it got accepted.
       const since = accepted[0] ?? t;
       const measured = accepted.length / Math.max(1, (t - since) / 1000);
-      const perSecond = Math.max(LEARNING.minPerSecond, Math.round(measured * LEARNING.keep * 1000) / 1000);
-      // No halving on top: the share already keeps below what the provider refused.
-      adopt(perSecond, t);
+      const perSecond = Math.max(LEARNING.minPerSecond, round(measured * LEARNING.keep));
+      // A few messages say little (a burst limit met at once): start low and double every
+      // second until the next throttle, as TCP's slow start does.
+      slowStart = accepted.length < LEARNING.trustedSample;
+      await learn(perSecond, t);
       options.onLearned?.({ perSecond, from: "throttle" });
-      await options.store?.write({ perSecond, atMs: t }).catch(storeFailed);
     },
     succeeded() {
-      if (pace) {
-        pace.succeeded();
+      const t = now();
+      if (share === undefined) {
+        accepted.push(t);
+        if (accepted.length > 10_000) accepted = accepted.filter((at) => t - at <= LEARNING.windowMs);
         return;
       }
-      const t = now();
-      accepted.push(t);
-      if (accepted.length > 10_000) accepted = accepted.filter((at) => t - at <= LEARNING.windowMs);
+      pace?.succeeded();
+      // A first measure may be low (a few messages before a burst limit): clean time raises the
+      // share a step, and the next throttle says where the limit is.
+      if (slowStart && t - adjustedAt >= LEARNING.slowStartStepMs) void learn(round(share * 2), t);
+      else if (t - adjustedAt >= LEARNING.probeAfterMs) void learn(round(share * LEARNING.increase), t);
     },
   };
 }

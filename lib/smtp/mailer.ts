@@ -4,6 +4,10 @@
  *
  * The pool is `poolSize` slots. A send holds a slot from the moment it may start until it has
  * finished; a session is either idle (reusable) or held by exactly one send.
+ *
+ * One file a little over 250 lines: the slots, the sessions and the batch's stop conditions (a
+ * throttle, a refused connection, the time left) are one state machine, each step reading the
+ * others' state.
  */
 import type { EmailSettings } from "../settings/index.ts";
 import { SmtpStageError } from "./errors.ts";
@@ -32,6 +36,24 @@ export interface MailerOptions extends SmtpSessionOptions {
   beforeOpen?: () => Promise<void>;
   /** A new session is ready (connected, greeted, secured, signed in): how long that took, in ms. Default: none. */
   onSessionOpened?: (ms: number) => void;
+  /**
+   * When the server refuses a connection for a limit (a 421 at the greeting: too many
+   * connections) and this pool has no other session, wait this long (each wait ± half, at
+   * random) and try again, once a wait, while a send may start: another container's session ends
+   * in a moment. For a deployment that does not know the provider's connection limit (so the
+   * stack could not size the fleet under it); with a known limit a refusal is an outage, and the
+   * batch backs off at once. Default: none.
+   */
+  reopenRefusedAfterMs?: readonly number[];
+  /** For the waits' jitter; injectable for tests. Default Math.random. */
+  random?: () => number;
+  /**
+   * A refusal for the rate (a throttle at MAIL FROM or later, not a refused session) does not
+   * stop the batch: its other sends go on at the pace, which has just slowed (a rate learned from
+   * the provider, lib/notifications/learned-rate.ts). With a known rate a throttle is unexpected,
+   * and the batch stops at once (the default).
+   */
+  paceAfterRateThrottle?: boolean;
   /** Date header clock; injectable for tests. Default: now. */
   now?: () => Date;
   /**
@@ -149,7 +171,7 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
     opening++;
     try {
       const started = performance.now();
-      const session = await openSmtpSession(settings, options);
+      const session = await openRefusedAgain(() => openSmtpSession(settings, options));
       options.onSessionOpened?.(performance.now() - started);
       open.add(session);
       return session;
@@ -161,6 +183,33 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
       throw error;
     } finally {
       opening--;
+    }
+  }
+
+  /** Whether this throttle leaves the batch going at the pace (paceAfterRateThrottle). */
+  function paceAfterRateThrottle(error: SmtpStageError): boolean {
+    return (
+      options.paceAfterRateThrottle === true &&
+      !["connect", "tls", "greeting", "starttls", "auth"].includes(error.stage)
+    );
+  }
+
+  /** `openOne`, tried again after each of `reopenRefusedAfterMs` while its refusal is a limit and no other session is open. */
+  async function openRefusedAgain(openOne: () => Promise<SmtpSession>): Promise<SmtpSession> {
+    const waits = options.reopenRefusedAfterMs ?? [];
+    const random = options.random ?? Math.random;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await openOne();
+      } catch (error) {
+        const wait = waits[attempt];
+        const alone = open.size === 0 && opening <= 1;
+        const limited = error instanceof SmtpStageError && error.throttle && !error.quota;
+        if (wait === undefined || !alone || !limited || closed || (options.mayStart && !options.mayStart())) {
+          throw error;
+        }
+        await new Promise((r) => setTimeout(r, wait * (0.5 + random())));
+      }
     }
   }
 
@@ -206,7 +255,12 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
         }
         return await session.send(composed);
       } catch (error) {
-        if (error instanceof SmtpStageError && (error.throttle || error.quota)) throttledBy ??= error;
+        if (
+          error instanceof SmtpStageError &&
+          (error.quota || (error.throttle && !paceAfterRateThrottle(error)))
+        ) {
+          throttledBy ??= error;
+        }
         throw error;
       } finally {
         if (session) {

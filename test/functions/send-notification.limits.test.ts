@@ -74,7 +74,9 @@ describe("send-notification under a provider's limits", () => {
     const smtp = await smtpServer({ limits: { ratePerSecond: 0.2, burst: 1 } });
     // A queue visibility timeout of 1 s: a record left to it would be back at once.
     const queue = await sqsFixture({ visibilityTimeoutSeconds: 1 });
-    const { handler, logs } = await deploy(smtp.port, queue.env);
+    // A rate configured above what the provider allows (with none, the rate is learned and the
+    // batch goes on at it: below).
+    const { handler, logs } = await deploy(smtp.port, { ...queue.env, SEND_RATE_PER_SECOND: "10" });
 
     const event = await batchOf(queue, [0, 1, 2, 3, 4].map(note));
     const result = await handler(event, lambdaContext());
@@ -239,6 +241,8 @@ describe("send-notification with no rate configured (provider unlimited)", () =>
       lambdaContext(),
     );
     expect(one.batchItemFailures.length).toBeGreaterThan(0);
+    // The throttle slowed the batch without stopping it: more went out than the provider's burst.
+    expect(smtp.messages.length).toBeGreaterThan(3);
     const learned = first.logs.entries().find((e) => e.message === LEARNED_RATE_MESSAGE);
     expect(learned?.learnedPerSecond).toBeGreaterThan(0);
     expect(learned?.learnedPerSecond).toBeLessThanOrEqual(4);

@@ -54,6 +54,63 @@ describe("a rate learned from the provider", () => {
     expect(rate.current).toBeCloseTo(6 * LEARNING.keep, 5);
   });
 
+  it("adjusts once an episode: the batches running at once meet one throttle together", async () => {
+    const clock = virtualClock();
+    const rate = createLearningRate(clock);
+    for (let i = 0; i < 10; i++) {
+      rate.succeeded();
+      clock.advance(100);
+    }
+    await rate.throttled("rate");
+    const learned = rate.current;
+    await rate.throttled("rate");
+    await rate.throttled("rate");
+    expect(rate.current).toBe(learned);
+    clock.advance(LEARNING.episodeMs);
+    await rate.throttled("rate");
+    expect(rate.current).toBeCloseTo(learned * LEARNING.decrease, 3);
+  });
+
+  it("raises its share a step after each clean stretch, until the provider says where the limit is", async () => {
+    const clock = virtualClock();
+    const rate = createLearningRate(clock);
+    for (let i = 0; i < LEARNING.trustedSample; i++) {
+      rate.succeeded();
+      clock.advance(200);
+    }
+    await rate.throttled("rate");
+    const first = rate.current;
+    clock.advance(LEARNING.probeAfterMs);
+    rate.succeeded();
+    expect(rate.current).toBeCloseTo(first * LEARNING.increase, 3);
+    clock.advance(LEARNING.probeAfterMs);
+    rate.succeeded();
+    expect(rate.current).toBeCloseTo(first * LEARNING.increase ** 2, 3);
+    // Not before its time.
+    clock.advance(LEARNING.probeAfterMs / 2);
+    rate.succeeded();
+    expect(rate.current).toBeCloseTo(first * LEARNING.increase ** 2, 3);
+  });
+
+  it("starts slow from a measure of a few messages and doubles every second until the next throttle", async () => {
+    const clock = virtualClock();
+    const rate = createLearningRate(clock);
+    rate.succeeded();
+    await rate.throttled("rate"); // one message before a burst limit: it says little
+    const first = rate.current;
+    for (const step of [2, 4, 8]) {
+      clock.advance(LEARNING.slowStartStepMs);
+      rate.succeeded();
+      expect(rate.current).toBeCloseTo(first * step, 3);
+    }
+    clock.advance(LEARNING.episodeMs);
+    await rate.throttled("rate"); // the limit: a fifth less, and steps of a quarter from now on
+    expect(rate.current).toBeCloseTo(first * 8 * LEARNING.decrease, 3);
+    clock.advance(LEARNING.slowStartStepMs);
+    rate.succeeded();
+    expect(rate.current).toBeCloseTo(first * 8 * LEARNING.decrease, 3);
+  });
+
   it("learns nothing from a refused session (an outage or a connection limit)", async () => {
     const rate = createLearningRate(virtualClock());
     rate.succeeded();

@@ -131,6 +131,35 @@ describe("the pool", () => {
     expect(outcomes[0]).toMatchObject({ reason: { stage: "greeting", responseCode: 421, throttle: true } });
   });
 
+  it("with the limits unknown, tries a refused connection again in a moment: it goes through once another sender's session ends", async () => {
+    const s = await server({ limits: { maxConnections: 1 } });
+    const other = createMailer(settings({ SMTPPort: s.port }));
+    await other.send(message); // holds the one connection the server allows, for 400 ms
+    setTimeout(() => void other.close(), 400);
+    const mailer = createMailer(settings({ SMTPPort: s.port }), {
+      reopenRefusedAfterMs: [200, 400, 800],
+      random: () => 0.5,
+    });
+    await expect(mailer.send(message)).resolves.toMatchObject({ response: expect.stringMatching(/^250/) });
+    await mailer.close();
+    expect(s.limits?.stats.refusedConnections).toBeGreaterThan(0);
+    expect(s.messages).toHaveLength(2);
+  });
+
+  it("gives up on a refused connection after its waits, as at once without them", async () => {
+    const s = await server({ limits: { maxConnections: 1 } });
+    const other = createMailer(settings({ SMTPPort: s.port }));
+    await other.send(message); // holds the connection throughout
+    const mailer = createMailer(settings({ SMTPPort: s.port }), {
+      reopenRefusedAfterMs: [50, 50],
+      random: () => 0.5,
+    });
+    await expect(mailer.send(message)).rejects.toMatchObject({ stage: "greeting", responseCode: 421 });
+    await Promise.all([mailer.close(), other.close()]);
+    // The first attempt and one a wait.
+    expect(s.limits?.stats.refusedConnections).toBe(3);
+  });
+
   it("keeps serving after a failure and an idle drop (slots are never counted twice)", async () => {
     const s = await server({ rcptReplies: { "bad@example.com": { code: 550, message: "No such user" } } });
     const mailer = createMailer(settings({ SMTPPort: s.port, SMTPServerTimeout: 1 }));
