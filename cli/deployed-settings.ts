@@ -18,6 +18,7 @@ import {
   readStoredParameters,
   readsTransportSettings,
   redactSettings,
+  resolveLeniently,
   SECRET_SETTINGS,
   SETTING_NAMES,
   type SettingIssue,
@@ -31,7 +32,6 @@ import {
 } from "../lib/settings/index.ts";
 import { awsCall } from "./aws.ts";
 import type { CliContext } from "./context.ts";
-import { resolveLeniently } from "./setting-check.ts";
 import { contextKeyOf, type OwnedParameters } from "./stack-owned.ts";
 
 export interface SettingRow {

@@ -8,6 +8,7 @@
 import { deleteParameter, secureStringKeyId } from "../../lib/aws-ssm/index.ts";
 import { AFTER_SEND_RESERVE_MS, batchSmtpTimeoutSeconds } from "../../lib/notifications/batch-time.ts";
 import {
+  checkStoredSetting,
   MULTILINE_SETTINGS,
   parameterNameFor,
   type SettingName,
@@ -21,7 +22,6 @@ import { confirmCredentialMove, withChanges } from "../credential-move.ts";
 import { type DeployedSettings, effectiveValues, loadDeployedSettings } from "../deployed-settings.ts";
 import { CliError, EXIT, usageError } from "../output.ts";
 import { confirm, readSecret } from "../prompt.ts";
-import { checkStoredSetting } from "../setting-check.ts";
 import { refuseStackOwned } from "../stack-owned.ts";
 
 import { isSecret, PASSWORD, settingName } from "./settings.ts";

@@ -9,8 +9,9 @@ import type { JsonLogger } from "../../lib/logger.ts";
 export type LoggingContext = Context & { logger: JsonLogger };
 
 /**
- * `root` lives as long as the container (see createFunctionLogger), so secrets registered once
- * stay scrubbed, and container-level work (the settings cache) logs through it too.
+ * `root` lives as long as the container (createFunction in functions/create-function.ts makes it),
+ * so secrets registered once stay scrubbed, and container-level work (the settings cache) logs
+ * through it too.
  */
 export function structuredLogging<TEvent, TResult>(
   root: JsonLogger,

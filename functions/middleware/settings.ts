@@ -1,6 +1,8 @@
 /**
- * Puts the effective EmailSettings on the context, from the container's cached loader, and
- * registers the password with the logger so no line can carry it.
+ * Puts the effective EmailSettings on the context, from the container's cached loader, and logs
+ * their warnings once per load. The loader (createFunction in functions/create-function.ts)
+ * registers the settings' secrets with the container's logger as it reads them, so no line can
+ * carry them.
  */
 import type { MiddlewareObj } from "@middy/core";
 import type { LoadedEmailSettings } from "../../lib/settings/index.ts";

@@ -52,6 +52,7 @@ export {
   sectionsOf,
   TRANSPORT_SETTING_NAMES,
 } from "./schema.ts";
+export { checkStoredSetting, resolveLeniently } from "./setting-check.ts";
 export { describeSource, type SettingSource } from "./sources.ts";
 export { type SsmSettingsStoreOptions, ssmLayer, ssmSettingsStore } from "./ssm-store.ts";
 export type { SettingsStore, StoredSettings } from "./store.ts";

@@ -3,6 +3,7 @@
  * settings, taken through greeting and EHLO, STARTTLS (ConnectionSecurity STARTTLS) and AUTH.
  * nodemailer speaks the protocol; this file decides what it may do (never fall back to plain text,
  * never authenticate unencrypted) and reports each stage as its reply is awaited (stages.ts).
+ * What it needs of nodemailer beyond its public API goes through nodemailer-internals.ts.
  */
 import type { Socket } from "node:net";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
@@ -10,6 +11,7 @@ import type { AccessToken } from "../oauth2/index.ts";
 import { type EmailSettings, isOAuth2Method } from "../settings/index.ts";
 import { type CertificateAuthorities, tlsOptions } from "./connection.ts";
 import { SmtpStageError } from "./errors.ts";
+import { sendCommand, transactionLog } from "./nodemailer-internals.ts";
 import { replyTracker, type StageClock } from "./stages.ts";
 
 export interface DialogueOptions {
@@ -105,8 +107,7 @@ export function smtpConnection(socket: Socket, settings: EmailSettings, options:
     connectionTimeout: options.remaining(),
     greetingTimeout: options.remaining(),
     socketTimeout: settings.SMTPServerTimeout * 1000,
-    transactionLog: true,
-    logger: replyTracker((stage) => options.clock.enter(stage)),
+    ...transactionLog(replyTracker((stage) => options.clock.enter(stage))),
   });
 }
 
@@ -168,22 +169,13 @@ export function settle<T = unknown>(
 }
 
 /**
- * nodemailer's command primitives, which its own `reset()` and `quit()` are built on. They are
- * not public API, and used only here: SMTPConnection offers no way to give MAIL and RCPT without
- * DATA, which is what a connection check needs (test/lib/smtp/check.integration.test.ts fails if
- * a nodemailer update changes them).
+ * One command and its reply: resolves on 2xx/3xx, rejects like nodemailer does otherwise.
+ * SMTPConnection offers no public way to give MAIL and RCPT without DATA, so the command goes
+ * through nodemailer's own primitives (nodemailer-internals.ts).
  */
-interface CommandChannel {
-  _sendCommand(command: string): void;
-  _responseActions: Array<(reply: string) => void>;
-}
-
-/** One command and its reply: resolves on 2xx/3xx, rejects like nodemailer does otherwise. */
 function command(conn: SMTPConnection, line: string, name: string): Promise<string> {
-  const channel = conn as unknown as CommandChannel;
-  return settle<string>(conn, (cb) => {
-    channel._sendCommand(line);
-    channel._responseActions.push((reply) => {
+  return settle<string>(conn, (cb) =>
+    sendCommand(conn, line, (reply) => {
       if (/^[23]/.test(reply)) return cb(null, reply);
       const code = Number(reply.slice(0, 3));
       cb(
@@ -194,8 +186,8 @@ function command(conn: SMTPConnection, line: string, name: string): Promise<stri
           command: name,
         }),
       );
-    });
-  });
+    }),
+  );
 }
 
 /**

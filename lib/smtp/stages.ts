@@ -3,13 +3,14 @@
  * from the socket and the session so every failure, however it arrives, is blamed on one stage:
  *
  * - the stage clock: where the session is and since when (the connection check's timings);
- * - the reply tracker: which reply the session waits for, read from nodemailer's transaction log;
+ * - the reply tracker: which reply the session waits for, read from the transaction log;
  * - `bounded`: SMTPServerTimeout for one whole operation (opening a session, sending a message),
  *   enforced by a guard however the server behaves.
  */
 import type { EmailSettings } from "../settings/index.ts";
 import { classifySmtpError, stageOfCommand } from "./classify.ts";
 import { type SmtpStage, SmtpStageError } from "./errors.ts";
+import type { TransactionLine } from "./nodemailer-internals.ts";
 
 /** How far past SMTPServerTimeout the whole-operation guard fires: the stage timers fire first. */
 const GUARD_SLACK_MS = 250;
@@ -82,12 +83,12 @@ export async function bounded<T>(
 }
 
 /**
- * Follows nodemailer's transaction log (commands, with AUTH secrets masked, and replies) to
- * know which reply the session is waiting for, so a timeout or a dropped connection is blamed on
- * the right stage. With PIPELINING several commands go out at once: the stage is that of the
- * oldest command not answered yet. The result is SMTPConnection's `logger`.
+ * Follows the session's transaction log (nodemailer-internals.ts: commands, with AUTH secrets
+ * masked, and replies) to know which reply the session is waiting for, so a timeout or a dropped
+ * connection is blamed on the right stage. With PIPELINING several commands go out at once: the
+ * stage is that of the oldest command not answered yet.
  */
-export function replyTracker(onStage: (stage: SmtpStage) => void) {
+export function replyTracker(onStage: (stage: SmtpStage) => void): (line: TransactionLine) => void {
   /** RSET, QUIT and NOOP belong to no stage: their replies never move the clock. */
   const HOUSEKEEPING = "housekeeping" as const;
   const pending: Array<SmtpStage | typeof HOUSEKEEPING> = ["greeting"]; // awaited before any command
@@ -106,30 +107,25 @@ export function replyTracker(onStage: (stage: SmtpStage) => void) {
    */
   let refused = false;
   const current = () => pending.find((p): p is SmtpStage => p !== HOUSEKEEPING) ?? last;
-  const debug = (entry: { tnx?: string } | undefined, message: unknown) => {
-    if (typeof message !== "string") return;
-    if (entry?.tnx === "client") {
-      if (/^(RSET|QUIT|NOOP)\b/i.test(message)) {
+  return (line) => {
+    if (line.from === "client") {
+      if (/^(RSET|QUIT|NOOP)\b/i.test(line.text)) {
         pending.push(HOUSEKEEPING);
         return;
       }
       if (pending.length === 0) refused = false;
-      last = stageOf(message);
+      last = stageOf(line.text);
       pending.push(last);
       if (!refused) onStage(current());
       return;
     }
-    if (entry?.tnx !== "server") return;
-    const status = /^(\d)\d{2}(?: |$)/.exec(message.split("\n").pop() ?? "");
-    if (!status) return; // not the last line of a complete reply
+    if (line.status === undefined) return; // not a complete reply
     const answered = pending.shift();
     if (answered === HOUSEKEEPING || refused) return;
-    if (status[1] === "4" || status[1] === "5") {
+    if (line.status >= 400) {
       refused = true;
       return;
     }
     onStage(current());
   };
-  const ignore = () => {};
-  return { trace: ignore, debug, info: ignore, warn: ignore, error: ignore, fatal: ignore };
 }

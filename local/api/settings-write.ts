@@ -7,10 +7,10 @@
  * never echoed back. A setting an MM_* variable of the run hides gets a warning.
  */
 import { chmod, readFile, rename, stat, writeFile } from "node:fs/promises";
-import { checkStoredSetting } from "../../cli/setting-check.ts";
 import type { Env } from "../../functions/environment.ts";
 import { isPlainObject } from "../../lib/json.ts";
 import {
+  checkStoredSetting,
   fileSettingsStore,
   PASSWORD_MASK,
   readEnvironmentLayer,

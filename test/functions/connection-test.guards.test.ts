@@ -232,3 +232,19 @@ describe("a typed secret pasted elsewhere in the request", () => {
     expect(logs.text()).not.toContain(PASSWORD.slice(0, 8));
   });
 });
+
+describe("a stored secret the settings show elsewhere", () => {
+  // lib/ scrubs the password from what servers and libraries say; a setting's own value, shown on
+  // a log line, only the container's logger (functions/create-function.ts registers the stored
+  // secrets with it when it reads the settings).
+  it("is in no log line: the SMTP password pasted into SMTPServer too", async () => {
+    const { call, logs } = await deployed({ MM_EMAILSETTINGS_SMTPSERVER: `${PASSWORD}.invalid` });
+    expect((await call({})).status).toBe(200);
+    const done = logs.entries().find((e) => e.message === "Connection test done");
+    expect(done).toMatchObject({
+      failedStage: "dns",
+      server: expect.stringMatching(/^\[redacted\]\.invalid:\d+$/),
+    });
+    expect(logs.text()).not.toContain(PASSWORD);
+  });
+});

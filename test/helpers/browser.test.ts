@@ -1,7 +1,7 @@
 /**
  * `npm test` brings the console test's browser itself (test/helpers/browser.ts): the decisions,
  * with the commands it would run recorded instead of run (installing a package is not a test's
- * to do; the real run does it once, in the global set-up).
+ * to do; the real run does it once, in the browser project's set-up, test/setup/browser.ts).
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CHROMIUM, type EnsureBrowserDeps, ensureChromium } from "./browser.ts";

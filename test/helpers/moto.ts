@@ -88,7 +88,10 @@ export async function startMoto({ patches = [] }: StartMotoOptions = {}): Promis
   if (spawnSync("moto_server", ["--help"], { stdio: "ignore" }).status !== 0) throw new Error(MOTO_MISSING);
   const port = await freePort();
   const site = mkdtempSync(join(tmpdir(), "moto-site-"));
-  writeFileSync(join(site, "sitecustomize.py"), [ATOMIC_DYNAMODB_WRITES, PERCENTILE_STATISTICS, ...patches].join("\n"));
+  writeFileSync(
+    join(site, "sitecustomize.py"),
+    [ATOMIC_DYNAMODB_WRITES, PERCENTILE_STATISTICS, ...patches].join("\n"),
+  );
   const child: ChildProcess = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, PYTHONPATH: [site, process.env.PYTHONPATH].filter(Boolean).join(delimiter) },

@@ -38,7 +38,7 @@ let product: LocalProduct;
 let page: Page;
 
 beforeAll(async () => {
-  // The run's global set-up found the browser, or installed it (test/helpers/browser.ts).
+  // The browser project's set-up found the browser, or installed it (test/setup/browser.ts).
   const found = inject("browser");
   if (!found.ok) throw new Error(found.why);
   browser = await chromium.launch({ executablePath: found.path, args: ARGS, headless: true });

@@ -24,7 +24,9 @@ describe("EMF lines", () => {
     const [read] = readEmfLine(lines[0] as string);
     expect(read?.namespace).toBe(METRICS_NAMESPACE);
     // One dimension set, the function's name; the transport rides along as a property.
-    expect(read?.data.map((d) => [d.MetricName, d.Dimensions?.map((x) => x.Name).join("+"), d.Values])).toEqual([
+    expect(
+      read?.data.map((d) => [d.MetricName, d.Dimensions?.map((x) => x.Name).join("+"), d.Values]),
+    ).toEqual([
       ["NotificationsSent", "Function", [3]],
       ["EventToAcceptedMs", "Function", [120, 340]],
     ]);

@@ -1,17 +1,13 @@
 /**
- * The product's check of one stored setting among the others, shared by `settings set` (SSM) and
- * the local run's settings routes (its file): no AWS here, only lib/settings. A setting with an
- * invalid value does not hide the others' (resolveLeniently).
+ * The product's check of one stored setting among the others, shared by `mm-email settings set`
+ * (SSM) and the local run's settings routes (its file), so both refuse a value with the very
+ * message the functions would fail with. A setting with an invalid value does not hide the
+ * others' (resolveLeniently).
  */
-import {
-  InvalidSettingsError,
-  type ResolvedEmailSettings,
-  resolveEmailSettings,
-  type SettingIssue,
-  type SettingName,
-  type SettingSource,
-  type SettingsLayer,
-} from "../lib/settings/index.ts";
+import { InvalidSettingsError, type SettingIssue } from "./errors.ts";
+import { type ResolvedEmailSettings, resolveEmailSettings, type SettingsLayer } from "./resolve.ts";
+import type { SettingName } from "./schema.ts";
+import type { SettingSource } from "./sources.ts";
 
 /** Resolves the layers; settings with invalid values fall back so the rest still resolve. */
 export function resolveLeniently(layers: readonly SettingsLayer[]): {
