@@ -69,6 +69,13 @@ export function isThrottleReply(responseCode: number | undefined, response: stri
   );
 }
 
+/** A refusal that names a connection limit (Postfix's anvil: too many connections), not an outage. */
+export function saysConnectionLimit(response: string | undefined): boolean {
+  return /too many (concurrent |simultaneous )?connections|connection (count|rate) limit/i.test(
+    response ?? "",
+  );
+}
+
 export interface ClassifyContext {
   stage: SmtpStage;
   settings: EmailSettings;

@@ -10,6 +10,7 @@
  * others' state.
  */
 import type { EmailSettings } from "../settings/index.ts";
+import { saysConnectionLimit } from "./classify.ts";
 import { SmtpStageError } from "./errors.ts";
 import type { SessionKeeper } from "./keeper.ts";
 import { composeMessage, type OutgoingMessage } from "./message.ts";
@@ -37,8 +38,8 @@ export interface MailerOptions extends SmtpSessionOptions {
   /** A new session is ready (connected, greeted, secured, signed in): how long that took, in ms. Default: none. */
   onSessionOpened?: (ms: number) => void;
   /**
-   * When the server refuses a connection for a limit (a 421 at the greeting: too many
-   * connections) and this pool has no other session, wait this long (each wait ± half, at
+   * When the server refuses a connection for its limit (a 421 at the greeting that says too many
+   * connections; not an outage's 421) and this pool has no other session, wait this long (each wait ± half, at
    * random) and try again, once a wait, while a send may start: another container's session ends
    * in a moment. For a deployment that does not know the provider's connection limit (so the
    * stack could not size the fleet under it); with a known limit a refusal is an outage, and the
@@ -204,7 +205,9 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
       } catch (error) {
         const wait = waits[attempt];
         const alone = open.size === 0 && opening <= 1;
-        const limited = error instanceof SmtpStageError && error.throttle && !error.quota;
+        // A connection limit frees in a moment; an outage (421 4.3.2 Service not available) does not.
+        const limited =
+          error instanceof SmtpStageError && error.throttle && saysConnectionLimit(error.response);
         if (wait === undefined || !alone || !limited || closed || (options.mayStart && !options.mayStart())) {
           throw error;
         }

@@ -146,6 +146,18 @@ describe("the pool", () => {
     expect(s.messages).toHaveLength(2);
   });
 
+  it("does not try again a connection an outage refused (421 4.3.2 Service not available): that does not free in a moment", async () => {
+    const s = await server({ limits: {} });
+    s.limits?.setDown(true);
+    const mailer = createMailer(settings({ SMTPPort: s.port }), {
+      reopenRefusedAfterMs: [50, 50],
+      random: () => 0.5,
+    });
+    await expect(mailer.send(message)).rejects.toMatchObject({ stage: "greeting", responseCode: 421 });
+    await mailer.close();
+    expect(s.limits?.stats.refusedConnections).toBe(1);
+  });
+
   it("gives up on a refused connection after its waits, as at once without them", async () => {
     const s = await server({ limits: { maxConnections: 1 } });
     const other = createMailer(settings({ SMTPPort: s.port }));
