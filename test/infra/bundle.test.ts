@@ -72,8 +72,10 @@ describe("function bundles", () => {
       for (const file of code) expect(files, `${file} has a source map`).toContain(`${file}.map`);
       const entry = statSync(join(dir, "index.mjs")).size;
       expect(entry).toBeGreaterThan(100_000);
-      // html-to-text (about 200 KB with its parser) is parsed only by a notification that needs it.
-      expect(entry).toBeLessThan(300_000);
+      // html-to-text (about 200 KB with its parser) is parsed only by a notification that needs it:
+      // a bundle that took it in would be past 480 KB. The rest is nodemailer, zod and the
+      // product's own code, which issues 19 and 20 (delivery under faults, metrics) grew by 17 KB.
+      expect(entry).toBeLessThan(320_000);
       expect(inFreshNode(join(dir, "index.mjs"), "process.stdout.write(typeof m.handler);")).toBe("function");
     },
   );
