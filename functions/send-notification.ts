@@ -29,6 +29,9 @@ import { type RecordsContext, sqsNotifications } from "./middleware/sqs-notifica
 /** The waits before a refused connection is tried again when the limits are unknown: about 8 s in all. */
 export const REOPEN_REFUSED_AFTER_MS = [250, 500, 1000, 2000, 4000] as const;
 
+/** With the rate being learned, a message refused for the rate is sent again in the batch this often. */
+export const THROTTLE_RETRIES_WHILE_LEARNING = 3;
+
 export interface SendNotificationDeps extends FunctionDeps {
   /** Back-offs and the dead-letter queue. Default: SQS at NOTIFICATION_QUEUE_URL and DEAD_LETTER_QUEUE_URL. */
   queue?: QueueControl;
@@ -136,6 +139,8 @@ export function createHandler(deps: SendNotificationDeps = {}) {
             settings: settings.values,
             logger,
             timeLeftMs,
+            // A rate being learned is found by its throttles: such a refusal is sent again at the slowed pace.
+            ...(env.SEND_RATE_PER_SECOND ? {} : { throttleRetries: THROTTLE_RETRIES_WHILE_LEARNING }),
             ...(deps.hold ? { hold: deps.hold } : {}),
             ...(queue ? { queue } : {}),
             ...(rate ? { rate } : {}),

@@ -63,6 +63,8 @@ export interface DeliveryReport {
     quota: number;
     /** Refused because of the settings (relay, sender, sign-in, policy): back after a back-off; the operator must act. */
     settings: number;
+    /** Refusals for the rate sent again in the batch at a slowed pace (throttleRetries). */
+    retriedInBatch: number;
     deadLettered: number;
   };
 }
@@ -98,6 +100,12 @@ export interface DeliverOptions {
   timeLeftMs?: () => number;
   /** How long the batch's records are held at a time (in-flight.ts). Default VISIBILITY_HOLD. */
   hold?: InFlightOptions["hold"];
+  /**
+   * A message refused for the rate is sent again in the batch this many times, at the slowed
+   * pace, before it comes back after a back-off: for a rate being learned (learned-rate.ts), where
+   * a throttle is how the pace is found. Default 0: with a known rate a throttle is unexpected.
+   */
+  throttleRetries?: number;
 }
 
 /** Time kept back for returning the report once the batch's work is cut short. */
@@ -134,7 +142,17 @@ export async function deliverNotifications(
 /** The batch's work, and what to report if it must be cut short: every record not known to be done. */
 function deliverBatch(
   records: readonly NotificationRecord[],
-  { settings, logger, openMailer, queue, rate, random = Math.random, timeLeftMs, hold }: DeliverOptions,
+  {
+    settings,
+    logger,
+    openMailer,
+    queue,
+    rate,
+    random = Math.random,
+    timeLeftMs,
+    hold,
+    throttleRetries = 0,
+  }: DeliverOptions,
 ): { report: Promise<DeliveryReport>; cutShort: () => DeliveryReport } {
   const counts = {
     sent: 0,
@@ -146,6 +164,7 @@ function deliverBatch(
     quota: 0,
     settings: 0,
     deadLettered: 0,
+    retriedInBatch: 0,
   };
   const failed: string[] = [];
   const timings: DeliveryReport["timings"] = { eventToAcceptedMs: [], transactionMs: [], sessionSetupMs: [] };
@@ -241,6 +260,24 @@ function deliverBatch(
       ? trackInFlight(sendable, { queue, callTimeoutMs, logger, ...(hold ? { hold } : {}) })
       : undefined;
     let slowedDown = false;
+    /**
+     * With a rate being learned, a message the provider refused for the rate is sent again in
+     * this batch, once the pace has slowed, up to `throttleRetries` times: the pace is the remedy,
+     * and a back-off would only add half a minute and a receive.
+     */
+    const sendRetryingThrottles = async <T>(send: () => Promise<T>): Promise<T> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await send();
+        } catch (error) {
+          const outcome = outcomeOf(error);
+          const forRate = outcome.kind === "throttled" && !SESSION_STAGES.has(outcome.error.stage);
+          if (!forRate || attempt >= throttleRetries) throw error;
+          counts.retriedInBatch++;
+          await rate?.throttled("rate");
+        }
+      }
+    };
     const onSessionOpened = (ms: number) => timings.sessionSetupMs.push(Math.round(ms));
     const m = openMailer(
       rate
@@ -252,10 +289,11 @@ function deliverBatch(
         sendable.map(async (record) => {
           const { notification } = record.parsed;
           try {
-            const result = await m.send({
+            const outgoing = {
               ...notification,
               messageId: notification.messageId ?? messageIdFor(record.id, settings),
-            });
+            };
+            const result = await sendRetryingThrottles(() => m.send(outgoing));
             counts.sent++;
             done.add(record.id);
             if (record.sentAtMs !== undefined)

@@ -22,6 +22,7 @@ export const BATCH_REPORT: DeliveryReport = {
     throttled: 1,
     quota: 1,
     settings: 1,
+    retriedInBatch: 0,
     deadLettered: 2,
   },
 };
