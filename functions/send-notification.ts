@@ -26,8 +26,8 @@ import { createFunction, type FunctionDeps } from "./create-function.ts";
 import type { SettingsContext } from "./middleware/settings.ts";
 import { type RecordsContext, sqsNotifications } from "./middleware/sqs-notifications.ts";
 
-/** The waits before a refused connection is tried again when the limits are unknown: about 8 s in all. */
-export const REOPEN_REFUSED_AFTER_MS = [250, 500, 1000, 2000, 4000] as const;
+/** The waits before a refused connection is tried again when the limits are unknown: about 3.5 s in all, three more connections at most. */
+export const REOPEN_REFUSED_AFTER_MS = [500, 1000, 2000] as const;
 
 /** With the rate being learned, a message refused for the rate is sent again in the batch this often. */
 export const THROTTLE_RETRIES_WHILE_LEARNING = 3;
