@@ -3,7 +3,7 @@
  * that imports the bundle as deployed and serves one invocation at a time. A container is started
  * when its first invocation comes (a cold start), kept warm after, and replaced as Lambda replaces
  * a sandbox: after an invocation that timed out (the process is killed at the function's timeout)
- * or crashed. Its log lines go to a file, and are tallied by level and message for the report.
+ * or crashed (crash(): the load test's kills, faults.ts). Its log lines go to a file, and are tallied by level and message for the report.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
@@ -53,6 +53,11 @@ export interface Container {
   /** Cold starts so far (the first, and one after each killed sandbox). */
   readonly coldStarts: number;
   invoke(event: SQSEvent): Promise<InvocationResult>;
+  /**
+   * SIGKILLs the process now if an invocation is under way (an out-of-memory or a crashed runtime):
+   * that invocation ends as a crash, and the next one starts a new container. Whether it killed.
+   */
+  crash(): boolean;
   stop(): Promise<void>;
 }
 
@@ -66,6 +71,8 @@ let requests = 0;
 
 export function createContainer(options: ContainerOptions): Container {
   let running: Running | undefined;
+  /** The container of the invocation under way, if one is. */
+  let busy: Running | undefined;
   let coldStarts = 0;
   let nextId = 0;
 
@@ -79,7 +86,9 @@ export function createContainer(options: ContainerOptions): Container {
       for (const line of lines) {
         let key = "stderr/other";
         try {
-          const entry = JSON.parse(line) as { level?: string; message?: string };
+          const entry = JSON.parse(line) as { level?: string; message?: string; _aws?: unknown };
+          // CloudWatch's embedded metrics (one line an invocation) are not log lines.
+          if (entry._aws !== undefined) continue;
           key = `${entry.level ?? "?"}: ${entry.message ?? "?"}`;
         } catch {
           if (!line.trim()) continue;
@@ -146,10 +155,12 @@ export function createContainer(options: ContainerOptions): Container {
       const cold = running === undefined;
       running ??= start();
       const r = running;
+      busy = r;
       const elapsed = () => performance.now() - started;
       try {
         await r.ready;
       } catch (error) {
+        busy = undefined;
         running = undefined;
         await kill(r);
         return { outcome: "crash", error: (error as Error).message, ms: elapsed(), cold };
@@ -192,11 +203,18 @@ export function createContainer(options: ContainerOptions): Container {
           requestId: `load-${++requests}`,
         });
       });
+      busy = undefined;
       if (result.outcome === "timeout" || result.outcome === "crash") {
         running = undefined;
         await kill(r);
       }
       return result;
+    },
+    crash() {
+      const r = busy;
+      if (!r || r.child.exitCode !== null || r.child.signalCode !== null) return false;
+      r.child.kill("SIGKILL");
+      return true;
     },
     async stop() {
       const r = running;

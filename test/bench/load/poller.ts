@@ -1,4 +1,8 @@
 /**
+ * (Over 250 lines: the slots' receiving, invoking and deleting share one state, the queue's
+ * one-at-a-time lock and the receive history, and read best together; the event's records are
+ * lambda-event.ts's.)
+ *
  * Lambda's SQS event source, as the load test needs it: up to `maxConcurrency` invocations at
  * once (the event source's maximumConcurrency), each slot gathering a batch with ReceiveMessage
  * (long polls; up to `batchSize` records, or what arrived within the batching window counted from
@@ -16,18 +20,24 @@
  * (ChangeMessageVisibility back-offs are kept, never reset). As Lambda does, a response naming an
  * unknown or empty identifier, an error or a timeout fails the whole batch.
  *
+ * Without maximumConcurrency (`scaling`), the slots start as Lambda scales an SQS event source:
+ * `initial` at once, then `perMinute` more a minute. With many slots, long polls of a second
+ * under the one-at-a-time rule would hold each slot's receives up for the others' seconds:
+ * `longPollSeconds: 0` polls short, and a slot that found nothing waits 50 ms × slots (outside
+ * the rule) before it asks again.
+ *
  * Every receive of every message is kept (when, receive count, which slot and invocation, what
  * became of it), so a duplicate delivery can be explained by its message id.
  */
 import {
   DeleteMessageBatchCommand,
   type Message,
-  type MessageAttributeValue,
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from "aws-lambda";
+import type { SQSEvent, SQSRecord } from "aws-lambda";
 import type { InvocationOutcome, InvocationResult } from "./containers.ts";
+import { failedIds, toLambdaRecord } from "./lambda-event.ts";
 
 export type ReceiveOutcome =
   /** Succeeded and deleted. */
@@ -88,6 +98,10 @@ export interface PollerOptions {
   batchSize: number;
   batchingWindowSeconds: number;
   maxConcurrency: number;
+  /** Slots start as Lambda scales: `initial` at once, then `perMinute` more a minute. Default: all at once. */
+  scaling?: { initial: number; perMinute: number };
+  /** ReceiveMessage's wait. Default 1 (see LONG_POLL_SECONDS); 0: short polls. */
+  longPollSeconds?: number;
   /** Runs one invocation in the slot's container. */
   invoke(slot: number, event: SQSEvent): Promise<InvocationResult>;
 }
@@ -104,6 +118,8 @@ export interface Poller {
 
 /** A second, not Lambda's 20: the poller's calls are serialised, and a long poll holds the others. */
 const LONG_POLL_SECONDS = 1;
+/** With short polls, what a slot that found nothing waits, per slot polling. */
+const SHORT_POLL_SPACING_MS = 50;
 const SYSTEM_ATTRIBUTES = [
   "ApproximateReceiveCount",
   "SentTimestamp",
@@ -112,60 +128,6 @@ const SYSTEM_ATTRIBUTES = [
 ] as const;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function lambdaAttributes(values: Record<string, MessageAttributeValue> | undefined): SQSMessageAttributes {
-  const out: SQSMessageAttributes = {};
-  for (const [name, value] of Object.entries(values ?? {})) {
-    out[name] = {
-      dataType: value.DataType ?? "String",
-      stringListValues: [],
-      binaryListValues: [],
-      ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
-      ...(value.BinaryValue !== undefined
-        ? { binaryValue: Buffer.from(value.BinaryValue).toString("base64") }
-        : {}),
-    };
-  }
-  return out;
-}
-
-/** The record Lambda puts in the event for one received message. */
-export function toLambdaRecord(message: Message, queueArn: string, region: string): SQSRecord {
-  const a = message.Attributes ?? {};
-  return {
-    messageId: message.MessageId ?? "",
-    receiptHandle: message.ReceiptHandle ?? "",
-    body: message.Body ?? "",
-    attributes: {
-      ApproximateReceiveCount: a.ApproximateReceiveCount ?? "1",
-      SentTimestamp: a.SentTimestamp ?? "",
-      SenderId: a.SenderId ?? "",
-      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? "",
-    } as SQSRecordAttributes,
-    messageAttributes: lambdaAttributes(message.MessageAttributes),
-    md5OfBody: message.MD5OfBody ?? "",
-    eventSource: "aws:sqs",
-    eventSourceARN: queueArn,
-    awsRegion: region,
-  };
-}
-
-/** The records SQS keeps after an invocation, as Lambda reads a partial batch response. */
-export function failedIds(
-  records: readonly SQSRecord[],
-  result: InvocationResult,
-): { failed: Set<string>; rejected: boolean } {
-  const all = new Set(records.map((r) => r.messageId));
-  if (result.outcome !== "ok") return { failed: all, rejected: false };
-  const failures = result.response?.batchItemFailures ?? [];
-  const failed = new Set<string>();
-  for (const f of failures) {
-    // An empty or unknown identifier makes Lambda treat the whole batch as failed.
-    if (!f.itemIdentifier || !all.has(f.itemIdentifier)) return { failed: all, rejected: true };
-    failed.add(f.itemIdentifier);
-  }
-  return { failed, rejected: false };
-}
 
 export function startPoller(options: PollerOptions): Poller {
   const history: PollerHistory = {
@@ -224,20 +186,26 @@ export function startPoller(options: PollerOptions): Poller {
     }
   }
 
+  const longPoll = options.longPollSeconds ?? LONG_POLL_SECONDS;
+  /** A halt ends every wait of the slots. */
+  const halting = new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve()));
+  const pause = (ms: number) => Promise.race([sleep(ms), halting]);
+
   /** One batch: up to batchSize, or what arrived within the window from the first record. */
   async function gather(slot: number): Promise<Message[]> {
     const batch: Message[] = [];
     const windowMs = options.batchingWindowSeconds * 1000;
     let windowEnd: number | undefined;
     while (!halted && batch.length < options.batchSize) {
-      let wait = LONG_POLL_SECONDS;
+      let wait = longPoll;
       if (windowEnd !== undefined) {
         const remaining = windowEnd - Date.now();
         if (remaining <= 0) break;
-        wait = Math.min(LONG_POLL_SECONDS, Math.floor(remaining / 1000));
+        wait = Math.min(longPoll, Math.floor(remaining / 1000));
       }
       const got = await receive(slot, Math.min(10, options.batchSize - batch.length), wait);
       batch.push(...got);
+      if (batch.length === 0 && wait === 0) await pause(SHORT_POLL_SPACING_MS * options.maxConcurrency);
       if (batch.length > 0) {
         if (windowMs === 0) break;
         windowEnd ??= Date.now() + windowMs;
@@ -290,6 +258,10 @@ export function startPoller(options: PollerOptions): Poller {
   }
 
   async function slotLoop(slot: number): Promise<void> {
+    const { scaling } = options;
+    if (scaling && slot >= scaling.initial) {
+      await pause(((slot - scaling.initial + 1) * 60_000) / scaling.perMinute);
+    }
     let next: Promise<Message[]> | undefined;
     while (!halted) {
       const messages = await (next ?? gather(slot));

@@ -1,7 +1,8 @@
 /**
  * The load test's email provider: a real SMTP server (smtp-server) on 127.0.0.1 that enforces a
  * send rate and a connection limit with the product's own provider hooks (local/smtp-limits.ts:
- * SES's 454 at MAIL FROM, Postfix's 421 at the greeting, 421 while down), and records every
+ * SES's 454 at MAIL FROM, Postfix's 421 at the greeting, 421 while down), can refuse the sender
+ * (a relay's `553 5.7.1` at MAIL FROM, a settings refusal), and records every
  * message it accepted (its Message-ID header and when its MAIL FROM went through the limiter)
  * and every refusal. Times are epoch milliseconds, comparable with SQS's timestamps and with the
  * poller's receive history.
@@ -31,12 +32,12 @@ export interface AcceptedMessage {
   session: string;
 }
 
-export type RefusalKind = "throttle" | "connections" | "outage";
+export type RefusalKind = "throttle" | "connections" | "outage" | "sender";
 
 export interface Refusal {
   at: number;
   kind: RefusalKind;
-  /** `454 Throttling failure…`, `421 4.7.0 Error: too many connections…`, `421 4.3.2 Service not available…`. */
+  /** `454 Throttling failure…`, `421 4.7.0 Error: too many connections…`, `421 4.3.2 Service not available…`, or the sender's refusal. */
   reply: string;
   session: string;
 }
@@ -60,6 +61,12 @@ export interface Provider {
    * the connections it had). `false` ends it.
    */
   setDown(down: boolean): void;
+  /**
+   * A relay that refuses the sender (a settings refusal, e.g. `553 5.7.1 <…>: Sender address
+   * rejected: not owned by user`): every MAIL FROM is answered `reply` (before the rate limiter, so
+   * it costs no token) until called with undefined.
+   */
+  refuseSender(reply: string | undefined): void;
   close(): Promise<void>;
 }
 
@@ -90,6 +97,7 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Prov
   let peakOpen = 0;
   let down = false;
   let dropped = 0;
+  let senderRefusal: { code: number; text: string } | undefined;
 
   const hooks = limits.hooks({
     onConnect(session, callback) {
@@ -134,6 +142,11 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Prov
     },
     onMailFrom(address, session, callback) {
       mailFromAttempts.push(Date.now());
+      if (senderRefusal) {
+        const { code, text } = senderRefusal;
+        refusals.push({ at: Date.now(), kind: "sender", reply: `${code} ${text}`, session: session.id });
+        return callback(Object.assign(new Error(text), { responseCode: code }));
+      }
       hooks.onMailFrom?.(address, session, (error) => {
         if (error)
           refusals.push({ at: Date.now(), kind: "throttle", reply: replyOf(error), session: session.id });
@@ -181,6 +194,11 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Prov
         // smtp-server closes the connection after any 421 it sends.
         connection.send(421, "4.3.2 Service not available, closing transmission channel");
       }
+    },
+    refuseSender(reply) {
+      const parsed = reply === undefined ? undefined : /^(\d{3}) (.*)$/s.exec(reply);
+      if (reply !== undefined && !parsed) throw new Error(`not an SMTP reply: ${reply}`);
+      senderRefusal = parsed ? { code: Number(parsed[1]), text: parsed[2] as string } : undefined;
     },
     close: () =>
       new Promise<void>((resolve) => {

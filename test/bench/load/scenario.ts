@@ -2,25 +2,39 @@
  * One load scenario, end to end: the provider (a rate- and connection-limited SMTP server), the
  * queues and settings in moto, the notifications enqueued at once, the poller driving the
  * deployed bundle in separate container processes with the environment the stack derives from
- * the provider's limits, an optional outage, then everything read back: what the provider
- * accepted and refused, the dead-letter queue, every receive of every message.
+ * the provider's limits, the scenario's faults (an outage, a refused sender, a DynamoDB that
+ * stops answering, container kills, poison records: faults.ts), then everything read back: what
+ * the provider accepted and refused, the dead-letter queue, every receive of every message.
  *
  * Every wait is bounded: the scenario gives up at its give-up time (default 3 × its ideal time,
- * the outage included, at most 10 minutes past the ideal, at least a minute) and reports what it
- * has.
+ * the outage included, at most 10 minutes past the ideal, at least 3 minutes) and reports what
+ * it has.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { deploymentConfig } from "../../../infra/config.ts";
-import { deriveSendLimits, formatRate } from "../../../infra/provider-limits.ts";
-import { queueVisibilitySeconds, sendNotificationTimeoutSeconds } from "../../../infra/sizing.ts";
-import { RETRY_POLICY } from "../../../lib/notifications/backoff.ts";
 import { type Container, createContainer, type LogTally } from "./containers.ts";
+import {
+  createKiller,
+  type Kill,
+  type Killer,
+  notificationBody,
+  type StoreFault,
+  type StoreStats,
+  scheduleFaults,
+  startStoreFault,
+  type TimedFaults,
+} from "./faults.ts";
 import { type Poller, type PollerHistory, startPoller } from "./poller.ts";
 import { type AcceptedMessage, type Provider, type Refusal, startProvider } from "./provider.ts";
 import {
-  CREDENTIALS,
+  containerEnv,
+  type RunOptions,
+  type ScenarioSettings,
+  type ScenarioSpec,
+  scenarioSettings,
+} from "./spec.ts";
+import {
   createNotificationQueues,
   createSendScheduleTable,
   type DeadLetterEntry,
@@ -33,57 +47,7 @@ import {
   sqsClient,
 } from "./world.ts";
 
-export interface ScenarioSpec {
-  id: string;
-  title: string;
-  /** Notifications enqueued at once before the poller starts. */
-  count: number;
-  /** The provider's (the fleet's) send rate, messages a second. */
-  ratePerSecond: number;
-  /** The provider's connection limit. */
-  maxConnections: number;
-  /** The provider goes down `afterSeconds` after the poller starts, for `seconds`. */
-  outage?: { afterSeconds: number; seconds: number };
-}
-
-export interface RunOptions {
-  motoEndpoint: string;
-  /** The bundle's index.mjs (world.ts buildBundle). */
-  bundle: string;
-  /** Where the containers' logs go. */
-  workDir: string;
-  /** Default: min(3 × ideal, ideal + 600 s), at least 60 s; the ideal includes any outage. */
-  giveUpSeconds?: number;
-  /** SMTPServerTimeout in the settings, and for the stack's sizing. Default: the settings' default. */
-  smtpTimeoutSeconds?: number;
-  /** Default: the stack's batchSize. */
-  batchSize?: number;
-  /** Default: the stack's maxBatchingWindowSeconds. */
-  batchingWindowSeconds?: number;
-  /** Invocations at once when deriveSendLimits gives no maxConcurrency. Default 2 (the least it may give). */
-  concurrencyFallback?: number;
-  /** Progress lines. */
-  log?: (line: string) => void;
-  /** Seconds between progress lines. Default 10. */
-  progressEverySeconds?: number;
-}
-
-export interface ScenarioSettings {
-  /** Invocations at once (the event source's maximumConcurrency). */
-  concurrency: number;
-  concurrencyFrom: "deriveSendLimits" | "fallback";
-  poolSize: number;
-  /** SEND_RATE_PER_SECOND; undefined when deriveSendLimits gave none (the variable is then unset). */
-  perContainerRate: number | undefined;
-  batchSize: number;
-  batchingWindowSeconds: number;
-  smtpTimeoutSeconds: number;
-  functionTimeoutSeconds: number;
-  visibilityTimeoutSeconds: number;
-  receiveLimit: number;
-  providerBurst: number;
-  giveUpSeconds: number;
-}
+export { idealSeconds, type RunOptions, type ScenarioSettings, type ScenarioSpec } from "./spec.ts";
 
 export interface ScenarioRun {
   spec: ScenarioSpec;
@@ -98,6 +62,13 @@ export interface ScenarioRun {
   endedAt: number;
   gaveUp: boolean;
   outage?: { from: number; to: number };
+  /** When the provider refused the sender (epoch ms). */
+  senderRefused?: { from: number; to: number };
+  /** The containers' DynamoDB (a proxy to moto's): silent from (epoch ms), and what it saw. */
+  store: StoreStats & { silentFrom?: number };
+  /** Containers SIGKILLed mid-invocation, and kills drawn whose moment came after the invocation ended. */
+  kills: Kill[];
+  killsMissed: number;
   accepted: AcceptedMessage[];
   refusals: Refusal[];
   mailFromAttempts: number[];
@@ -112,51 +83,6 @@ export interface ScenarioRun {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** What deriveSendLimits makes of the provider's limits, as the stack will deploy it. */
-export function scenarioSettings(
-  spec: ScenarioSpec,
-  options: Omit<RunOptions, "bundle" | "workDir" | "motoEndpoint">,
-) {
-  const stack = deploymentConfig(() => undefined);
-  const derived = deriveSendLimits(
-    { maxSendRate: spec.ratePerSecond, maxConnections: spec.maxConnections },
-    stack.notificationPoolSize,
-  );
-  const batchSize = options.batchSize ?? stack.batchSize;
-  const smtpTimeoutSeconds = options.smtpTimeoutSeconds ?? stack.smtpTimeoutSeconds;
-  // As the stack sizes it: the derived pool and the container's share of the rate.
-  const functionTimeoutSeconds = sendNotificationTimeoutSeconds(
-    smtpTimeoutSeconds,
-    batchSize,
-    derived.poolSize,
-    derived.perContainerRate,
-  );
-  const ideal = idealSeconds(spec);
-  const settings: ScenarioSettings = {
-    concurrency: derived.maxConcurrency ?? options.concurrencyFallback ?? 2,
-    concurrencyFrom: derived.maxConcurrency !== undefined ? "deriveSendLimits" : "fallback",
-    poolSize: derived.poolSize,
-    perContainerRate: derived.perContainerRate,
-    batchSize,
-    batchingWindowSeconds: options.batchingWindowSeconds ?? stack.maxBatchingWindowSeconds,
-    smtpTimeoutSeconds,
-    functionTimeoutSeconds,
-    visibilityTimeoutSeconds: queueVisibilitySeconds(functionTimeoutSeconds),
-    receiveLimit: RETRY_POLICY.receiveLimit,
-    // createSmtpLimits's default bucket: a second's worth, at least 1.
-    providerBurst: Math.max(1, spec.ratePerSecond),
-    // 3 × the ideal, but never more than 10 minutes past it, and at least a minute (cold starts,
-    // batching windows, a first back-off).
-    giveUpSeconds: options.giveUpSeconds ?? Math.ceil(Math.max(60, Math.min(3 * ideal, ideal + 600))),
-  };
-  return settings;
-}
-
-/** The time the provider needs at its limit: count ÷ rate, plus any outage. */
-export function idealSeconds(spec: ScenarioSpec): number {
-  return spec.count / spec.ratePerSecond + (spec.outage?.seconds ?? 0);
-}
 
 export async function runScenario(spec: ScenarioSpec, options: RunOptions): Promise<ScenarioRun> {
   const log = options.log ?? (() => {});
@@ -173,11 +99,14 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions): Prom
   const containers: Container[] = [];
   const logTally: LogTally = new Map();
   let poller: Poller | undefined;
-  const timers: NodeJS.Timeout[] = [];
+  let store: StoreFault | undefined;
+  let faults: TimedFaults | undefined;
   try {
     const queues = await createNotificationQueues(sqs, tag, settings.visibilityTimeoutSeconds);
-    // As the stack: a rate limit (every scenario has one) gives the fleet its send schedule.
+    // As the stack: every deployment has the fleet's send-schedule table.
     const scheduleTable = await createSendScheduleTable(options.motoEndpoint, tag);
+    // The containers reach DynamoDB through a proxy: it measures, and falls silent when the scenario says.
+    store = await startStoreFault(options.motoEndpoint, spec.silentStore?.afterSeconds === 0);
     const root = `/${tag}`;
     await seedSettings(options.motoEndpoint, root, {
       SMTPServer: "127.0.0.1",
@@ -189,35 +118,18 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions): Prom
     });
 
     const recipientOf = (n: number) => `n${n}@load.example`;
-    const bodies = Array.from({ length: spec.count }, (_, n) =>
-      JSON.stringify({
-        to: recipientOf(n),
-        subject: `Load ${spec.id} #${n}`,
-        text: `Notification ${n} of ${spec.count} (scenario ${spec.id}).`,
-      }),
-    );
+    const bodies = Array.from({ length: spec.count }, (_, n) => notificationBody(spec, n, recipientOf(n)));
     log(`  enqueueing ${spec.count} notifications…`);
     const ids = await enqueue(sqs, queues.queueUrl, bodies);
 
-    const env: Record<string, string> = {
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-      AWS_REGION: REGION,
-      AWS_DEFAULT_REGION: REGION,
-      AWS_ENDPOINT_URL: options.motoEndpoint,
-      AWS_EC2_METADATA_DISABLED: "true",
-      SETTINGS_PATH: root,
-      NOTIFICATION_QUEUE_URL: queues.queueUrl,
-      DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
-      NOTIFICATION_POOL_SIZE: String(settings.poolSize),
-      ...(settings.perContainerRate !== undefined
-        ? { SEND_RATE_PER_SECOND: formatRate(settings.perContainerRate) }
-        : {}),
-      SEND_SCHEDULE_TABLE: scheduleTable,
-      FLEET_SEND_RATE_PER_SECOND: formatRate(spec.ratePerSecond),
-      LOG_LEVEL: "warn",
-      TZ: "UTC",
-    };
+    const env = containerEnv(settings, {
+      motoEndpoint: options.motoEndpoint,
+      settingsRoot: root,
+      queueUrl: queues.queueUrl,
+      deadLetterQueueUrl: queues.deadLetterQueueUrl,
+      scheduleTable,
+      dynamoEndpoint: store.url,
+    });
     for (let slot = 0; slot < settings.concurrency; slot++) {
       containers.push(
         createContainer({
@@ -230,6 +142,13 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions): Prom
         }),
       );
     }
+    const killer: Killer | undefined = spec.kills
+      ? createKiller({
+          chance: spec.kills.chance,
+          crash: (slot) => (containers[slot] as Container).crash(),
+          typicalMs: (settings.batchSize / (settings.perContainerRate ?? 10)) * 1000,
+        })
+      : undefined;
 
     const startedAt = Date.now();
     poller = startPoller({
@@ -240,28 +159,15 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions): Prom
       batchSize: settings.batchSize,
       batchingWindowSeconds: settings.batchingWindowSeconds,
       maxConcurrency: settings.concurrency,
-      invoke: (slot, event) => (containers[slot] as Container).invoke(event),
+      ...(settings.scaling ? { scaling: settings.scaling, longPollSeconds: 0 } : {}),
+      invoke: (slot, event) => {
+        const run = () => (containers[slot] as Container).invoke(event);
+        return killer ? killer.around(slot, event, run) : run();
+      },
     });
 
-    let outage: { from: number; to: number } | undefined;
-    if (spec.outage) {
-      const { afterSeconds, seconds } = spec.outage;
-      timers.push(
-        setTimeout(() => {
-          outage = { from: Date.now(), to: Date.now() + seconds * 1000 };
-          provider.setDown(true);
-          log(`  outage begins (${seconds} s): the provider answers 421 at the greeting`);
-        }, afterSeconds * 1000),
-        setTimeout(
-          () => {
-            provider.setDown(false);
-            if (outage) outage.to = Date.now();
-            log("  outage ends");
-          },
-          (afterSeconds + seconds) * 1000,
-        ),
-      );
-    }
+    // The timed faults (the outage, the sender's refusal, the store's silence), each undone at the end.
+    faults = scheduleFaults(spec, { provider, store, startedAt, log });
 
     // Wait until the queue is empty and no slot holds records, or give up.
     const giveUpAt = startedAt + settings.giveUpSeconds * 1000;
@@ -285,16 +191,16 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions): Prom
       if (Date.now() >= nextProgress) {
         nextProgress += progressMs;
         const delivered = new Set(provider.accepted.map((m) => m.messageId)).size;
-        const throttles = provider.refusals.filter((r) => r.kind === "throttle").length;
-        const connRefusals = provider.refusals.length - throttles;
+        const kinds = new Map<string, number>();
+        for (const r of provider.refusals) kinds.set(r.kind, (kinds.get(r.kind) ?? 0) + 1);
+        const refused = [...kinds].map(([k, v]) => `${v} ${k}`).join(", ") || "none";
         log(
-          `  ${Math.round((Date.now() - startedAt) / 1000)} s: ${delivered} delivered, queue ${depth.visible} visible / ${depth.inFlight} in flight, ${poller.history.invocations.length} invocations done, ${throttles}×454, ${connRefusals}×421`,
+          `  ${Math.round((Date.now() - startedAt) / 1000)} s: ${delivered} delivered, queue ${depth.visible} visible / ${depth.inFlight} in flight, ${poller.history.invocations.length} invocations done, refusals: ${refused}${killer ? `, ${killer.kills.length} kills` : ""}`,
         );
       }
     }
     const endedAt = Date.now();
-    for (const t of timers) clearTimeout(t);
-    provider.setDown(false);
+    faults.cancel();
 
     poller.halt();
     await Promise.race([poller.idle(), sleep(15_000)]);
@@ -308,6 +214,7 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions): Prom
     } catch {
       // keep the last one seen
     }
+    const silentFrom = store?.silentSince();
     return {
       spec,
       settings,
@@ -316,7 +223,11 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions): Prom
       startedAt,
       endedAt,
       gaveUp,
-      ...(outage ? { outage } : {}),
+      ...(faults.outage ? { outage: faults.outage } : {}),
+      ...(faults.senderRefused ? { senderRefused: faults.senderRefused } : {}),
+      store: { ...store.stats(), ...(silentFrom ? { silentFrom } : {}) },
+      kills: killer ? [...killer.kills] : [],
+      killsMissed: killer?.missed() ?? 0,
       accepted: [...provider.accepted],
       refusals: [...provider.refusals],
       mailFromAttempts: [...provider.mailFromAttempts],
@@ -333,10 +244,11 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions): Prom
       logDir,
     };
   } finally {
-    for (const t of timers) clearTimeout(t);
+    faults?.cancel();
     poller?.halt();
     await Promise.all(containers.map((c) => c.stop()));
     await provider.close();
+    await store?.close();
     sqs.destroy();
   }
 }
