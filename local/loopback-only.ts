@@ -13,6 +13,8 @@ export interface LoopbackRules {
   ownOrigin?: boolean;
   /** POST and PUT bodies must be JSON. Default true. */
   json?: boolean;
+  /** Other ports a Host may name: a proxy on this machine in front of the server (the benchmarks' latency proxy). Default none. */
+  proxyPorts?: ReadonlySet<number>;
 }
 
 const LOCAL_HOST = /^(127\.0\.0\.1|localhost)(?::(\d+))?$/i;
@@ -20,11 +22,12 @@ const LOCAL_HOST = /^(127\.0\.0\.1|localhost)(?::(\d+))?$/i;
 /** Why `req` is refused, or undefined when it may be served. */
 export function loopbackRefusal(
   req: IncomingMessage,
-  { ownOrigin = false, json = true }: LoopbackRules = {},
+  { ownOrigin = false, json = true, proxyPorts }: LoopbackRules = {},
 ): string | undefined {
   const port = req.socket.localPort;
   const host = LOCAL_HOST.exec(req.headers.host ?? "");
-  if (!host || (host[2] !== undefined && Number(host[2]) !== port)) {
+  const named = host?.[2] === undefined ? undefined : Number(host[2]);
+  if (!host || (named !== undefined && named !== port && !proxyPorts?.has(named))) {
     return `Host ${JSON.stringify(req.headers.host ?? "")} is not this machine's 127.0.0.1:${port} or localhost:${port}`;
   }
   const origin = req.headers.origin;

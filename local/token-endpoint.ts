@@ -54,6 +54,8 @@ export interface TokenEndpoint {
   readonly requests: number;
   /** Tokens issued so far. */
   readonly issued: number;
+  /** Serve a Host that names this port too: a proxy on this machine in front of the endpoint. */
+  allowProxyPort(port: number): void;
   /** A token XOAUTH2 brought for `user`: valid, unexpired, unrevoked, allowed to send as `user`. */
   checkToken(token: string, user: string): TokenCheck;
   /** Refuse this token from now on, as a provider does when its app is changed. */
@@ -131,10 +133,11 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
     },
   );
   const form = (req: IncomingMessage) => (req as IncomingMessage & { body: Form }).body;
+  const proxyPorts = new Set<number>();
 
   const handle = async (req: IncomingMessage, res: Parameters<typeof service.requestHandler>[1]) => {
     // For this machine's programs only: no browser at all (token requests are forms, not JSON).
-    const refused = loopbackRefusal(req, { json: false });
+    const refused = loopbackRefusal(req, { json: false, proxyPorts });
     if (refused) {
       res
         .writeHead(403, { "content-type": "application/json" })
@@ -171,6 +174,9 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
   const signingKey = createPublicKey({ key: jwk as never, format: "jwk" });
 
   return {
+    allowProxyPort(port) {
+      proxyPorts.add(port);
+    },
     url: base,
     tokenUrl: (tenant) => (tenant === undefined ? `${base}/token` : `${base}/${tenant}/oauth2/v2.0/token`),
     get requests() {

@@ -83,6 +83,8 @@ export async function measureOAuth2ColdStarts(
       const smtpProxy = rtt
         ? await startLatencyProxy({ host: "127.0.0.1", port: servers.smtp.port }, rtt)
         : undefined;
+      // The proxy forwards TLS as it is, so the Host names the proxy's port.
+      if (tokenProxy) servers.endpoint.allowProxyPort(tokenProxy.port);
       const tokenPort = tokenProxy?.port ?? Number(new URL(servers.endpoint.url).port);
       const smtpPort = smtpProxy?.port ?? servers.smtp.port;
       const root = await world.copySettings(`oauth2-rtt${rtt}`, {

@@ -6,10 +6,12 @@
  */
 
 import { mkdtempSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { loopbackRefusal } from "../../local/loopback-only.ts";
 import { type LocalProduct, startLocalProduct } from "../../local/product.ts";
 
 const running: LocalProduct[] = [];
@@ -124,5 +126,19 @@ describe("the local run serves this machine only", () => {
     expect(
       (await raw(`${feed.href}security`, "GET", { host: feed.host, origin: "https://evil.example" })).status,
     ).toBe(403);
+  });
+});
+
+describe("a proxy on this machine in front of the token endpoint", () => {
+  it("is served only on the ports it was told of", () => {
+    const req = (host: string) =>
+      ({ headers: { host }, socket: { localPort: 4000 }, method: "POST" }) as unknown as IncomingMessage;
+    expect(loopbackRefusal(req("127.0.0.1:5000"), { json: false })).toMatch(/is not this machine's/);
+    expect(
+      loopbackRefusal(req("127.0.0.1:5000"), { json: false, proxyPorts: new Set([5000]) }),
+    ).toBeUndefined();
+    expect(loopbackRefusal(req("evil.example:5000"), { json: false, proxyPorts: new Set([5000]) })).toMatch(
+      /is not this machine's/,
+    );
   });
 });
