@@ -14,6 +14,11 @@
  * comes from the invocation's time left, and the report is returned before the invocation's end
  * even when a send or a call is still running, so Lambda never fails the whole batch for a
  * timeout (a record still being sent then is reported failed: at least once, never lost).
+ *
+ * One file of about 400 lines: a batch's records share one state (the counts, which records are
+ * done, which come back and when, the holds, the deadline's cut), and each step of a record's fate
+ * reads and writes it; the parts that need none of it live beside it (outcome.ts, backoff.ts,
+ * in-flight.ts, batch-time.ts, metrics.ts).
  */
 import type { Logger } from "../logger.ts";
 import type { EmailSettings } from "../settings/index.ts";
