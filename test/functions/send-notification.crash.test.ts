@@ -6,10 +6,9 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { SQSEvent } from "aws-lambda";
 import { describe, expect, inject, it } from "vitest";
 import { perTest } from "../helpers/per-test.ts";
-import { sqsFixture } from "../helpers/sqs.ts";
+import { batchOf, sqsFixture } from "../helpers/sqs.ts";
 import { ssmFixture } from "../helpers/ssm.ts";
 
 const { smtpServer } = perTest();
@@ -18,31 +17,6 @@ const child = fileURLToPath(new URL("../helpers/send-notification-child.ts", imp
 /** As deployed: six times a function timeout of 130 s. */
 const DEPLOYED_VISIBILITY_SECONDS = 780;
 const HOLD = { holdSeconds: 2, renewEveryMs: 500 };
-
-async function receiveAll(queue: Awaited<ReturnType<typeof sqsFixture>>, count: number): Promise<SQSEvent> {
-  const received = [];
-  for (let tries = 0; received.length < count && tries < 10; tries++) {
-    received.push(...(await queue.receive(queue.queueUrl)));
-  }
-  return {
-    Records: received.map((m) => ({
-      messageId: m.MessageId as string,
-      receiptHandle: m.ReceiptHandle as string,
-      body: m.Body as string,
-      attributes: {
-        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? "1",
-        SentTimestamp: String(Date.now()),
-        SenderId: "test",
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:notifications",
-      awsRegion: "us-east-1",
-    })),
-  };
-}
 
 describe("send-notification killed mid-batch", () => {
   it("never sends again what the server accepted, and brings the rest back within the hold", async () => {
@@ -55,16 +29,10 @@ describe("send-notification killed mid-batch", () => {
       SMTPPort: String(smtp.port),
       FeedbackEmail: "noreply@chat.example",
     });
-    const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
-    for (let i = 0; i < 8; i++) {
-      await queue.client.send(
-        new SendMessageCommand({
-          QueueUrl: queue.queueUrl,
-          MessageBody: JSON.stringify({ to: `user${i}@example.com`, subject: `n${i}`, text: "Hi" }),
-        }),
-      );
-    }
-    const event = await receiveAll(queue, 8);
+    const event = await batchOf(
+      queue,
+      Array.from({ length: 8 }, (_, i) => ({ to: `user${i}@example.com`, subject: `n${i}`, text: "Hi" })),
+    );
     expect(event.Records).toHaveLength(8);
 
     const proc = spawn(process.execPath, [child, JSON.stringify({ event, hold: HOLD })], {

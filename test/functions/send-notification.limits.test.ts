@@ -4,7 +4,7 @@
  * answers as Amazon SES does above its rate (454 Throttling failure). docs/delivery.md says what
  * is expected here.
  */
-import { DeleteMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { SQSEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { createHandler } from "../../functions/send-notification.ts";
@@ -14,41 +14,10 @@ import { sendScheduleTable } from "../helpers/dynamodb.ts";
 import { captureLogs, lambdaContext, sqsEvent, sqsRecord } from "../helpers/lambda.ts";
 import { perTest } from "../helpers/per-test.ts";
 import { startSilentServer } from "../helpers/smtp-server.ts";
-import { sqsFixture } from "../helpers/sqs.ts";
+import { batchOf, sqsFixture } from "../helpers/sqs.ts";
 import { ssmFixture } from "../helpers/ssm.ts";
 
 const { smtpServer } = perTest();
-
-/** Puts bodies on the queue and receives them as Lambda's event source would hand them over. */
-async function batchOf(queue: Awaited<ReturnType<typeof sqsFixture>>, bodies: unknown[]): Promise<SQSEvent> {
-  for (const body of bodies) {
-    await queue.client.send(
-      new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: JSON.stringify(body) }),
-    );
-  }
-  const received = [];
-  for (let tries = 0; received.length < bodies.length && tries < 10; tries++) {
-    received.push(...(await queue.receive(queue.queueUrl)));
-  }
-  return {
-    Records: received.map((m) => ({
-      messageId: m.MessageId as string,
-      receiptHandle: m.ReceiptHandle as string,
-      body: m.Body as string,
-      attributes: {
-        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? "1",
-        SentTimestamp: "0",
-        SenderId: "test",
-        ApproximateFirstReceiveTimestamp: "0",
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:notifications",
-      awsRegion: "us-east-1",
-    })),
-  };
-}
 
 async function deploy(port: number, env: Record<string, string>, settings: Record<string, string> = {}) {
   const ssm = ssmFixture();

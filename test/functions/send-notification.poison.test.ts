@@ -1,58 +1,13 @@
-/**
- * send-notification given HTML whose text would be too big to write (issue 19), against
- * moto_server's SQS (the notification queue and its dead-letter queue, as the stack makes them)
- * and a real SMTP server. Such a record fails alone and at once: it is dead-lettered with its
- * reason, never retried, while the rest of its batch is sent. Before the text part's output
- * budget, the 240 KB record below held the batch 1.4 s and was sent, its text cut to 1 MiB (the
- * issue's 255 KB record: 7.9 s and 759 MB, in a function of 512 MB).
- */
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import type { SQSEvent } from "aws-lambda";
 import { simpleParser } from "mailparser";
 import { describe, expect, it } from "vitest";
 import { createHandler } from "../../functions/send-notification.ts";
 import { DEAD_LETTER_ATTRIBUTES } from "../../lib/aws-sqs/index.ts";
 import { captureLogs, lambdaContext } from "../helpers/lambda.ts";
 import { perTest } from "../helpers/per-test.ts";
-import { sqsFixture } from "../helpers/sqs.ts";
+import { batchOf, sqsFixture } from "../helpers/sqs.ts";
 import { ssmFixture } from "../helpers/ssm.ts";
 
 const { smtpServer } = perTest();
-
-/** Puts bodies on the queue and receives them as Lambda's event source would hand them over. */
-async function batchOf(queue: Awaited<ReturnType<typeof sqsFixture>>, bodies: unknown[]): Promise<SQSEvent> {
-  const ids: string[] = [];
-  for (const body of bodies) {
-    const sent = await queue.client.send(
-      new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: JSON.stringify(body) }),
-    );
-    ids.push(sent.MessageId as string);
-  }
-  const received = [];
-  for (let tries = 0; received.length < bodies.length && tries < 10; tries++) {
-    received.push(...(await queue.receive(queue.queueUrl)));
-  }
-  // In the order sent, so a record's place says which body it holds.
-  received.sort((a, b) => ids.indexOf(a.MessageId as string) - ids.indexOf(b.MessageId as string));
-  return {
-    Records: received.map((m) => ({
-      messageId: m.MessageId as string,
-      receiptHandle: m.ReceiptHandle as string,
-      body: m.Body as string,
-      attributes: {
-        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? "1",
-        SentTimestamp: "0",
-        SenderId: "test",
-        ApproximateFirstReceiveTimestamp: "0",
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:notifications",
-      awsRegion: "us-east-1",
-    })),
-  };
-}
 
 async function deploy(port: number, env: Record<string, string>) {
   const ssm = ssmFixture();

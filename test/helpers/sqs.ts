@@ -3,8 +3,10 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import type { SQSEvent } from "aws-lambda";
 import { inject } from "vitest";
 import { RETRY_POLICY } from "../../lib/notifications/index.ts";
 
@@ -67,5 +69,48 @@ export async function sqsFixture({
           }),
         )
       ).Messages ?? [],
+  };
+}
+
+type SqsFixture = Awaited<ReturnType<typeof sqsFixture>>;
+
+/**
+ * Puts `bodies` on the queue (an object as JSON), then receives them as Lambda's event source
+ * hands them over, in the order sent (a record's place says which body it holds).
+ */
+export async function batchOf(queue: SqsFixture, bodies: readonly unknown[]): Promise<SQSEvent> {
+  const ids: string[] = [];
+  for (const body of bodies) {
+    const sent = await queue.client.send(
+      new SendMessageCommand({
+        QueueUrl: queue.queueUrl,
+        MessageBody: typeof body === "string" ? body : JSON.stringify(body),
+      }),
+    );
+    ids.push(sent.MessageId as string);
+  }
+  const received = [];
+  for (let tries = 0; received.length < bodies.length && tries < 10; tries++) {
+    received.push(...(await queue.receive(queue.queueUrl)));
+  }
+  received.sort((a, b) => ids.indexOf(a.MessageId as string) - ids.indexOf(b.MessageId as string));
+  const now = String(Date.now());
+  return {
+    Records: received.map((m) => ({
+      messageId: m.MessageId as string,
+      receiptHandle: m.ReceiptHandle as string,
+      body: m.Body as string,
+      attributes: {
+        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? "1",
+        SentTimestamp: now,
+        SenderId: "test",
+        ApproximateFirstReceiveTimestamp: now,
+      },
+      messageAttributes: {},
+      md5OfBody: "",
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:notifications",
+      awsRegion: "us-east-1",
+    })),
   };
 }
