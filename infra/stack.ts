@@ -1,7 +1,10 @@
 /**
  * The whole product on AWS, composed from the parts of the architecture (infra/constructs/):
  * the settings in SSM, three functions, the notification queue with its dead-letter queue, the
- * fleet's send schedule (when the provider limits a rate), the security-alert schedule, the IAM-authorised connection-test endpoint, the dashboard, and the alarms.
+ * fleet's send schedule (slots when the provider limits a rate, the learned rate otherwise), the
+ * security-alert schedule, the IAM-authorised connection-test endpoint, the dashboard, and the
+ * alarms. One file of about 250 lines: the composition, and the three functions' own settings
+ * beside it (emailFunctions), which the parts are given.
  *
  * Logical ids: the parts add their resources to this stack directly (each takes the stack as its
  * `scope`), under the ids they had when the stack was one constructor, rather than nesting them
