@@ -56,6 +56,7 @@ export class Dashboard {
         width: 12,
         left: [
           m(METRICS.sent, "sent"),
+          m(METRICS.failed, "reported failed (to be received again)"),
           m(METRICS.deferred.throttle, "deferred: throttle"),
           m(METRICS.deferred.quota, "deferred: quota"),
           m(METRICS.deferred.connection, "deferred: connection"),

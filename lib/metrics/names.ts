@@ -20,6 +20,8 @@ export const METRIC_DIMENSION_SETS = [[METRIC_DIMENSIONS.function]] as const;
 export const METRICS = {
   /** Notifications the server accepted (send-notification). */
   sent: "NotificationsSent",
+  /** Notifications reported failed to SQS, to be received again (the deferred ones among them). */
+  failed: "NotificationsFailed",
   /** Notifications backed off to come back later, by why. */
   deferred: {
     /** A rate or connection limit (454, 421, SES's throttling), or a fleet paused by one. */

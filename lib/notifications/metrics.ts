@@ -13,6 +13,7 @@ export function deliveryMetrics(report: DeliveryReport): MetricValues {
   const { counts, timings } = report;
   return {
     [METRICS.sent]: count(counts.sent),
+    [METRICS.failed]: count(report.failed.length),
     [METRICS.deferred.throttle]: count(counts.throttled),
     [METRICS.deferred.quota]: count(counts.quota),
     [METRICS.deferred.connection]: count(counts.transient),

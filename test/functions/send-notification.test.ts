@@ -122,6 +122,8 @@ describe("send-notification", () => {
     );
     const value = (name: string) => byName.get(name)?.Values;
     expect(value(METRICS.sent)).toEqual([2]);
+    // Reported failed to SQS: the busy recipient, and the invalid body (no dead-letter queue here).
+    expect(value(METRICS.failed)).toEqual([2]);
     expect(value(METRICS.deferred.connection)).toEqual([1]);
     // A count of 0 is left out (a custom metric is billed for each hour it has data).
     expect(value(METRICS.deferred.throttle)).toBeUndefined();

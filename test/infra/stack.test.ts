@@ -551,6 +551,7 @@ describe("alarms", () => {
     const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
     for (const name of [
       METRICS.sent,
+      METRICS.failed,
       ...Object.values(METRICS.deferred),
       ...Object.values(METRICS.deadLettered),
       METRICS.eventToAccepted,
