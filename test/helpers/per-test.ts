@@ -2,6 +2,8 @@
  * What a test starts is stopped after it: `const { defer, smtpServer } = perTest();` at the top of
  * a file registers one afterEach for everything deferred.
  */
+import { createServer, type RequestListener, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach } from "vitest";
 import { startSmtpServer, type TestSmtpServer, type TestSmtpServerOptions } from "./smtp-server.ts";
 
@@ -19,5 +21,18 @@ export function perTest() {
     defer(() => s.close());
     return s;
   };
-  return { defer, smtpServer };
+  /** A real HTTP server on 127.0.0.1 answering with `handle`, closed (its connections too) after the test. */
+  const httpServer = async (handle: RequestListener): Promise<{ server: Server; url: string }> => {
+    const server = createServer(handle);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    defer(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  };
+  return { defer, smtpServer, httpServer };
 }

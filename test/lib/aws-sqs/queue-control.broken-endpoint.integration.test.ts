@@ -3,17 +3,14 @@
  * servers answering as a broken endpoint might: a dead-lettering counts only with SendMessage's
  * MessageId, and a batch entry only when the answer's Successful list names it.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { describe, expect, it } from "vitest";
 import { liteJsonClient } from "../../../lib/aws/json-client.ts";
 import { sqsQueueControl } from "../../../lib/aws-sqs/index.ts";
+import { perTest } from "../../helpers/per-test.ts";
 import { startSilentServer } from "../../helpers/smtp-server.ts";
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const { defer, httpServer } = perTest();
 
 interface Seen {
   target: string;
@@ -23,7 +20,7 @@ interface Seen {
 /** A server answering every request with `answer(request)`; what it was sent. */
 async function sqsServer(answer: (seen: Seen) => unknown) {
   const seen: Seen[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const { url } = await httpServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -37,15 +34,7 @@ async function sqsServer(answer: (seen: Seen) => unknown) {
       res.end(typeof out === "string" ? out : JSON.stringify(out));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  return { url, seen };
 }
 
 const env = (url: string) => ({
@@ -89,7 +78,7 @@ describe("deadLetter", () => {
 
   it("gives up at the caller's deadline", async () => {
     const silent = await startSilentServer();
-    closers.push(() => silent.close());
+    defer(() => silent.close());
     const started = performance.now();
     const error = await control(`http://127.0.0.1:${silent.port}`)
       .deadLetter(letter, { timeoutMs: 300 })
@@ -141,22 +130,13 @@ describe.each([
 describe("the batch calls' retries", () => {
   it("are idempotent: a visibility change that timed out is sent again", async () => {
     let n = 0;
-    const server = createServer((req, res) => {
+    const { url } = await httpServer((req, res) => {
       req.resume();
       req.on("end", () => {
         if (++n === 1) return; // the first never answered
         res.writeHead(200).end(JSON.stringify({ Successful: [{ Id: "0" }] }));
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const client = liteJsonClient({ name: "sqs", targetPrefix: "AmazonSQS", jsonVersion: "1.0" }, env(url), {
       requestTimeoutMs: 200,
       sleep: async () => {},

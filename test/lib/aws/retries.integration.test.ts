@@ -3,31 +3,20 @@
  * as AWS does under load: throttling (the code in `__type` or in the x-amzn-errortype header), a
  * 5xx, a dropped connection, then 200. What must not be retried is not.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { describe, expect, it } from "vitest";
 import { errorCodeOf, liteJsonClient, retryDelayMs } from "../../../lib/aws/json-client.ts";
+import { perTest } from "../../helpers/per-test.ts";
 
 type Answer = (req: IncomingMessage, res: ServerResponse) => void;
-const servers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((close) => close()));
-});
+const { httpServer } = perTest();
 
 async function answering(...answers: Answer[]) {
   let n = 0;
-  const server = createServer((req, res) => {
+  const { url } = await httpServer((req, res) => {
     req.resume();
     req.on("end", () => (answers[Math.min(n++, answers.length - 1)] as Answer)(req, res));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  servers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
   const waits: number[] = [];
   const client = liteJsonClient(
     { name: "ssm", targetPrefix: "AmazonSSM", jsonVersion: "1.1" },
@@ -35,7 +24,7 @@ async function answering(...answers: Answer[]) {
       AWS_ACCESS_KEY_ID: "t",
       AWS_SECRET_ACCESS_KEY: "t",
       AWS_REGION: "us-east-1",
-      AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      AWS_ENDPOINT_URL_SSM: url,
     },
     { random: () => 1, sleep: async (ms) => void waits.push(ms) },
   );

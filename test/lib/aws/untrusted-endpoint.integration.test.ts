@@ -4,9 +4,8 @@
  * never sent again, a request the service may have applied is retried only when the call is
  * idempotent, and a call's deadline bounds its attempts and waits together.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { describe, expect, it } from "vitest";
 import {
   AwsResponseError,
   AwsServiceError,
@@ -14,14 +13,12 @@ import {
   liteJsonClient,
   liteRestJsonClient,
 } from "../../../lib/aws/json-client.ts";
+import { perTest } from "../../helpers/per-test.ts";
 import { freePort } from "../../helpers/ports.ts";
 import { startSilentServer } from "../../helpers/smtp-server.ts";
 
 type Answer = (req: IncomingMessage, res: ServerResponse) => void;
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const { defer, httpServer } = perTest();
 
 const CREDS = { AWS_ACCESS_KEY_ID: "t", AWS_SECRET_ACCESS_KEY: "t", AWS_REGION: "us-east-1" };
 const SQS = { name: "sqs", targetPrefix: "AmazonSQS", jsonVersion: "1.0" } as const;
@@ -29,19 +26,11 @@ const SQS = { name: "sqs", targetPrefix: "AmazonSQS", jsonVersion: "1.0" } as co
 /** A server answering its n-th request with answers[n] (the last one again after them). */
 async function answering(...answers: Answer[]) {
   let n = 0;
-  const server = createServer((req, res) => {
+  const { url } = await httpServer((req, res) => {
     req.resume();
     req.on("end", () => (answers[Math.min(n++, answers.length - 1)] as Answer)(req, res));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => n };
+  return { url, requests: () => n };
 }
 
 /** An SQS client of `url` whose retry waits are recorded, not slept. */
@@ -193,7 +182,7 @@ describe("what is retried", () => {
   it("a kept-alive connection the server dropped before answering, for any call", async () => {
     let sockets = 0;
     let n = 0;
-    const server = createServer((req, res) => {
+    const { server, url } = await httpServer((req, res) => {
       n++;
       // The second request comes on the first's kept-alive connection: dropped unanswered, as a
       // server does that closed an idle connection just as the client wrote to it.
@@ -202,15 +191,7 @@ describe("what is retried", () => {
       req.on("end", () => json(200, { MessageId: `m-${n}` })(req, res));
     });
     server.on("connection", () => sockets++);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    const { client } = sqsClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const { client } = sqsClient(url);
     await client.call("SendMessage", { QueueUrl: "q", MessageBody: "1" });
     expect(await client.call("SendMessage", { QueueUrl: "q", MessageBody: "2" })).toEqual({
       MessageId: "m-3",
@@ -254,7 +235,7 @@ describe("what is retried", () => {
 describe("a call's deadline (timeoutMs)", () => {
   it("aborts a request still running then with ETIMEDOUT, over the client's longer request timeout", async () => {
     const silent = await startSilentServer();
-    closers.push(() => silent.close());
+    defer(() => silent.close());
     const { client } = sqsClient(`http://127.0.0.1:${silent.port}`, { requestTimeoutMs: 10_000 });
     const started = performance.now();
     const error = await client
@@ -284,7 +265,7 @@ describe("a call's deadline (timeoutMs)", () => {
 
   it("bounds a REST-JSON request the same way", async () => {
     const silent = await startSilentServer();
-    closers.push(() => silent.close());
+    defer(() => silent.close());
     const api = liteRestJsonClient(
       { signingName: "ses", endpointPrefix: "email", endpointVariable: "SESV2" },
       { ...CREDS, AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${silent.port}` },
