@@ -4,9 +4,9 @@
  * alert check, and the provider limits send-notification really runs with (a rate it learned
  * from the provider's throttles, when none is configured: its newest log line about it).
  *
- * One file over 250 lines: each part of the report is a small reader of one AWS source (what the
- * functions published is read in cli/published.ts),
- * and the table and JSON are written from them in one place, so a field has one name in both.
+ * One file of about 330 lines: each part of the report is a small reader of one AWS source, and
+ * the table and the JSON are written from them in one place, so a field has one name in both.
+ * What the functions published (metrics, the learned rate) is read in cli/published.ts.
  */
 import {
   DescribeAlarmsCommand,

@@ -9,9 +9,11 @@
  * object (else an AwsResponseError), and a request the service may already have applied is never
  * sent again unless the call is idempotent (CallOptions.idempotent): a SendMessage or an UpdateItem
  * sent twice is a duplicate record or a skipped slot. A call may have a deadline of its own
- * (CallOptions.timeoutMs), attempts and waits included. One file (a little over 350 lines) on purpose: the
- * JSON and REST-JSON protocols share the signing, the sending, the error decoding and the retries,
- * and differ only in how a request is framed.
+ * (CallOptions.timeoutMs), attempts and waits included.
+ *
+ * One file of about 370 lines on purpose: the JSON and REST-JSON protocols share the signing, the
+ * sending, the error decoding, the answer's checks and the retries, and differ only in how a
+ * request is framed.
  */
 import type { Agent } from "node:http";
 import { AnswerTooLargeError, httpAgent, httpRequest, notSent } from "../http/request.ts";

@@ -4,8 +4,8 @@
  *   config → dns → connect → tls (ConnectionSecurity TLS) → greeting → starttls (STARTTLS) → auth
  *
  * then used to send messages, probed while idle, and closed: this file is the session's life
- * cycle (one file, about 300 lines: opening with its sign-in, each transaction, the probe and the ending
- * share the session's state, and read best together). DNS, TCP and implicit TLS are done in
+ * cycle (one file of about 310 lines: opening with its sign-in, each transaction, the probe and
+ * the ending share the session's state, and read best together). DNS, TCP and implicit TLS are done in
  * connection.ts so each stage is timed and named; the SMTP dialogue itself (greeting, EHLO,
  * STARTTLS, AUTH, MAIL/RCPT/DATA) is nodemailer's SMTPConnection, handed the open socket
  * (dialogue.ts). SMTPServerTimeout bounds each operation
