@@ -6,6 +6,7 @@
  */
 import { GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
 import { FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { parseJsonObject } from "../lib/json.ts";
 import { METRIC_DIMENSIONS, METRICS, METRICS_NAMESPACE } from "../lib/metrics/index.ts";
 import { LEARNED_RATE_MESSAGE } from "../lib/notifications/learned-rate.ts";
 import type { CliContext } from "./context.ts";
@@ -101,22 +102,13 @@ export async function learnedRate(
     );
     let newest: { perSecond: number; at: string } | null = null;
     for (const e of out.events ?? []) {
-      const line = jsonObject(e.message ?? "");
+      const line = parseJsonObject(e.message ?? "");
       const perSecond = Number(line?.learnedPerSecond);
       if (line?.message !== LEARNED_RATE_MESSAGE || !(perSecond > 0)) continue;
       const at = new Date(e.timestamp ?? 0).toISOString();
       if (!newest || at > newest.at) newest = { perSecond, at };
     }
     return newest;
-  } catch {
-    return undefined;
-  }
-}
-
-function jsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

@@ -5,7 +5,9 @@
  * the server it went to and the recipient as a key: a short SHA-256 of the address, so the logs
  * find a recipient's mail without holding the address itself.
  */
+
 import { createHash } from "node:crypto";
+import { parseJsonObject } from "../json.ts";
 import type { EmailSettings } from "../settings/index.ts";
 
 /** The recipient as the logs carry it. */
@@ -51,12 +53,8 @@ const EVENTS: ReadonlyArray<[RegExp, string]> = [
 
 /** A log line (JSON, as the functions write it) about one notification, or undefined. */
 export function parseTraceLine(text: string, timestamp: number): TraceLine | undefined {
-  let line: Record<string, unknown>;
-  try {
-    line = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
+  const line = parseJsonObject(text);
+  if (!line) return undefined;
   if (typeof line.record !== "string" || typeof line.message !== "string") return undefined;
   const event = EVENTS.find(([pattern]) => pattern.test(line.message as string))?.[1];
   if (!event) return undefined;
