@@ -1,13 +1,14 @@
 /**
  * What the deployed functions published about their work, read back for `mm-email status`: the
  * last hour of send-notification's metrics (lib/metrics: sent, deferred by why, dead-lettered by
- * why, event to accepted p50 and p99) from CloudWatch, and the newest rate it learned from a
- * throttle, from its log group. Each reader answers undefined when it could not read (unknown).
+ * why, event to accepted p50 and p99) from CloudWatch, and the newest rate and connection limit it
+ * learned from the provider's refusals, from its log group. Each reader answers undefined when it could not read (unknown).
  */
 import { GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
 import { FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { parseJsonObject } from "../lib/json.ts";
 import { METRIC_DIMENSIONS, METRICS, METRICS_NAMESPACE } from "../lib/metrics/index.ts";
+import { CONNECTION_LIMIT_MESSAGE } from "../lib/notifications/connection-leases.ts";
 import { LEARNED_RATE_MESSAGE } from "../lib/notifications/learned-rate.ts";
 import type { CliContext } from "./context.ts";
 
@@ -86,30 +87,53 @@ export async function lastHourOfDelivery(
   }
 }
 
-/** The newest line of the last 24 hours in which send-notification learned a rate; null: none; undefined: unknown. */
-export async function learnedRate(
+/**
+ * The newest line of the last 24 hours in which send-notification said `message`, with its
+ * positive number `field`; null: none; undefined: unknown.
+ */
+async function newestLearning(
   ctx: CliContext,
   logGroup: string | undefined,
-): Promise<{ perSecond: number; at: string } | null | undefined> {
+  message: string,
+  field: string,
+): Promise<{ value: number; at: string } | null | undefined> {
   if (!logGroup) return undefined;
   try {
     const out = await ctx.aws().logs.send(
       new FilterLogEventsCommand({
         logGroupName: logGroup,
-        filterPattern: JSON.stringify(LEARNED_RATE_MESSAGE.split(":")[0]),
+        filterPattern: JSON.stringify(message.split(":")[0]),
         startTime: Date.now() - 24 * HOUR * 1000,
       }),
     );
-    let newest: { perSecond: number; at: string } | null = null;
+    let newest: { value: number; at: string } | null = null;
     for (const e of out.events ?? []) {
       const line = parseJsonObject(e.message ?? "");
-      const perSecond = Number(line?.learnedPerSecond);
-      if (line?.message !== LEARNED_RATE_MESSAGE || !(perSecond > 0)) continue;
+      const value = Number(line?.[field]);
+      if (line?.message !== message || !(value > 0)) continue;
       const at = new Date(e.timestamp ?? 0).toISOString();
-      if (!newest || at > newest.at) newest = { perSecond, at };
+      if (!newest || at > newest.at) newest = { value, at };
     }
     return newest;
   } catch {
     return undefined;
   }
+}
+
+/** The newest rate send-notification learned in the last 24 hours (a container's share); null: none; undefined: unknown. */
+export async function learnedRate(
+  ctx: CliContext,
+  logGroup: string | undefined,
+): Promise<{ perSecond: number; at: string } | null | undefined> {
+  const got = await newestLearning(ctx, logGroup, LEARNED_RATE_MESSAGE, "learnedPerSecond");
+  return got ? { perSecond: got.value, at: got.at } : got;
+}
+
+/** The newest connection limit send-notification learned in the last 24 hours (the fleet's); null: none; undefined: unknown. */
+export async function learnedConnections(
+  ctx: CliContext,
+  logGroup: string | undefined,
+): Promise<{ connections: number; at: string } | null | undefined> {
+  const got = await newestLearning(ctx, logGroup, CONNECTION_LIMIT_MESSAGE, "learnedConnections");
+  return got ? { connections: got.value, at: got.at } : got;
 }

@@ -72,7 +72,8 @@ export const FUNCTION_VARIABLES = {
    * The fleet's send schedule: a DynamoDB table every container takes its send slots from, so
    * their sends start apart (lib/notifications/fleet-schedule.ts), with FLEET_SEND_RATE_PER_SECOND;
    * without it, where the fleet keeps the rate it learned from the provider's throttles
-   * (lib/notifications/learned-rate.ts).
+   * (lib/notifications/learned-rate.ts) and counts its connections under the limit it learned
+   * from the provider's refusal (lib/notifications/connection-leases.ts).
    */
   SEND_SCHEDULE_TABLE: text,
   /** The provider's rate for the whole fleet, messages a second: the schedule's spacing. */

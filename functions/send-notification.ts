@@ -6,10 +6,12 @@
  * one), and the queue it sets back-offs on (docs/delivery.md).
  */
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { dynamoLearnedRate, dynamoSendSchedule } from "../lib/aws-dynamodb/index.ts";
+import { dynamoConnectionLeases, dynamoLearnedRate, dynamoSendSchedule } from "../lib/aws-dynamodb/index.ts";
 import { sqsQueueControl } from "../lib/aws-sqs/index.ts";
 import {
   batchSmtpTimeoutSeconds,
+  CONNECTION_LIMIT_MESSAGE,
+  createConnectionLeases,
   createFleetPace,
   createLearningRate,
   createSendRate,
@@ -29,8 +31,8 @@ import { type RecordsContext, sqsNotifications } from "./middleware/sqs-notifica
 /** The waits before a refused connection is tried again when the limits are unknown: about 3.5 s in all, three more connections at most. */
 export const REOPEN_REFUSED_AFTER_MS = [500, 1000, 2000] as const;
 
-/** With the rate being learned, a message refused for the rate is sent again in the batch this often. */
-export const THROTTLE_RETRIES_WHILE_LEARNING = 3;
+/** With the rate being learned, a message refused for the rate is sent again in the batch this often (bounded too by the time left): each retry waits for a pace the throttle has just slowed, and a back-off would cost it half a minute (load test i: 3 retries left a 20 s tail). */
+export const THROTTLE_RETRIES_WHILE_LEARNING = 8;
 
 export interface SendNotificationDeps extends FunctionDeps {
   /** Back-offs and the dead-letter queue. Default: SQS at NOTIFICATION_QUEUE_URL and DEAD_LETTER_QUEUE_URL. */
@@ -49,7 +51,26 @@ export function createHandler(deps: SendNotificationDeps = {}) {
       // Sessions outlive a batch only in this container, and only while fresh: see createSessionKeeper.
       const keepAliveMs = env.SMTP_KEEPALIVE_SECONDS * 1000;
       const keeper = keepAliveMs > 0 ? createSessionKeeper({ maxIdleMs: keepAliveMs }) : undefined;
+      // Limits unknown, so Lambda may run more containers than the provider takes connections: the
+      // fleet counts its connections and learns the limit at the first refusal for it.
+      const gate =
+        !env.SEND_RATE_PER_SECOND && env.SEND_SCHEDULE_TABLE
+          ? createConnectionLeases({
+              store: dynamoConnectionLeases({ tableName: env.SEND_SCHEDULE_TABLE }, rawEnv),
+              onLearned: (connections) =>
+                logger.warn(CONNECTION_LIMIT_MESSAGE, { learnedConnections: connections }),
+              onStoreError: (error) => {
+                if (Date.now() - lastScheduleWarning < 60_000) return;
+                lastScheduleWarning = Date.now();
+                logger.warn(
+                  "The fleet's connection leases could not be used: this container connects without counting",
+                  { error },
+                );
+              },
+            })
+          : undefined;
       const mailerOptions = {
+        ...(gate ? { gate } : {}),
         ...smtp,
         poolSize: env.NOTIFICATION_POOL_SIZE,
         ...(keeper ? { keeper } : {}),

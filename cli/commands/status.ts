@@ -21,7 +21,7 @@ import { awsCall } from "../aws.ts";
 import type { CliContext } from "../context.ts";
 import { localError } from "../local.ts";
 import { EXIT, printJson, table } from "../output.ts";
-import { type LastHour, lastHourOfDelivery, learnedRate } from "../published.ts";
+import { type LastHour, lastHourOfDelivery, learnedConnections, learnedRate } from "../published.ts";
 import { queueDepth } from "../queue-depth.ts";
 
 /**
@@ -56,6 +56,11 @@ export interface Status {
      * when the containers' maximum is known; null: none learned.
      */
     learned?: { perSecond: number; at: string; suggestedMaxSendRate?: number } | null;
+    /**
+     * With no limits configured: the connection limit the fleet learned from the provider's
+     * refusal in the last 24 hours (the newest line about it), the maxConnections to set; null: none.
+     */
+    learnedConnections?: { connections: number; at: string } | null;
   };
 }
 
@@ -204,12 +209,19 @@ async function limits(ctx: CliContext): Promise<Status["limits"]> {
   } catch {
     // unknown
   }
-  const learned =
-    fleetRate === undefined && rate === undefined
-      ? await learnedRate(ctx, stack.logGroupName("send-notification"))
-      : null;
+  const unconfigured = fleetRate === undefined && rate === undefined;
+  const logGroup = stack.logGroupName("send-notification");
+  const [learned, connections] = unconfigured
+    ? await Promise.all([learnedRate(ctx, logGroup), learnedConnections(ctx, logGroup)])
+    : [null, null];
+  // The containers sending at once: the maximum when there is one, else the learned connections
+  // over the pool (each container holds a pool of them).
+  const poolSize = readVariable(fn.environment, "NOTIFICATION_POOL_SIZE");
+  const sendingAtOnce =
+    maxConcurrency ??
+    (connections ? Math.max(1, Math.floor(connections.connections / (poolSize ?? 1))) : undefined);
   return {
-    poolSize: readVariable(fn.environment, "NOTIFICATION_POOL_SIZE"),
+    poolSize,
     sendRatePerSecond: rate ?? null,
     ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
     fleetSchedule: table && fleetRate ? { ratePerSecond: fleetRate, table } : null,
@@ -217,13 +229,14 @@ async function limits(ctx: CliContext): Promise<Status["limits"]> {
       ? {}
       : {
           learned:
-            learned && maxConcurrency
+            learned && sendingAtOnce
               ? {
                   ...learned,
-                  suggestedMaxSendRate: Math.round(learned.perSecond * maxConcurrency * 1000) / 1000,
+                  suggestedMaxSendRate: Math.round(learned.perSecond * sendingAtOnce * 1000) / 1000,
                 }
               : learned,
         }),
+    ...(connections === undefined ? {} : { learnedConnections: connections }),
   };
 }
 
@@ -320,6 +333,10 @@ export async function status(ctx: CliContext, { json = false }: { json?: boolean
                     ? ` (set maxSendRate ${lim.learned.suggestedMaxSendRate} to keep it)`
                     : " (set maxSendRate to it × the containers sending at once to keep it)"
                 }`
+              : ""
+          }${
+            lim.learnedConnections
+              ? `; learned a limit of ${lim.learnedConnections.connections} connections at ${lim.learnedConnections.at} (set maxConnections ${lim.learnedConnections.connections} to keep it)`
               : ""
           }`,
         ],

@@ -3,8 +3,11 @@
  * send-notification container takes its slots from, so their sends start one interval apart
  * (lib/notifications/fleet-schedule.ts, docs/delivery.md), when the provider limits a rate; and,
  * when it does not, the rate the fleet learned from the provider's throttles
- * (lib/notifications/learned-rate.ts). On demand: a few writes a second at most, the provider's
- * rate; without a rate, a read every ten seconds a container and a write a throttle.
+ * (lib/notifications/learned-rate.ts) and the leases of its connections, under the limit learned
+ * from the provider's refusal (lib/notifications/connection-leases.ts). On demand: a few writes a
+ * second at most, the provider's rate; without a rate, a read every ten seconds a container, a
+ * write a throttle, two writes a session and one every 10 s it is open (and every 0.4 s a
+ * container waits for a connection).
  *
  * Adds its resources to `scope` itself, like every part of the stack (infra/stack.ts says why).
  */

@@ -1,3 +1,9 @@
+export {
+  CONNECTION_LEASES_KEY,
+  type DynamoConnectionLeasesOptions,
+  dynamoConnectionLeases,
+  leaseStateOf,
+} from "./connection-leases.ts";
 export { type DynamoLearnedRateOptions, dynamoLearnedRate, LEARNED_RATE_KEY } from "./learned-rate.ts";
 export {
   DYNAMODB_SERVICE,

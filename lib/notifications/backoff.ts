@@ -81,3 +81,17 @@ export function minimumSurvivalSeconds(receiveLimit: number = RETRY_POLICY.recei
   for (let n = 1; n < receiveLimit; n++) total += retryDelaySeconds(n, () => 0);
   return total;
 }
+
+/**
+ * Before a message refused for the rate is sent again in its batch (`throttleRetries`): half a
+ * second, doubling, at most 8 s, each ± half at random. The learned pace slows once a throttle
+ * episode (learned-rate.ts, 2 s), so the retries spread over several episodes instead of meeting
+ * one storm of refusals eight times and leaving the message to a half-minute back-off (load test i).
+ * deliver.ts gives up the retries when the wait would outlast the invocation.
+ */
+export const THROTTLE_RETRY_WAIT = { firstMs: 500, maxMs: 8_000 } as const;
+
+export function throttleRetryWaitMs(attempt: number, random: () => number = Math.random): number {
+  const { firstMs, maxMs } = THROTTLE_RETRY_WAIT;
+  return Math.round(Math.min(maxMs, firstMs * 2 ** Math.min(attempt, 10)) * (0.5 + random()));
+}

@@ -23,7 +23,7 @@
 import type { Logger } from "../logger.ts";
 import type { EmailSettings } from "../settings/index.ts";
 import { type Mailer, type MailerOptions, NotStartedError, type SmtpStage } from "../smtp/index.ts";
-import { quotaDelaySeconds, retryDelaySeconds } from "./backoff.ts";
+import { quotaDelaySeconds, retryDelaySeconds, throttleRetryWaitMs } from "./backoff.ts";
 import { type InFlight, type InFlightOptions, trackInFlight } from "./in-flight.ts";
 import { type Outcome, outcomeOf } from "./outcome.ts";
 import type { ParsedNotification } from "./parse.ts";
@@ -278,8 +278,11 @@ function deliverBatch(
           const outcome = outcomeOf(error);
           const forRate = outcome.kind === "throttled" && !SESSION_STAGES.has(outcome.error.stage);
           if (!forRate || attempt >= throttleRetries) throw error;
+          const waitMs = throttleRetryWaitMs(attempt, random);
+          if (timeLeftMs && timeLeftMs() - waitMs <= REPORT_MARGIN_MS) throw error;
           counts.retriedInBatch++;
           await rate?.throttled("rate");
+          await new Promise((r) => setTimeout(r, waitMs));
         }
       }
     };

@@ -5,8 +5,19 @@ export {
   quotaDelaySeconds,
   RETRY_POLICY,
   retryDelaySeconds,
+  THROTTLE_RETRY_WAIT,
+  throttleRetryWaitMs,
 } from "./backoff.ts";
 export { AFTER_SEND_RESERVE_MS, batchSmtpTimeoutSeconds, sendReserveMs } from "./batch-time.ts";
+export {
+  CONNECTION_LIMIT_MESSAGE,
+  type ConnectionLeaseStore,
+  type ConnectionLeasesOptions,
+  createConnectionLeases,
+  LEASING,
+  type LeaseState,
+  limitAt,
+} from "./connection-leases.ts";
 export {
   type BatchMailerHooks,
   type DeliverOptions,
@@ -16,10 +27,12 @@ export {
   type NotificationRecord,
 } from "./deliver.ts";
 export {
+  ARRIVAL_JITTER_MS,
   createFleetPace,
   FLEET_SPACING_MARGIN,
   type FleetPaceOptions,
   type FleetScheduleStore,
+  fleetSlotIntervalMs,
   type Reservation,
 } from "./fleet-schedule.ts";
 export { type InFlight, type InFlightOptions, trackInFlight, VISIBILITY_HOLD } from "./in-flight.ts";

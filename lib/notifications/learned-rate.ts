@@ -5,19 +5,21 @@
  * little less than what it was getting accepted just before (`LEARNING.keep` of the accepted rate
  * over the last `LEARNING.windowMs`, from its first acceptance in that window, a second at least),
  * and adapts it from there: each later throttle lowers it by a fifth (once an episode), and each
- * `LEARNING.probeAfterMs` without one raises it by a quarter, so a first measure that was low
- * (a few messages before a burst limit) does not stay; a first measure of very few messages
+ * `LEARNING.probeAfterMs` without one raises it by a tenth, so a first measure that was low (a few
+ * messages before a burst limit) does not stay (a quarter overshot the provider by as much each
+ * time: 230 refusals in load test i, 60 with a tenth); a first measure of very few messages
  * doubles every second until the next throttle instead (TCP's slow start). A throttle slows the
- * pace without stopping the batch (the mailer's paceAfterRateThrottle): its other sends go on. Without it, every
- * throttle stopped the batch and sent its records back for half a minute, again and again: 600
- * notifications against 20 a second took 3.87 × the ideal time (issue 19).
+ * pace without stopping the batch (the mailer's paceAfterRateThrottle): its other sends go on.
+ * Without it, every throttle stopped the batch and sent its records back for half a minute, again
+ * and again: 600 notifications against 20 a second took 3.87 × the ideal time (issue 19).
  *
  * Fleet-wide: the learned share is written to the fleet's send schedule (when the stack made
  * one), and every container reads it there (at most every `LEARNING.readEveryMs`), so a
  * container that starts later, or was never throttled, starts at the fleet's pace instead of
  * learning it again with a refusal of its own. A lower share written there is taken at once; a
- * higher one too, so the fleet converges on one share. The first learning is logged
- * (`onLearned`) with the maxSendRate it suggests.
+ * higher one too, so the fleet converges on one share; a container that takes it waits its probe
+ * from the fleet's last adjustment, not its own (sixty new containers each raised it at their
+ * first success). The first learning is logged (`onLearned`) with the maxSendRate it suggests.
  */
 import { createSendRate, type SendRate, type ThrottleReason } from "./send-rate.ts";
 
@@ -48,7 +50,7 @@ export const LEARNING = {
   /** After this long without a throttle, the share rises a step. */
   probeAfterMs: 5000,
   /** The step up. */
-  increase: 1.25,
+  increase: 1.1,
   /** A first measure of fewer messages than this starts a slow start. */
   trustedSample: 10,
   /** In a slow start, the share doubles this often. */
@@ -109,6 +111,9 @@ export function createLearningRate(options: LearningRateOptions = {}): SendRate 
       const fleet = await options.store.read();
       if (fleet && fleet.atMs > learnedAt && fleet.perSecond !== share) {
         adopt(fleet.perSecond, fleet.atMs);
+        // The fleet's share was adjusted then: a probe waits its time from there, so sixty
+        // containers taking it do not each raise it at their first success.
+        adjustedAt = Math.max(adjustedAt, fleet.atMs);
         options.onLearned?.({ perSecond: fleet.perSecond, from: "fleet" });
       }
     } catch (error) {

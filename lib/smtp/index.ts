@@ -4,6 +4,13 @@ export {
   runConnectionCheck,
   type StageResult,
 } from "./check.ts";
+export {
+  type ConnectionGate,
+  type ConnectionLease,
+  isLeased,
+  type LeasedSession,
+  leasedSession,
+} from "./connection-gate.ts";
 export { defaultEhloName, ehloNameFor, siteUrlHost } from "./ehlo.ts";
 export { InvalidMessageError, SMTP_STAGES, type SmtpStage, SmtpStageError } from "./errors.ts";
 export { htmlToText } from "./html-to-text.ts";

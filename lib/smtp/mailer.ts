@@ -5,12 +5,13 @@
  * The pool is `poolSize` slots. A send holds a slot from the moment it may start until it has
  * finished; a session is either idle (reusable) or held by exactly one send.
  *
- * One file a little over 250 lines: the slots, the sessions and the batch's stop conditions (a
- * throttle, a refused connection, the time left) are one state machine, each step reading the
- * others' state.
+ * One file of about 320 lines: the slots, the sessions and the batch's stop conditions (a
+ * throttle, a refused connection, the fleet's connection gate, the time left) are one state
+ * machine, each step reading the others' state.
  */
 import type { EmailSettings } from "../settings/index.ts";
 import { saysConnectionLimit } from "./classify.ts";
+import { type ConnectionGate, isLeased, leasedSession } from "./connection-gate.ts";
 import { SmtpStageError } from "./errors.ts";
 import type { SessionKeeper } from "./keeper.ts";
 import { composeMessage, type OutgoingMessage } from "./message.ts";
@@ -49,6 +50,13 @@ export interface MailerOptions extends SmtpSessionOptions {
   /** For the waits' jitter; injectable for tests. Default Math.random. */
   random?: () => number;
   /**
+   * Asked for a lease before each new connection, which the session holds until it closes: the
+   * fleet's count of connections under a limit learned from the provider
+   * (lib/notifications/connection-leases.ts). Its wait ends when a send may no longer start.
+   * Default: none.
+   */
+  gate?: ConnectionGate;
+  /**
    * A refusal for the rate (a throttle at MAIL FROM or later, not a refused session) does not
    * stop the batch: its other sends go on at the pace, which has just slowed (a rate learned from
    * the provider, lib/notifications/learned-rate.ts). With a known rate a throttle is unexpected,
@@ -73,10 +81,13 @@ export interface Mailer {
   readonly sessionsOpened: number;
 }
 
-/** Opening one more session was refused while others are open: wait for theirs instead. */
+/**
+ * Opening one more session was refused while others are open (by the server, or by the fleet's
+ * gate, which has no connection more): wait for theirs instead.
+ */
 class PoolShrunk extends Error {
-  readonly refusal: SmtpStageError;
-  constructor(refusal: SmtpStageError) {
+  readonly refusal: Error;
+  constructor(refusal: Error) {
     super(refusal.message);
     this.refusal = refusal;
   }
@@ -172,14 +183,15 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
     opening++;
     try {
       const started = performance.now();
-      const session = await openRefusedAgain(() => openSmtpSession(settings, options));
+      const session = await openRefusedAgain(openGated);
       options.onSessionOpened?.(performance.now() - started);
       open.add(session);
       return session;
     } catch (error) {
       // With other sessions of this pool open (or opening), one refused connection is the server
       // saying "no more connections": send on those. Only when there is none does the batch fail.
-      if (error instanceof SmtpStageError && open.size + opening > 1) throw new PoolShrunk(error);
+      const refused = error instanceof SmtpStageError || error instanceof NotStartedError;
+      if (refused && open.size + opening > 1) throw new PoolShrunk(error);
       if (error instanceof SmtpStageError) openFailure = error;
       throw error;
     } finally {
@@ -193,6 +205,23 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
       options.paceAfterRateThrottle === true &&
       !["connect", "tls", "greeting", "starttls", "auth"].includes(error.stage)
     );
+  }
+
+  /** A new session, holding the gate's lease when there is a gate. */
+  async function openGated(): Promise<SmtpSession> {
+    // A pool that has a session waits for no lease: its sends take turns on what it has.
+    const lease = await options.gate?.acquire(
+      () => !closed && open.size === 0 && (!options.mayStart || options.mayStart()),
+    );
+    if (!lease) return openSmtpSession(settings, options);
+    try {
+      return leasedSession(await openSmtpSession(settings, options), lease);
+    } catch (error) {
+      if (error instanceof SmtpStageError && error.throttle && saysConnectionLimit(error.response)) {
+        await lease.refused();
+      } else await lease.release();
+      throw error;
+    }
   }
 
   /** `openOne`, tried again after each of `reopenRefusedAfterMs` while its refusal is a limit and no other session is open. */
@@ -282,8 +311,14 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
       const idleNow = idle.splice(0);
       for (const s of idleNow) open.delete(s);
       const { keeper } = options;
-      if (keeper) for (const s of idleNow) keeper.keep(settings, options, s);
-      else await Promise.all(idleNow.map((s) => s.close()));
+      await Promise.all(
+        idleNow.map(async (s) => {
+          // A leased connection another container waits for is given up rather than kept idle.
+          const wanted = isLeased(s) && (await s.lease.wanted());
+          if (keeper && !wanted) keeper.keep(settings, options, s);
+          else await s.close();
+        }),
+      );
     },
   };
 }

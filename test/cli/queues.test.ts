@@ -24,7 +24,7 @@ import { status } from "../../cli/commands/status.ts";
 import { runCommand } from "../../cli/context.ts";
 import { createHandler } from "../../functions/send-notification.ts";
 import { DEAD_LETTER_ATTRIBUTES } from "../../lib/aws-sqs/index.ts";
-import { LEARNED_RATE_MESSAGE } from "../../lib/notifications/index.ts";
+import { CONNECTION_LIMIT_MESSAGE, LEARNED_RATE_MESSAGE } from "../../lib/notifications/index.ts";
 import { emfOf, readEmfLine } from "../helpers/emf.ts";
 import { captureLogs, lambdaContext, sqsEvent, sqsRecord } from "../helpers/lambda.ts";
 import { perTest } from "../helpers/per-test.ts";
@@ -337,6 +337,7 @@ describe("status", () => {
       fleetSchedule: { ratePerSecond: 1.5, table: "mm-email-SendSchedule" },
       // A rate is configured: nothing is learned.
       learned: null,
+      learnedConnections: null,
     });
     const text = stack.cli();
     await status(text.ctx);
@@ -362,6 +363,14 @@ describe("status", () => {
         logEvents: [
           { message: line(9), timestamp: at },
           { message: line(6.4), timestamp: at + 1000 },
+          {
+            message: JSON.stringify({
+              level: "warn",
+              message: CONNECTION_LIMIT_MESSAGE,
+              learnedConnections: 4,
+            }),
+            timestamp: at + 2000,
+          },
         ],
       }),
     );
@@ -373,11 +382,16 @@ describe("status", () => {
       at: new Date(at + 1000).toISOString(),
       suggestedMaxSendRate: 19.2,
     });
+    expect(JSON.parse(out()).limits.learnedConnections).toEqual({
+      connections: 4,
+      at: new Date(at + 2000).toISOString(),
+    });
     const text = stack.cli();
     await status(text.ctx);
     expect(text.out()).toMatch(
       /learned 6\.4 msg\/s per container at .* \(set maxSendRate 19\.2 to keep it\)/,
     );
+    expect(text.out()).toMatch(/learned a limit of 4 connections at .* \(set maxConnections 4 to keep it\)/);
   });
 
   it("shows send-notification's last hour from its metrics: sent, deferred and dead-lettered by why, event to accepted p50 and p99", async () => {

@@ -8,9 +8,15 @@ import { DeleteMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { SQSEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { createHandler } from "../../functions/send-notification.ts";
+import { dynamoConnectionLeases } from "../../lib/aws-dynamodb/index.ts";
 import { DEAD_LETTER_ATTRIBUTES } from "../../lib/aws-sqs/index.ts";
-import { LEARNED_RATE_MESSAGE, RETRY_POLICY, SETTINGS_REFUSAL_FIELD } from "../../lib/notifications/index.ts";
-import { sendScheduleTable } from "../helpers/dynamodb.ts";
+import {
+  CONNECTION_LIMIT_MESSAGE,
+  LEARNED_RATE_MESSAGE,
+  RETRY_POLICY,
+  SETTINGS_REFUSAL_FIELD,
+} from "../../lib/notifications/index.ts";
+import { dynamoClient, sendScheduleTable } from "../helpers/dynamodb.ts";
 import { captureLogs, lambdaContext, sqsEvent, sqsRecord } from "../helpers/lambda.ts";
 import { perTest } from "../helpers/per-test.ts";
 import { startSilentServer } from "../helpers/smtp-server.ts";
@@ -228,6 +234,41 @@ describe("send-notification with no rate configured (provider unlimited)", () =>
     expect(two.batchItemFailures).toEqual([]);
     expect(smtp.messages.length - sentBefore).toBe(4);
     expect(smtp.limits?.stats.throttledMessages).toBe(throttledBefore);
+  });
+});
+
+describe("send-notification with no connection limit configured (provider unlimited)", () => {
+  it("counts the fleet's connections, learns the relay's limit at its first refusal, and sends every record", async () => {
+    // A relay allowing two connections (Postfix's anvil), slow to greet so three sessions overlap.
+    const smtp = await smtpServer({ limits: { maxConnections: 2 }, greetingDelayMs: 300 });
+    const queue = await sqsFixture({ visibilityTimeoutSeconds: 30 });
+    const table = await sendScheduleTable();
+    const env = { ...queue.env, ...table.env };
+    const containers = await Promise.all([0, 1, 2].map(() => deploy(smtp.port, env)));
+    const batches: SQSEvent[] = [];
+    for (const c of [0, 1, 2])
+      batches.push(
+        await batchOf(
+          queue,
+          [0, 1, 2].map((i) => note(c * 10 + i)),
+        ),
+      );
+
+    const reports = await Promise.all(
+      containers.map((c, i) => c.handler(batches[i] as SQSEvent, lambdaContext())),
+    );
+
+    expect(reports.flatMap((r) => r.batchItemFailures)).toEqual([]);
+    expect(new Set(smtp.messages.flatMap((m) => m.to)).size).toBe(9);
+    expect(smtp.limits?.stats.refusedConnections).toBe(1);
+    const learned = containers
+      .flatMap((c) => c.logs.entries())
+      .filter((e) => e.message === CONNECTION_LIMIT_MESSAGE);
+    expect(learned).toHaveLength(1);
+    expect(learned[0]?.learnedConnections).toBeGreaterThanOrEqual(1);
+    expect(learned[0]?.learnedConnections).toBeLessThanOrEqual(2);
+    const state = await dynamoConnectionLeases({ tableName: table.tableName, client: dynamoClient() }).read();
+    expect(state.limit?.connections).toBe(learned[0]?.learnedConnections);
   });
 });
 

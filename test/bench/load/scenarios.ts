@@ -104,7 +104,7 @@ export function loadScenarios(o: ScenarioOverrides = {}): ScenarioSpec[] {
     base(
       "i",
       "600 at 20/s, 4 conn., limits unknown",
-      `600 notifications against 20 messages/s and 4 connections, deployed with \`provider\` unlimited: no maxConcurrency (the poller scales as Lambda does: 5 invocations at once, then 300 more a minute, up to one per batch the queue holds: ${Math.ceil((o.count ?? 600) / 10)}), no \`SEND_RATE_PER_SECOND\` and no \`FLEET_SEND_RATE_PER_SECOND\`, but the send-schedule table (\`SEND_SCHEDULE_TABLE\`), where the fleet could learn a rate once throttled. The rate goal does not apply (the stack knows no rate); the time goal is 1.5 × ideal.`,
+      `600 notifications against 20 messages/s and 4 connections, deployed with \`provider\` unlimited: no maxConcurrency (the poller scales as Lambda does: 5 invocations at once, then 300 more a minute, up to one per batch the queue holds: ${Math.ceil((o.count ?? 600) / 10)}), no \`SEND_RATE_PER_SECOND\` and no \`FLEET_SEND_RATE_PER_SECOND\`, but the send-schedule table (\`SEND_SCHEDULE_TABLE\`), where the fleet learns a rate at the provider's first throttle and the connection limit at its first refusal of a connection, and counts its connections under it (docs/delivery.md). The rate goal does not apply (the stack knows no rate); the time goal is 1.5 × ideal.`,
       600,
       20,
       4,

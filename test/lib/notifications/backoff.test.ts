@@ -9,6 +9,8 @@ import {
   QUOTA_RETRY,
   quotaDelaySeconds,
   RETRY_POLICY,
+  THROTTLE_RETRY_WAIT,
+  throttleRetryWaitMs,
 } from "../../../lib/notifications/index.ts";
 
 describe("a spent daily quota's back-off", () => {
@@ -28,5 +30,20 @@ describe("a spent daily quota's back-off", () => {
     for (let n = 1; n <= RETRY_POLICY.receiveLimit + 5; n++) {
       expect(quotaDelaySeconds(n, () => 0.999)).toBeLessThanOrEqual(43_200);
     }
+  });
+});
+
+describe("the wait before a message refused for the rate is sent again in its batch", () => {
+  it("starts at half a second and doubles, so eight retries span several throttle episodes", () => {
+    const mid = () => 0.5;
+    const waits = Array.from({ length: 8 }, (_, attempt) => throttleRetryWaitMs(attempt, mid));
+    expect(waits).toEqual([500, 1000, 2000, 4000, 8000, 8000, 8000, 8000]);
+    // All eight stay well inside a 130 s invocation even at their longest.
+    expect(waits.reduce((a, b) => a + b, 0) * 1.5).toBeLessThan(60_000);
+  });
+
+  it("is spread ± half at random, and never more than its cap's", () => {
+    expect(throttleRetryWaitMs(0, () => 0)).toBe(THROTTLE_RETRY_WAIT.firstMs / 2);
+    expect(throttleRetryWaitMs(50, () => 0.999)).toBeLessThanOrEqual(THROTTLE_RETRY_WAIT.maxMs * 1.5);
   });
 });

@@ -141,4 +141,23 @@ describe("a rate learned from the provider", () => {
     expect(second.current).toBe(5 * LEARNING.keep);
     expect(fromFleet).toEqual(["fleet"]);
   });
+
+  it("raises a share taken from the fleet only once the fleet's has stood a probeAfterMs", async () => {
+    const clock = virtualClock();
+    const store = memoryStore();
+    store.held = { perSecond: 4, atMs: clock.now() };
+    // Sixty containers start while the fleet's share is new: none raises it at its first success
+    // (each did, and 600 notifications met 633 throttles: load test i).
+    const fleet = Array.from({ length: 60 }, () => createLearningRate({ ...clock, store }));
+    for (const container of fleet) {
+      await container.take();
+      container.succeeded();
+    }
+    expect(store.held).toEqual({ perSecond: 4, atMs: clock.now() });
+    expect(fleet.every((c) => c.current === 4)).toBe(true);
+
+    clock.advance(LEARNING.probeAfterMs);
+    fleet[0]?.succeeded();
+    expect(store.held?.perSecond).toBe(4 * LEARNING.increase);
+  });
 });
