@@ -43,6 +43,13 @@ const positiveNumber = (raw: Raw, name: string): number | undefined => {
   return n;
 };
 
+/** A whole number of at least 1, or undefined when unset. */
+const positiveWholeNumber = (raw: Raw, name: string): number | undefined => {
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^\d+$/.test(raw) || !(Number(raw) >= 1)) fail(name, raw, "must be a whole number, at least 1");
+  return Number(raw);
+};
+
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
@@ -78,6 +85,12 @@ export const FUNCTION_VARIABLES = {
   SEND_SCHEDULE_TABLE: text,
   /** The provider's rate for the whole fleet, messages a second: the schedule's spacing. */
   FLEET_SEND_RATE_PER_SECOND: positiveNumber,
+  /**
+   * The provider's connection limit for the whole fleet, when the stack knows it (and sized the
+   * fleet under it). Unset with SEND_SCHEDULE_TABLE set: the fleet counts its connections in the
+   * table and learns the limit from the provider's refusal (lib/notifications/connection-leases.ts).
+   */
+  FLEET_MAX_CONNECTIONS: positiveWholeNumber,
   /** The notification queue, for changing a record's visibility (a back-off after a throttle). */
   NOTIFICATION_QUEUE_URL: text,
   /** The dead-letter queue, where a record that can never succeed is put at once, with its reason. */

@@ -21,6 +21,7 @@ import {
   LEARNED_RATE_MESSAGE,
   type QueueControl,
   sendReserveMs,
+  shareBurst,
 } from "../lib/notifications/index.ts";
 import { createSessionKeeper } from "../lib/smtp/index.ts";
 import { openMailer } from "../lib/transport/index.ts";
@@ -51,14 +52,14 @@ export function createHandler(deps: SendNotificationDeps = {}) {
       // Sessions outlive a batch only in this container, and only while fresh: see createSessionKeeper.
       const keepAliveMs = env.SMTP_KEEPALIVE_SECONDS * 1000;
       const keeper = keepAliveMs > 0 ? createSessionKeeper({ maxIdleMs: keepAliveMs }) : undefined;
-      // Limits unknown, so Lambda may run more containers than the provider takes connections: the
-      // fleet counts its connections and learns the limit at the first refusal for it.
+      // No connection limit known, so Lambda may run more containers than the provider takes
+      // connections: the fleet counts its connections and learns the limit at the first refusal.
       const gate =
-        !env.SEND_RATE_PER_SECOND && env.SEND_SCHEDULE_TABLE
+        !env.FLEET_MAX_CONNECTIONS && env.SEND_SCHEDULE_TABLE
           ? createConnectionLeases({
               store: dynamoConnectionLeases({ tableName: env.SEND_SCHEDULE_TABLE }, rawEnv),
-              onLearned: (connections) =>
-                logger.warn(CONNECTION_LIMIT_MESSAGE, { learnedConnections: connections }),
+              onLearned: (connections, from) =>
+                logger.warn(CONNECTION_LIMIT_MESSAGE, { learnedConnections: connections, learnedFrom: from }),
               onStoreError: (error) => {
                 if (Date.now() - lastScheduleWarning < 60_000) return;
                 lastScheduleWarning = Date.now();
@@ -83,7 +84,7 @@ export function createHandler(deps: SendNotificationDeps = {}) {
       };
       // The container's pace lives as long as the container: a batch starts where the last one ended.
       const ownPace = env.SEND_RATE_PER_SECOND
-        ? createSendRate({ perSecond: env.SEND_RATE_PER_SECOND })
+        ? createSendRate({ perSecond: env.SEND_RATE_PER_SECOND, burst: shareBurst(env.SEND_RATE_PER_SECOND) })
         : undefined;
       // With the fleet's schedule on top, the containers' sends also start apart from each other.
       const rate =
@@ -160,6 +161,7 @@ export function createHandler(deps: SendNotificationDeps = {}) {
             settings: settings.values,
             logger,
             timeLeftMs,
+            sendReserveMs: reserve,
             // A rate being learned is found by its throttles: such a refusal is sent again at the slowed pace.
             ...(env.SEND_RATE_PER_SECOND ? {} : { throttleRetries: THROTTLE_RETRIES_WHILE_LEARNING }),
             ...(deps.hold ? { hold: deps.hold } : {}),

@@ -106,10 +106,12 @@ export class EmailStack extends Stack {
       });
     }
     // Shares alone keep the fleet under a configured rate; the schedule also keeps its sends
-    // apart. Without a rate it holds the rate the fleet learns from the provider's throttles.
+    // apart. Without a rate it holds the rate the fleet learns from the provider's throttles, and
+    // without a connection limit the fleet's count of connections and the limit it learns.
     this.sendSchedule = new SendSchedule(this, {
       sender: this.functions["send-notification"],
       ...(limits.maxSendRate !== undefined ? { fleetRatePerSecond: limits.maxSendRate } : {}),
+      ...(limits.maxConnections !== undefined ? { fleetMaxConnections: limits.maxConnections } : {}),
     });
 
     const notifications = new NotificationQueue(this, {

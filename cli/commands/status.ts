@@ -16,6 +16,7 @@ import {
 import { ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
 import { readVariable } from "../../functions/environment.ts";
 import { STACK_OUTPUTS } from "../../infra/outputs.ts";
+import { MIN_MAX_CONCURRENCY } from "../../infra/provider-limits.ts";
 import { SENT_MARKER_FOLDERS } from "../../lib/security-alerts/index.ts";
 import { awsCall } from "../aws.ts";
 import type { CliContext } from "../context.ts";
@@ -336,7 +337,11 @@ export async function status(ctx: CliContext, { json = false }: { json?: boolean
               : ""
           }${
             lim.learnedConnections
-              ? `; learned a limit of ${lim.learnedConnections.connections} connections at ${lim.learnedConnections.at} (set maxConnections ${lim.learnedConnections.connections} to keep it)`
+              ? `; learned a limit of ${lim.learnedConnections.connections} connections at ${lim.learnedConnections.at} ${
+                  lim.learnedConnections.connections >= MIN_MAX_CONCURRENCY
+                    ? `(set maxConnections ${lim.learnedConnections.connections} to keep it)`
+                    : `(below the lowest maxConnections, ${MIN_MAX_CONCURRENCY}: Lambda runs at least ${MIN_MAX_CONCURRENCY} containers on a queue; another client may hold the provider's connections)`
+                }`
               : ""
           }`,
         ],

@@ -5,9 +5,9 @@
  * when it does not, the rate the fleet learned from the provider's throttles
  * (lib/notifications/learned-rate.ts) and the leases of its connections, under the limit learned
  * from the provider's refusal (lib/notifications/connection-leases.ts). On demand: a few writes a
- * second at most, the provider's rate; without a rate, a read every ten seconds a container, a
- * write a throttle, two writes a session and one every 10 s it is open (and every 0.4 s a
- * container waits for a connection).
+ * second at most, the provider's rate; without a rate, a read every ten seconds a container and a
+ * write a throttle; without a connection limit, a read and three writes a session, a write every
+ * 10 s it is open, and a read every 0.4 s a container waits for a connection.
  *
  * Adds its resources to `scope` itself, like every part of the stack (infra/stack.ts says why).
  */
@@ -30,6 +30,13 @@ export interface SendScheduleProps {
    * @default - none configured: the fleet learns one, and keeps it here
    */
   readonly fleetRatePerSecond?: number;
+
+  /**
+   * The provider's connection limit for the whole fleet (the stack sizes the fleet under it).
+   *
+   * @default - none configured: the fleet counts its connections here and learns the limit
+   */
+  readonly fleetMaxConnections?: number;
 }
 
 export class SendSchedule {
@@ -54,6 +61,9 @@ export class SendSchedule {
       SEND_SCHEDULE_TABLE: this.table.tableName,
       ...(props.fleetRatePerSecond !== undefined
         ? { FLEET_SEND_RATE_PER_SECOND: formatRate(props.fleetRatePerSecond) }
+        : {}),
+      ...(props.fleetMaxConnections !== undefined
+        ? { FLEET_MAX_CONNECTIONS: String(props.fleetMaxConnections) }
         : {}),
     });
   }

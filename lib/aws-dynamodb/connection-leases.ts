@@ -1,11 +1,11 @@
 /**
  * The fleet's connection leases (lib/notifications/connection-leases.ts) in the send schedule's
- * table: one item of its own, `connection-leases`, holding a map of leases (id → granted `g` and
- * lapsing `e`, epoch ms), the learned limit (`limitConnections`, `limitAtMs`), the last wait
- * (`wantedMs`) and a `version`. A grant is one UpdateItem conditioned on the version read, so two
- * containers cannot both take the last connection; renewals and releases touch only their own
- * lease. A waiting container's read is an UpdateItem that records its wait and returns the item
- * (one call for both). One attempt a call and short deadlines, as the schedule (STORE_TIMEOUTS).
+ * table: one item of its own, `connection-leases`, holding a map of leases (id → granted `g`,
+ * lapsing `e`, epoch ms, and `c` once its connection is open), the learned limit
+ * (`limitConnections`, `limitAtMs`) and a `version`. A grant is one UpdateItem conditioned on the
+ * version read, so two containers cannot both take the last connection; marks, renewals and
+ * releases touch only their own lease; a learning keeps the highest count of its episode. One
+ * attempt a call and short deadlines, as the schedule (STORE_TIMEOUTS).
  */
 import { AwsServiceError, type Env, type JsonClient, liteJsonClient } from "../aws/json-client.ts";
 import type { ConnectionLeaseStore, LeaseState } from "../notifications/connection-leases.ts";
@@ -37,17 +37,17 @@ export function leaseStateOf(item: Item | undefined): LeaseState {
   for (const [id, lease] of Object.entries(item?.holders?.M ?? {})) {
     const grantedMs = n(lease.M?.g);
     const expiresMs = n(lease.M?.e);
-    if (grantedMs !== undefined && expiresMs !== undefined) holders[id] = { grantedMs, expiresMs };
+    if (grantedMs !== undefined && expiresMs !== undefined) {
+      holders[id] = { grantedMs, expiresMs, connected: n(lease.M?.c) === 1 };
+    }
   }
   const connections = n(item?.limitConnections);
   const atMs = n(item?.limitAtMs);
-  const wantedMs = n(item?.wantedMs);
   return {
     holders,
     ...(connections !== undefined && connections >= 1 && atMs !== undefined
       ? { limit: { connections, atMs } }
       : {}),
-    ...(wantedMs !== undefined ? { wantedMs } : {}),
     version: n(item?.version) ?? 0,
   };
 }
@@ -76,20 +76,19 @@ export function dynamoConnectionLeases(
       throw error;
     }
   };
+  /** An update of one lease's field, if the lease is still there. */
+  const setOnLease = (id: string, field: string, value: number) =>
+    update({
+      UpdateExpression: `SET holders.#id.${field} = :v`,
+      ConditionExpression: "attribute_exists(holders.#id)",
+      ExpressionAttributeNames: { "#id": id },
+      ExpressionAttributeValues: { ":v": num(value) },
+    });
 
   return {
-    async read({ wantedMs } = {}) {
-      if (wantedMs === undefined) {
-        const out = await client().call<{ Item?: Item }>("GetItem", { ...item, ConsistentRead: true });
-        return leaseStateOf(out.Item);
-      }
-      const out = await client().call<{ Attributes?: Item }>("UpdateItem", {
-        ...item,
-        UpdateExpression: "SET wantedMs = :w",
-        ExpressionAttributeValues: { ":w": num(wantedMs) },
-        ReturnValues: "ALL_NEW",
-      });
-      return leaseStateOf(out.Attributes);
+    async read() {
+      const out = await client().call<{ Item?: Item }>("GetItem", { ...item, ConsistentRead: true });
+      return leaseStateOf(out.Item);
     },
     async grant({ id, grantedMs, expiresMs, version, lapsed }) {
       const lease = { M: { g: num(grantedMs), e: num(expiresMs) } };
@@ -113,14 +112,8 @@ export function dynamoConnectionLeases(
         ExpressionAttributeValues: { ":lease": lease, ":next": num(version + 1), ":version": num(version) },
       });
     },
-    renew(id, expiresMs) {
-      return update({
-        UpdateExpression: "SET holders.#id.e = :e",
-        ConditionExpression: "attribute_exists(holders.#id)",
-        ExpressionAttributeNames: { "#id": id },
-        ExpressionAttributeValues: { ":e": num(expiresMs) },
-      });
-    },
+    connected: (id) => setOnLease(id, "c", 1),
+    renew: (id, expiresMs) => setOnLease(id, "e", expiresMs),
     async release(id) {
       await update({
         UpdateExpression: "REMOVE holders.#id",
@@ -128,10 +121,17 @@ export function dynamoConnectionLeases(
         ExpressionAttributeNames: { "#id": id },
       });
     },
-    async learnLimit({ connections, atMs }) {
-      await update({
+    learnLimit({ connections, atMs }, episodeStartMs) {
+      return update({
         UpdateExpression: "SET limitConnections = :c, limitAtMs = :t",
-        ExpressionAttributeValues: { ":c": num(connections), ":t": num(atMs) },
+        // A new episode, or a higher count in this one.
+        ConditionExpression:
+          "attribute_not_exists(limitAtMs) OR limitAtMs < :episode OR limitConnections < :c",
+        ExpressionAttributeValues: {
+          ":c": num(connections),
+          ":t": num(atMs),
+          ":episode": num(episodeStartMs),
+        },
       });
     },
   };

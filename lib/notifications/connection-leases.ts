@@ -1,25 +1,33 @@
 /**
- * The fleet's connections, for a deployment that configured no limits (provider `unlimited`):
- * Lambda then runs as many containers as the queue asks for (60 for a burst of 600), and a
- * provider that allows 4 connections refuses the rest with `421 4.7.0 too many connections`.
- * Without this, each refused batch backed off and came back, again and again: 600 notifications
- * against 20 a second and 4 connections took more than 20 × the ideal time (issue 19).
+ * The fleet's connections, for a deployment whose provider's connection limit nobody configured
+ * (provider `unlimited`: no FLEET_MAX_CONNECTIONS): Lambda then runs as many containers as the
+ * queue asks for (60 for a burst of 600), and a provider that allows 4 connections refuses the
+ * rest with `421 4.7.0 too many connections`. Without this, each refused batch backed off and came
+ * back, again and again: 600 notifications against 20 a second and 4 connections took more than
+ * 20 × the ideal time (issue 19).
  *
- * Every session holds a lease in the send schedule's table while it is open. Until the provider
- * first refuses a connection for its limit, leases are only counted; at that refusal the fleet
- * learns the limit: the leases granted before the refused one and still held (the connections the
- * provider was counting). From then on a container opens a connection only when fewer leases are
- * held than the limit, and otherwise waits, asking again every `LEASING.pollMs` (± half), while a
- * send may still start. A container waiting says so in the table; a container whose batch ends
- * while the fleet is at its limit, or someone waits, gives its idle session up instead of keeping
- * it for the next batch (an idle kept session would hold a connection others wait for). Each `LEASING.probeAfterMs` without a refusal
- * allows one connection more, so a limit learned low (a session closing as the refusal came) or
- * raised by the provider is found again.
+ * Every session holds a lease in the send schedule's table while it is open, marked connected
+ * once the server has greeted it. Until the provider first refuses a connection for its limit,
+ * leases are only counted; at that refusal the fleet learns the limit: the other leases whose
+ * connection was open (greeted, not yet released), the connections the provider was counting.
+ * Refusals within `LEASING.episodeMs` of each other are one learning, which keeps the highest
+ * count (a lease a moment from being marked is missed, never one too many counted). From then on
+ * a container connects only when fewer leases are held than the limit, and otherwise waits,
+ * asking again every `LEASING.pollMs` (± half), while a send may still start. Once the limit is
+ * known, no idle session is kept between batches: a container frozen by Lambda runs no timer, so
+ * its kept session's lease would lapse while the provider still counts the connection. After
+ * `LEASING.probeAfterMs` without a refusal one connection more is allowed (one, not one more every
+ * so often: a fleet idle for an hour would otherwise come back with 120 more); when it opens, the
+ * limit is raised by one, so a limit learned low, or raised by the provider, is found again.
  *
  * A lease lasts `LEASING.leaseMs` and is renewed while its session lives, so a killed container's
- * leases free themselves; a session whose lease lapsed (a Lambda freeze) is not reused. The store
- * may never stop a send: a call that fails lets the connection open unleased, and the store is left
- * alone for `LEASING.coolOffMs`, as the send schedule is (fleet-schedule.ts).
+ * leases free themselves; a session whose lease lapsed (a freeze, a store that stopped answering
+ * its renewals) or was taken back is not used again. The store may never stop a send: a call that
+ * fails lets the connection open unleased, and the store is left alone for `LEASING.coolOffMs`
+ * (STORE_COOL_OFF_MS), as the send schedule is (fleet-schedule.ts).
+ *
+ * One file of about 260 lines: the lease's life (grant, mark, renew, loss, release) and the
+ * fleet's learning read and write the same state.
  */
 import { randomUUID } from "node:crypto";
 import { type ConnectionGate, type ConnectionLease, NotStartedError } from "../smtp/index.ts";
@@ -28,19 +36,20 @@ import { STORE_CALL_TIMEOUT_MS, STORE_COOL_OFF_MS } from "./fleet-schedule.ts";
 
 /** The leases as the store holds them (lib/aws-dynamodb: an item of the send schedule's table). */
 export interface LeaseState {
-  /** Each lease by id: when it was granted and when it lapses, epoch ms (lapsed ones included). */
-  holders: Record<string, { grantedMs: number; expiresMs: number }>;
+  /**
+   * Each lease by id: when it was granted and when it lapses, epoch ms (lapsed ones included),
+   * and whether its connection is open (the server greeted it).
+   */
+  holders: Record<string, { grantedMs: number; expiresMs: number; connected: boolean }>;
   /** The connection limit learned from the provider, and when. */
   limit?: { connections: number; atMs: number };
-  /** The last time a container waited for a connection. */
-  wantedMs?: number;
   /** Changes with every grant, so two grants cannot both take the last connection. */
   version: number;
 }
 
 export interface ConnectionLeaseStore {
-  /** The leases; with `wantedMs`, also records that a container waits (in the same call). */
-  read(options?: { wantedMs?: number }): Promise<LeaseState>;
+  /** The leases and the learned limit, as they are now (a consistent read). */
+  read(): Promise<LeaseState>;
   /** Adds the lease and removes `lapsed`, if the version is still `version`: false if another grant came first. */
   grant(request: {
     id: string;
@@ -49,10 +58,16 @@ export interface ConnectionLeaseStore {
     version: number;
     lapsed: readonly string[];
   }): Promise<boolean>;
+  /** Marks a lease's connection open: false when the lease is no longer held. */
+  connected(id: string): Promise<boolean>;
   /** Extends a lease: false when it is no longer held. */
   renew(id: string, expiresMs: number): Promise<boolean>;
   release(id: string): Promise<void>;
-  learnLimit(limit: { connections: number; atMs: number }): Promise<void>;
+  /**
+   * Records the limit, unless one learned since `episodeStartMs` is at least as high (refusals in
+   * one episode are one learning): false then.
+   */
+  learnLimit(limit: { connections: number; atMs: number }, episodeStartMs: number): Promise<boolean>;
 }
 
 /** The log line that says what was learned (`mm-email status` may read the newest one). */
@@ -66,20 +81,20 @@ export const LEASING = {
   renewEveryMs: 10_000,
   /** A container waiting for a connection asks again after this (± half, at random). */
   pollMs: 400,
-  /** A wait said this recently means someone waits now (a waiter says it at every ask). */
-  wantedForMs: 2_000,
-  /** After this long without a refusal, one connection more is allowed, and so on. */
+  /** Refusals this close together are one learning. */
+  episodeMs: 2_000,
+  /** After this long without a refusal, one connection more than the limit is allowed. */
   probeAfterMs: 30_000,
-  /** Grants lost to other containers in a row before the connection opens unleased. */
-  grantRounds: 8,
+  /** After a grant lost to another container's, the read is made again after up to this (at random). */
+  lostGrantPauseMs: 50,
   /** The longest wait: a bound on the loop; the send's own deadline ends it sooner. */
   maxPolls: 10_000,
 } as const;
 
 export interface ConnectionLeasesOptions {
   store: ConnectionLeaseStore;
-  /** The fleet learned (or re-learned) the provider's connection limit here. */
-  onLearned?: (connections: number) => void;
+  /** The fleet learned (or re-learned, or raised) the provider's connection limit here. */
+  onLearned?: (connections: number, from: "refusal" | "probe") => void;
   /** A store call failed: the connection opens unleased. */
   onStoreError?: (error: unknown) => void;
   /** The longest one store call may take. Default STORE_CALL_TIMEOUT_MS. */
@@ -92,18 +107,19 @@ export interface ConnectionLeasesOptions {
   random?: () => number;
 }
 
-/** What a connection opened without the store holds: nothing to lose or release. */
+/** What a connection opened without the store holds: nothing to lose, mark or release. */
 const UNLEASED: ConnectionLease = {
   held: true,
+  opened: () => {},
   refused: async () => {},
   release: async () => {},
-  wanted: async () => false,
+  keepable: async () => true,
 };
 
-/** The limit in force at `t`: the learned one, plus one a `probeAfterMs` since it was learned. */
+/** The limit in force at `t`: the learned one, and one more once it has stood `probeAfterMs`. */
 export function limitAt(limit: LeaseState["limit"], t: number): number | undefined {
   if (!limit) return undefined;
-  return limit.connections + Math.max(0, Math.floor((t - limit.atMs) / LEASING.probeAfterMs));
+  return limit.connections + (t - limit.atMs >= LEASING.probeAfterMs ? 1 : 0);
 }
 
 export function createConnectionLeases(options: ConnectionLeasesOptions): ConnectionGate {
@@ -116,8 +132,11 @@ export function createConnectionLeases(options: ConnectionLeasesOptions): Connec
   const storeFailed = options.onStoreError ?? (() => {});
   let storeUnusedUntil = Number.NEGATIVE_INFINITY;
 
-  /** One store call within its deadline; undefined when it failed (said, and the cool-off starts). */
-  const ask = async <T>(call: () => Promise<T>): Promise<{ value: T } | undefined> => {
+  /**
+   * One store call within its deadline; undefined when it failed (said, and, unless `quiet`, the
+   * cool-off starts: a renewal in the background must not make waiting containers connect unleased).
+   */
+  const ask = async <T>(call: () => Promise<T>, quiet = false): Promise<{ value: T } | undefined> => {
     try {
       const value = await withTimeout(
         Promise.resolve().then(call),
@@ -126,25 +145,34 @@ export function createConnectionLeases(options: ConnectionLeasesOptions): Connec
       );
       return { value };
     } catch (error) {
-      storeUnusedUntil = now() + coolOffMs;
+      if (!quiet) storeUnusedUntil = now() + coolOffMs;
       storeFailed(error);
       return undefined;
     }
   };
 
-  const lease = (id: string, grantedMs: number): ConnectionLease => {
+  /** Learns `connections` at `t`, and says so when the store took it. */
+  const learn = async (connections: number, t: number, from: "refusal" | "probe") => {
+    const learned = await ask(() => store.learnLimit({ connections, atMs: t }, t - LEASING.episodeMs));
+    if (learned?.value) options.onLearned?.(connections, from);
+  };
+
+  /** `probe`: granted above the learned limit (`probing` connections), to find whether it has grown. */
+  const lease = (id: string, grantedMs: number, probing?: number): ConnectionLease => {
     let expiresMs = grantedMs + LEASING.leaseMs;
     let lost = false;
     let released = false;
     const renewal = setInterval(() => {
       const until = now() + LEASING.leaseMs;
-      void ask(() => store.renew(id, until)).then((renewed) => {
-        // Taken back (it lapsed, and a grant removed it): the session is not reused.
-        if (renewed && !renewed.value) lost = true;
-        // Renewed, or the store did not answer: the container is alive (a frozen one runs no
-        // timer), and a store that cannot renew a lease cannot give it away either. A session
-        // that outlived its lease in a freeze is the one to drop.
-        else expiresMs = until;
+      void ask(() => store.renew(id, until), true).then((renewed) => {
+        if (renewed?.value) expiresMs = until;
+        else if (renewed) {
+          // Taken back (it lapsed, and a grant removed it): the session is not used again.
+          lost = true;
+          clearInterval(renewal);
+        }
+        // Not answered: the lease lapses at its time here as in the store, and its session is
+        // then closed after its send rather than run uncounted.
       });
     }, LEASING.renewEveryMs);
     renewal.unref();
@@ -158,43 +186,44 @@ export function createConnectionLeases(options: ConnectionLeasesOptions): Connec
       get held() {
         return !lost && !released && now() < expiresMs;
       },
+      opened() {
+        void ask(() => store.connected(id), true).then(async (marked) => {
+          // The probe's connection was taken: the provider allows one more than was learned.
+          if (marked?.value && probing !== undefined) await learn(probing + 1, now(), "probe");
+        });
+      },
       release,
       async refused() {
-        const t = now();
-        const read = await ask(() => store.read());
-        if (read) {
-          // What the provider was counting: the connections granted before this one, still held.
-          const before = Object.entries(read.value.holders).filter(
-            ([other, h]) => other !== id && h.grantedMs <= grantedMs && h.expiresMs > t,
+        try {
+          const t = now();
+          const read = await ask(() => store.read());
+          if (!read) return;
+          // What the provider was counting: the other connections open (greeted, not released).
+          const open = Object.entries(read.value.holders).filter(
+            ([other, h]) => other !== id && h.connected && h.expiresMs > t,
           ).length;
-          const connections = Math.max(1, before);
-          await ask(() => store.learnLimit({ connections, atMs: t }));
-          options.onLearned?.(connections);
+          await learn(Math.max(1, open), t, "refusal");
+        } finally {
+          await release();
         }
-        await release();
       },
-      async wanted() {
+      async keepable() {
+        // Once the limit is known, a kept session would hold one of its connections through a
+        // freeze, uncounted once its lease lapses; before, nothing waits for one.
         if (now() < storeUnusedUntil) return false;
         const read = await ask(() => store.read());
-        if (!read) return false;
-        const t = now();
-        const { holders, limit, wantedMs } = read.value;
-        const limitNow = limitAt(limit, t);
-        if (limitNow === undefined) return false; // no limit known: nobody waits
-        const live = Object.values(holders).filter((h) => h.expiresMs > t).length;
-        // Full: the next container to connect would wait for this idle session's keep-alive.
-        return live >= limitNow || (wantedMs !== undefined && t - wantedMs < LEASING.wantedForMs);
+        return read !== undefined && read.value.limit === undefined;
       },
     };
   };
 
   return {
     async acquire(mayWait) {
-      let waiting = false;
-      for (let polls = 0, lostGrants = 0; polls < LEASING.maxPolls; ) {
+      let inUse: number | undefined;
+      for (let polls = 0; polls < LEASING.maxPolls; polls++) {
         const t = now();
         if (t < storeUnusedUntil) return UNLEASED;
-        const read = await ask(() => store.read(waiting ? { wantedMs: t } : {}));
+        const read = await ask(() => store.read());
         if (!read) return UNLEASED;
         const state = read.value;
         const live = Object.entries(state.holders).filter(([, h]) => h.expiresMs > t);
@@ -206,21 +235,21 @@ export function createConnectionLeases(options: ConnectionLeasesOptions): Connec
             store.grant({ id, grantedMs: t, expiresMs: t + LEASING.leaseMs, version: state.version, lapsed }),
           );
           if (!granted) return UNLEASED;
-          if (granted.value) return lease(id, t);
-          // Another container took a lease since the read: read again at once, a few times.
-          if (++lostGrants >= LEASING.grantRounds) return UNLEASED;
+          const probing =
+            state.limit && live.length >= state.limit.connections ? state.limit.connections : undefined;
+          if (granted.value) return lease(id, t, probing);
+          // Another container's grant came first: read again in a moment.
+          if (!mayWait()) break;
+          await sleep(LEASING.lostGrantPauseMs * random());
           continue;
         }
-        waiting = true;
-        if (!mayWait()) {
-          throw new NotStartedError(
-            `not started: the fleet's ${limit} connections (the limit learned from the provider) stayed in use`,
-          );
-        }
-        polls++;
+        inUse = limit;
+        if (!mayWait()) break;
         await sleep(LEASING.pollMs * (0.5 + random()));
       }
-      return UNLEASED;
+      throw new NotStartedError(
+        `not started: the fleet's ${inUse ?? "leased"} connections (the limit learned from the provider) stayed in use`,
+      );
     },
   };
 }

@@ -103,6 +103,11 @@ export interface DeliverOptions {
    * Default: no deadline.
    */
   timeLeftMs?: () => number;
+  /**
+   * No send starts with less time left than this (the mailer's mayStart): a throttle retry whose
+   * wait would leave less is not made, and its message backs off at once. Default REPORT_MARGIN_MS.
+   */
+  sendReserveMs?: number;
   /** How long the batch's records are held at a time (in-flight.ts). Default VISIBILITY_HOLD. */
   hold?: InFlightOptions["hold"];
   /**
@@ -155,6 +160,7 @@ function deliverBatch(
     rate,
     random = Math.random,
     timeLeftMs,
+    sendReserveMs = REPORT_MARGIN_MS,
     hold,
     throttleRetries = 0,
   }: DeliverOptions,
@@ -279,7 +285,7 @@ function deliverBatch(
           const forRate = outcome.kind === "throttled" && !SESSION_STAGES.has(outcome.error.stage);
           if (!forRate || attempt >= throttleRetries) throw error;
           const waitMs = throttleRetryWaitMs(attempt, random);
-          if (timeLeftMs && timeLeftMs() - waitMs <= REPORT_MARGIN_MS) throw error;
+          if (timeLeftMs && timeLeftMs() - waitMs <= Math.max(REPORT_MARGIN_MS, sendReserveMs)) throw error;
           counts.retriedInBatch++;
           await rate?.throttled("rate");
           await new Promise((r) => setTimeout(r, waitMs));

@@ -47,7 +47,13 @@ export { deliveryMetrics } from "./metrics.ts";
 export { type Outcome, outcomeOf } from "./outcome.ts";
 export { type ParsedNotification, parseNotificationBody } from "./parse.ts";
 export type { DeadLetter, QueueControl, RetryLater } from "./queue-control.ts";
-export { createSendRate, type SendRate, type SendRateOptions, type ThrottleReason } from "./send-rate.ts";
+export {
+  createSendRate,
+  type SendRate,
+  type SendRateOptions,
+  shareBurst,
+  type ThrottleReason,
+} from "./send-rate.ts";
 export {
   parseTraceLine,
   recipientKey,

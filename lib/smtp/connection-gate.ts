@@ -11,15 +11,18 @@ import type { SmtpSession } from "./session.ts";
 export interface ConnectionLease {
   /** False once the lease was lost: its session must not be used again. */
   readonly held: boolean;
+  /** The server greeted the connection: the provider counts it now. */
+  opened(): void;
   /** The server refused this lease's connection for its connection limit: learn from it, and release. */
   refused(): Promise<void>;
   /** The session ended: the connection is free for another container. Never throws. */
   release(): Promise<void>;
   /**
-   * Whether the fleet needs this connection back (its limit is reached, or a container waits for
-   * one): an idle session then closes at the end of its batch rather than being kept.
+   * Whether an idle session may be kept for the container's next batch; if not, it closes at the
+   * end of its batch (once the fleet is under a connection limit, a kept session would hold one of
+   * its connections, uncounted, through a Lambda freeze).
    */
-  wanted(): Promise<boolean>;
+  keepable(): Promise<boolean>;
 }
 
 export interface ConnectionGate {
@@ -36,6 +39,7 @@ export interface LeasedSession extends SmtpSession {
 }
 
 export function leasedSession(session: SmtpSession, lease: ConnectionLease): LeasedSession {
+  lease.opened();
   return {
     lease,
     send: (message) => session.send(message),

@@ -172,6 +172,7 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
     for (let s = idle.pop(); s; s = idle.pop()) {
       if (s.usable) return s;
       open.delete(s);
+      void s.close(); // a broken one is gone already; a lease lost is released with it
     }
     const kept = await options.keeper?.take(settings, options);
     if (kept) {
@@ -182,9 +183,7 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
     opened++;
     opening++;
     try {
-      const started = performance.now();
       const session = await openRefusedAgain(openGated);
-      options.onSessionOpened?.(performance.now() - started);
       open.add(session);
       return session;
     } catch (error) {
@@ -207,15 +206,19 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
     );
   }
 
-  /** A new session, holding the gate's lease when there is a gate. */
+  /** A new session, holding the gate's lease when there is a gate; its opening is measured after the lease's wait. */
   async function openGated(): Promise<SmtpSession> {
     // A pool that has a session waits for no lease: its sends take turns on what it has.
-    const lease = await options.gate?.acquire(
-      () => !closed && open.size === 0 && (!options.mayStart || options.mayStart()),
-    );
-    if (!lease) return openSmtpSession(settings, options);
+    const lease = await options.gate?.acquire(() => open.size === 0 && !openFailure && !stopped());
+    const opening = async () => {
+      const started = performance.now();
+      const session = await openSmtpSession(settings, options);
+      options.onSessionOpened?.(performance.now() - started);
+      return session;
+    };
+    if (!lease) return opening();
     try {
-      return leasedSession(await openSmtpSession(settings, options), lease);
+      return leasedSession(await opening(), lease);
     } catch (error) {
       if (error instanceof SmtpStageError && error.throttle && saysConnectionLimit(error.response)) {
         await lease.refused();
@@ -313,9 +316,8 @@ export function createMailer(settings: EmailSettings, options: MailerOptions = {
       const { keeper } = options;
       await Promise.all(
         idleNow.map(async (s) => {
-          // A leased connection another container waits for is given up rather than kept idle.
-          const wanted = isLeased(s) && (await s.lease.wanted());
-          if (keeper && !wanted) keeper.keep(settings, options, s);
+          // A leased connection is kept only while the fleet knows no connection limit.
+          if (keeper && (!isLeased(s) || (await s.lease.keepable()))) keeper.keep(settings, options, s);
           else await s.close();
         }),
       );

@@ -47,6 +47,8 @@ describe("the functions' environment", () => {
       "301",
       /SMTP_KEEPALIVE_SECONDS "301" must be a whole number of seconds from 0 to 300/,
     ],
+    ["FLEET_MAX_CONNECTIONS", "2.5", /FLEET_MAX_CONNECTIONS "2.5" must be a whole number, at least 1/],
+    ["FLEET_MAX_CONNECTIONS", "0", /FLEET_MAX_CONNECTIONS "0" must be a whole number, at least 1/],
   ] as const)("rejects %s=%j naming the variable and the rule", (name, raw, message) => {
     expect(() => readFunctionEnv({ [name]: raw })).toThrow(InvalidEnvironmentError);
     expect(() => readFunctionEnv({ [name]: raw })).toThrow(message);

@@ -62,7 +62,11 @@ async function slowDynamo(delayMs: number) {
   return { url: `http://127.0.0.1:${port}`, requests: () => requests };
 }
 
-/** One container with the fleet's schedule: its own share 5 a second, the fleet's rate 10. */
+/**
+ * One container with the fleet's schedule: its own share 5 a second, the fleet's rate 10, and the
+ * connection limit known (no leases: test/lib/notifications/connection-leases.test.ts has those
+ * under a failing store).
+ */
 async function deploy(smtpPort: number, env: Record<string, string>, settings: Record<string, string> = {}) {
   const ssm = ssmFixture();
   await ssm.putSettings({
@@ -77,6 +81,7 @@ async function deploy(smtpPort: number, env: Record<string, string>, settings: R
       SETTINGS_PATH: ssm.root,
       SEND_RATE_PER_SECOND: "5",
       FLEET_SEND_RATE_PER_SECOND: "10",
+      FLEET_MAX_CONNECTIONS: "4",
       ...env,
     },
     store: ssm.store(),

@@ -208,6 +208,11 @@ describe("provider limits", () => {
       expect(variables.SEND_RATE_PER_SECOND).toBe(
         expected.perContainerRate === undefined ? undefined : formatRate(expected.perContainerRate),
       );
+      // The fleet is sized under the connection limit: it counts no connections of its own.
+      const { maxConnections } = PROVIDER_PRESETS[provider as keyof typeof PROVIDER_PRESETS];
+      expect(variables.FLEET_MAX_CONNECTIONS).toBe(
+        maxConnections === undefined ? undefined : String(maxConnections),
+      );
     },
   );
 
@@ -222,6 +227,8 @@ describe("provider limits", () => {
       t.hasResourceProperties("AWS::Lambda::EventSourceMapping", { ScalingConfig: Match.absent() });
       const variables = sendFunction(t).Environment.Variables;
       expect(variables.SEND_RATE_PER_SECOND).toBeUndefined();
+      // No connection limit known: the fleet counts its connections and learns it.
+      expect(variables.FLEET_MAX_CONNECTIONS).toBeUndefined();
       expect(variables.NOTIFICATION_POOL_SIZE).toBe(pool);
     },
   );

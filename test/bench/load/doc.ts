@@ -83,7 +83,8 @@ ${scenarios.map((s) => `- **${s.id}** (${s.title}): ${s.description ?? ""}`).joi
   \`deriveSendLimits({ maxSendRate, maxConnections }, notificationPoolSize)\` (whose
   maxConcurrency sets the concurrency; \`deriveSendLimits({})\` in i), the fleet's send schedule
   (\`SEND_SCHEDULE_TABLE\`, a table in moto's DynamoDB, in every deployment, and
-  \`FLEET_SEND_RATE_PER_SECOND\`, the limit, when the stack knows it), \`LOG_LEVEL=warn\`.
+  \`FLEET_SEND_RATE_PER_SECOND\` and \`FLEET_MAX_CONNECTIONS\`, the limits, when the stack
+  knows them), \`LOG_LEVEL=warn\`.
   \`AWS_ENDPOINT_URL_DYNAMODB\` points at a TCP proxy on 127.0.0.1 (\`faults.ts\`) that passes
   to moto's DynamoDB and times each request's round trip (the send schedule's, on every paced
   send's path: each scenario's details report it); in e and f it falls silent (from the start,

@@ -81,6 +81,8 @@ export interface ScenarioSettings {
   perContainerRate: number | undefined;
   /** FLEET_SEND_RATE_PER_SECOND; undefined when the stack knows no rate. */
   fleetRate: number | undefined;
+  /** FLEET_MAX_CONNECTIONS; undefined when the stack knows no connection limit (the fleet then learns it). */
+  fleetConnections: number | undefined;
   batchSize: number;
   batchingWindowSeconds: number;
   smtpTimeoutSeconds: number;
@@ -123,6 +125,7 @@ export function scenarioSettings(
     poolSize: derived.poolSize,
     perContainerRate: derived.perContainerRate,
     fleetRate: configured ? spec.ratePerSecond : undefined,
+    fleetConnections: configured ? spec.maxConnections : undefined,
     batchSize,
     batchingWindowSeconds: options.batchingWindowSeconds ?? stack.maxBatchingWindowSeconds,
     smtpTimeoutSeconds,
@@ -173,10 +176,14 @@ export function containerEnv(
     ...(settings.perContainerRate !== undefined
       ? { SEND_RATE_PER_SECOND: formatRate(settings.perContainerRate) }
       : {}),
-    // Every deployment has the send-schedule table; the fleet's rate only when the stack knows one.
+    // Every deployment has the send-schedule table; the fleet's rate and connection limit only
+    // when the stack knows them.
     SEND_SCHEDULE_TABLE: where.scheduleTable,
     ...(settings.fleetRate !== undefined
       ? { FLEET_SEND_RATE_PER_SECOND: formatRate(settings.fleetRate) }
+      : {}),
+    ...(settings.fleetConnections !== undefined
+      ? { FLEET_MAX_CONNECTIONS: String(settings.fleetConnections) }
       : {}),
     LOG_LEVEL: "warn",
     TZ: "UTC",

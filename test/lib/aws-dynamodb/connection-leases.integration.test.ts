@@ -30,12 +30,12 @@ describe("the fleet's connection leases in DynamoDB", () => {
     const state = await a.read();
     expect(state.version).toBe(2);
     expect(state.holders).toEqual({
-      a: { grantedMs: NOW, expiresMs: NOW + 30_000 },
-      b: { grantedMs: NOW, expiresMs: NOW + 30_000 },
+      a: { grantedMs: NOW, expiresMs: NOW + 30_000, connected: false },
+      b: { grantedMs: NOW, expiresMs: NOW + 30_000, connected: false },
     });
   });
 
-  it("removes lapsed leases with a grant, renews only a lease still held, and releases", async () => {
+  it("removes lapsed leases with a grant, marks and renews only a lease still held, and releases", async () => {
     const { tableName } = await sendScheduleTable();
     const store = container(tableName);
     await store.grant({ id: "dead", grantedMs: NOW, expiresMs: NOW + 1, version: 0, lapsed: [] });
@@ -51,27 +51,33 @@ describe("the fleet's connection leases in DynamoDB", () => {
     expect(Object.keys((await store.read()).holders).sort()).toEqual(["live", "new"]);
     expect(await store.renew("live", NOW + 60_000)).toBe(true);
     expect(await store.renew("dead", NOW + 60_000)).toBe(false);
-    expect((await store.read()).holders.live?.expiresMs).toBe(NOW + 60_000);
+    expect(await store.connected("live")).toBe(true);
+    expect(await store.connected("dead")).toBe(false);
+    expect((await store.read()).holders.live).toEqual({
+      grantedMs: NOW,
+      expiresMs: NOW + 60_000,
+      connected: true,
+    });
+    expect(Object.keys((await store.read()).holders)).not.toContain("dead");
 
     await store.release("live");
     await store.release("live"); // twice: a session closed by its batch and its keeper
     expect(Object.keys((await store.read()).holders)).toEqual(["new"]);
   });
 
-  it("keeps the learned limit and a waiter's mark, recorded in the same call as its read", async () => {
+  it("keeps the highest count of an episode's refusals, and a later episode's whatever it is", async () => {
     const { tableName } = await sendScheduleTable();
-    const store = container(tableName);
-    await store.learnLimit({ connections: 4, atMs: NOW });
+    const a = container(tableName);
+    const b = container(tableName);
+    expect(await a.learnLimit({ connections: 3, atMs: NOW }, NOW - 2000)).toBe(true);
+    expect(await b.learnLimit({ connections: 2, atMs: NOW + 500 }, NOW - 1500)).toBe(false);
+    expect(await b.learnLimit({ connections: 4, atMs: NOW + 500 }, NOW - 1500)).toBe(true);
+    expect((await a.read()).limit).toEqual({ connections: 4, atMs: NOW + 500 });
 
-    const seen = await store.read({ wantedMs: NOW + 10 });
-    expect(seen).toEqual({
-      holders: {},
-      limit: { connections: 4, atMs: NOW },
-      wantedMs: NOW + 10,
-      version: 0,
-    });
+    expect(await a.learnLimit({ connections: 2, atMs: NOW + 5000 }, NOW + 3000)).toBe(true);
+    expect((await a.read()).limit).toEqual({ connections: 2, atMs: NOW + 5000 });
     // A release before any grant (the map not made yet) is harmless.
-    await expect(store.release("never")).resolves.toBeUndefined();
+    await expect(a.release("never")).resolves.toBeUndefined();
   });
 
   it("leaves out what is malformed in the item rather than trusting it", async () => {
@@ -80,14 +86,19 @@ describe("the fleet's connection leases in DynamoDB", () => {
       TableName: tableName,
       Item: {
         id: { S: "connection-leases" },
-        holders: { M: { ok: { M: { g: { N: "1" }, e: { N: "2" } } }, bad: { M: { g: { S: "x" } } } } },
+        holders: {
+          M: {
+            ok: { M: { g: { N: "1" }, e: { N: "2" }, c: { N: "1" } } },
+            bad: { M: { g: { S: "x" } } },
+          },
+        },
         limitConnections: { N: "0" },
         limitAtMs: { N: "5" },
         version: { N: "3" },
       },
     });
     expect(await container(tableName).read()).toEqual({
-      holders: { ok: { grantedMs: 1, expiresMs: 2 } },
+      holders: { ok: { grantedMs: 1, expiresMs: 2, connected: true } },
       version: 3,
     });
   });

@@ -61,13 +61,13 @@ describe("the fleet's connection leases against a relay's connection limit", () 
     expect(state.holders).toEqual({}); // every session closed, every lease released
   });
 
-  it("gives an idle session up at the end of a batch, instead of keeping it, while another container waits", async () => {
+  it("keeps no idle session for the next batch once the fleet knows the limit: a waiting container gets it at once", async () => {
     const s = await server({ limits: { maxConnections: 1 } });
     const { tableName } = await sendScheduleTable();
     const store = () => dynamoConnectionLeases({ tableName, client: dynamoClient() });
-    await store().learnLimit({ connections: 1, atMs: Date.now() });
-    // Without the give-up, the waiting container would wait out the keeper's 30 s (the session
-    // kept so long: SMTPServerTimeout is longer still).
+    await store().learnLimit({ connections: 1, atMs: Date.now() }, 0);
+    // Kept, the session would make the waiting container wait out the keeper's 30 s
+    // (SMTPServerTimeout is longer still).
     const keeper = createSessionKeeper({ maxIdleMs: 30_000 });
     const kept = settings({ SMTPPort: s.port, SMTPServerTimeout: 60 });
     const a = createMailer(kept, {
@@ -78,7 +78,7 @@ describe("the fleet's connection leases against a relay's connection limit", () 
 
     const b = createMailer(kept, { gate: createConnectionLeases({ store: store() }) });
     const waiting = b.send({ ...message, to: "waiting@example.com" });
-    await new Promise((r) => setTimeout(r, 600)); // b has asked, and said it waits
+    await new Promise((r) => setTimeout(r, 600)); // b has asked, and waits
     await a.close();
     const sent = await Promise.race([
       waiting,
@@ -97,7 +97,7 @@ describe("the fleet's connection leases against a relay's connection limit", () 
     const s = await server({ limits: { maxConnections: 1 } });
     const { tableName } = await sendScheduleTable();
     const store = dynamoConnectionLeases({ tableName, client: dynamoClient() });
-    await store.learnLimit({ connections: 1, atMs: Date.now() });
+    await store.learnLimit({ connections: 1, atMs: Date.now() }, 0);
     const mailer = createMailer(settings({ SMTPPort: s.port }), {
       poolSize: 2,
       gate: createConnectionLeases({ store }),
@@ -117,5 +117,22 @@ describe("the fleet's connection leases against a relay's connection limit", () 
     );
     expect(s.connections()).toBe(1);
     expect(s.limits?.stats.refusedConnections).toBe(0);
+  });
+
+  it("releases the lease of a session the server dropped while it was idle, when the pool finds it dead", async () => {
+    const s = await server({ socketTimeoutMs: 300 });
+    const { tableName } = await sendScheduleTable();
+    const store = dynamoConnectionLeases({ tableName, client: dynamoClient() });
+    const mailer = createMailer(settings({ SMTPPort: s.port }), { gate: createConnectionLeases({ store }) });
+    await mailer.send(message);
+    await new Promise((r) => setTimeout(r, 800)); // the server closes the idle connection
+    await mailer.send({ ...message, to: "after@example.com" });
+    await new Promise((r) => setTimeout(r, 100)); // the dead one's release, in the background
+
+    // One lease, the live session's: the dead one's is not renewed for the container's life.
+    const { holders } = await store.read();
+    expect(Object.keys(holders)).toHaveLength(1);
+    await mailer.close();
+    expect(Object.keys((await store.read()).holders)).toHaveLength(0);
   });
 });

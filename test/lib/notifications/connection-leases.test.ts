@@ -35,17 +35,23 @@ function memoryStore() {
     if (failing) throw new Error("the store is not answering");
   };
   const store: ConnectionLeaseStore = {
-    async read({ wantedMs } = {}) {
+    async read() {
       call("read");
-      if (wantedMs !== undefined) state.wantedMs = wantedMs;
       return structuredClone(state);
     },
     async grant({ id, grantedMs, expiresMs, version, lapsed }) {
       call("grant");
       if (version !== state.version) return false;
       for (const l of lapsed) delete state.holders[l];
-      state.holders[id] = { grantedMs, expiresMs };
+      state.holders[id] = { grantedMs, expiresMs, connected: false };
       state.version++;
+      return true;
+    },
+    async connected(id) {
+      call("connected");
+      const lease = state.holders[id];
+      if (!lease) return false;
+      lease.connected = true;
       return true;
     },
     async renew(id, expiresMs) {
@@ -59,9 +65,12 @@ function memoryStore() {
       call("release");
       delete state.holders[id];
     },
-    async learnLimit(limit) {
+    async learnLimit(limit, episodeStartMs) {
       call("learnLimit");
+      const held = state.limit;
+      if (held && held.atMs >= episodeStartMs && held.connections >= limit.connections) return false;
       state.limit = limit;
+      return true;
     },
   };
   return {
@@ -75,6 +84,11 @@ function memoryStore() {
 }
 
 const always = () => true;
+
+/** Lets the calls a lease starts in the background (its mark, a probe's learning) settle. */
+const flush = async () => {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+};
 
 afterEach(() => {
   vi.useRealTimers();
@@ -95,70 +109,88 @@ describe("the fleet's connection leases", () => {
     expect(Object.keys(state.holders)).toHaveLength(5);
   });
 
-  it("learns the limit at a refusal: the leases granted before the refused one and still held", async () => {
+  it("learns the limit at a refusal: the other leases whose connection the server had greeted", async () => {
+    const clock = virtualClock();
+    const { store, state } = memoryStore();
+    const learned: Array<[number, string]> = [];
+    const gate = createConnectionLeases({ store, ...clock, onLearned: (n, from) => learned.push([n, from]) });
+    const open = [];
+    for (let i = 0; i < 4; i++) {
+      const lease = await gate.acquire(always);
+      lease.opened();
+      open.push(lease);
+    }
+    const stillConnecting = await gate.acquire(always); // granted, not greeted yet: not counted
+    const refused = await gate.acquire(always);
+    await flush();
+
+    await refused.refused();
+
+    expect(learned).toEqual([[4, "refusal"]]);
+    expect(state.limit).toEqual({ connections: 4, atMs: clock.now() });
+    expect(Object.keys(state.holders)).toHaveLength(5); // the refused lease is released
+    expect(stillConnecting.held && open.every((l) => l.held)).toBe(true);
+  });
+
+  it("takes refusals in one episode as one learning, keeping the highest count", async () => {
     const clock = virtualClock();
     const { store, state } = memoryStore();
     const learned: number[] = [];
     const gate = createConnectionLeases({ store, ...clock, onLearned: (n) => learned.push(n) });
-    const held = [];
-    for (let i = 0; i < 4; i++) {
-      held.push(await gate.acquire(always));
-      clock.advance(1);
-    }
-    const refused = await gate.acquire(always);
-    clock.advance(1);
-    // Granted after the refused one: the provider was not counting it when it refused.
-    const later = await gate.acquire(always);
+    const a = await gate.acquire(always);
+    const b = await gate.acquire(always);
+    a.opened();
+    b.opened();
+    const first = await gate.acquire(always);
+    const second = await gate.acquire(always);
+    await flush();
 
-    await refused.refused();
+    await first.refused(); // counts a and b, and second's lease (not greeted): 2
+    await b.release();
+    clock.advance(LEASING.episodeMs - 1);
+    await second.refused(); // b has gone meanwhile: 1, in the same episode
+    expect(state.limit?.connections).toBe(2);
+    expect(learned).toEqual([2]);
 
-    expect(learned).toEqual([4]);
-    expect(state.limit).toEqual({ connections: 4, atMs: clock.now() });
-    expect(Object.keys(state.holders)).toHaveLength(5); // the refused lease is released
-    expect(later.held && held.every((l) => l.held)).toBe(true);
+    // A later episode learns again, lower if the provider says so.
+    const third = await gate.acquire(always);
+    clock.advance(2);
+    await third.refused();
+    expect(state.limit?.connections).toBe(1);
+    expect(learned).toEqual([2, 1]);
   });
 
-  it("makes a container wait while the limit's connections are held, saying it waits, until one is released", async () => {
+  it("makes a container wait while the limit's connections are held, until one is released", async () => {
     const clock = virtualClock();
     const { store, state } = memoryStore();
     state.limit = { connections: 2, atMs: clock.now() };
     const gate = createConnectionLeases({ store, ...clock });
     const a = await gate.acquire(always);
-    expect(await a.wanted()).toBe(false); // room for one more, nobody waits: a may keep its session
     await gate.acquire(always);
-    expect(await a.wanted()).toBe(true); // full: the next container would wait for a's idle session
 
     let polls = 0;
     const waiter = gate.acquire(() => {
       polls++;
-      // The holder's session ends while the waiter waits; it is told someone waits first.
-      if (polls === 3) {
-        void a.wanted().then(async (w) => {
-          if (w) await a.release();
-        });
-      }
+      if (polls === 3) void a.release(); // a's session ends while the waiter waits
       return true;
     });
     const got = await waiter;
 
     expect(got.held).toBe(true);
-    expect(polls).toBeGreaterThanOrEqual(3);
-    expect(state.wantedMs).toBeGreaterThan(clock.now() - LEASING.wantedForMs);
+    expect(polls).toBe(3);
     expect(Object.keys(state.holders)).toHaveLength(2);
   });
 
-  it("wants an idle session back while a container has just waited, and not without a learned limit", async () => {
+  it("keeps an idle session for the next batch only while the fleet knows no connection limit", async () => {
     const clock = virtualClock();
     const { store, state } = memoryStore();
     const gate = createConnectionLeases({ store, ...clock });
     const a = await gate.acquire(always);
-    state.wantedMs = clock.now();
-    expect(await a.wanted()).toBe(false); // no limit: nobody can be waiting
+    expect(await a.keepable()).toBe(true);
 
+    // A frozen container runs no renewal: its kept session would hold a connection uncounted.
     state.limit = { connections: 3, atMs: clock.now() };
-    expect(await a.wanted()).toBe(true);
-    clock.advance(LEASING.wantedForMs);
-    expect(await a.wanted()).toBe(false);
+    expect(await a.keepable()).toBe(false);
   });
 
   it("stops waiting when a send may no longer start, with an error that names the limit", async () => {
@@ -190,21 +222,28 @@ describe("the fleet's connection leases", () => {
     expect(Object.keys(state.holders)).not.toContain(deadId);
   });
 
-  it("allows one connection more a probeAfterMs after the limit was learned", async () => {
+  it("allows one connection more (only one) once the limit has stood a probeAfterMs, and raises it when that one opens", async () => {
     const clock = virtualClock();
     const { store, state } = memoryStore();
     state.limit = { connections: 1, atMs: clock.now() };
-    const gate = createConnectionLeases({ store, ...clock });
+    const learned: Array<[number, string]> = [];
+    const gate = createConnectionLeases({ store, ...clock, onLearned: (n, from) => learned.push([n, from]) });
     await gate.acquire(always);
+    const renewFirst = () => store.renew(Object.keys(state.holders)[0] ?? "", clock.now() + LEASING.leaseMs);
     clock.advance(LEASING.probeAfterMs - 1);
-    // Renewed (as its timer would) so it still counts.
-    await store.renew(Object.keys(state.holders)[0] ?? "", clock.now() + LEASING.leaseMs);
+    await renewFirst();
     await expect(gate.acquire(() => false)).rejects.toThrow(NotStartedError);
 
-    clock.advance(1);
-    const second = await gate.acquire(() => false);
-    expect(second.held).toBe(true);
-    expect(Object.keys(state.holders)).toHaveLength(2);
+    // An hour idle allows one more, not 120 more.
+    clock.advance(3_600_000);
+    await renewFirst();
+    const probe = await gate.acquire(() => false);
+    await expect(gate.acquire(() => false)).rejects.toThrow(NotStartedError);
+
+    probe.opened(); // the provider took it: it allows two
+    await flush();
+    expect(state.limit).toEqual({ connections: 2, atMs: clock.now() });
+    expect(learned).toEqual([[2, "probe"]]);
   });
 
   it("renews a held lease, and loses it when the fleet took it back: its session is not reused", async () => {
@@ -226,29 +265,37 @@ describe("the fleet's connection leases", () => {
     await vi.advanceTimersByTimeAsync(LEASING.renewEveryMs);
     expect(lease.held).toBe(false);
 
-    await lease.release();
     clock.advance(LEASING.renewEveryMs);
     await vi.advanceTimersByTimeAsync(LEASING.renewEveryMs * 3);
-    expect(calls.filter((c) => c === "renew")).toHaveLength(2); // none after the release
+    expect(calls.filter((c) => c === "renew")).toHaveLength(2); // none once lost
+    await lease.release();
   });
 
-  it("keeps a lease the store could not renew: the container is alive, and the store cannot give it away", async () => {
+  it("lets a lease the store could not renew lapse at its time, without making waiters connect unleased", async () => {
     vi.useFakeTimers();
     const clock = virtualClock();
-    const { store, fail } = memoryStore();
-    const gate = createConnectionLeases({ store, now: clock.now });
+    const { store, state, calls, fail } = memoryStore();
+    state.limit = { connections: 2, atMs: clock.now() };
+    const gate = createConnectionLeases({ store, now: clock.now, sleep: clock.sleep });
     const lease = await gate.acquire(always);
 
     fail(true);
-    for (let i = 0; i < 4; i++) {
+    clock.advance(LEASING.renewEveryMs);
+    await vi.advanceTimersByTimeAsync(LEASING.renewEveryMs);
+    fail(false);
+    // The renewal's failure starts no cool-off: the next container still asks the store.
+    const before = calls.length;
+    await gate.acquire(always);
+    expect(calls.slice(before)).toEqual(["read", "grant"]);
+
+    fail(true);
+    for (let i = 0; i < 2; i++) {
       clock.advance(LEASING.renewEveryMs);
       await vi.advanceTimersByTimeAsync(LEASING.renewEveryMs);
     }
-    expect(lease.held).toBe(true); // 40 s: past the lease, renewed locally all along
-
-    // A freeze runs no timer: past the lease, the session is not reused.
-    clock.advance(LEASING.leaseMs);
+    // Unrenewed for 30 s, as in the store, where another grant may now remove it.
     expect(lease.held).toBe(false);
+    fail(false);
     await lease.release();
   });
 

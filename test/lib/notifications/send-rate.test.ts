@@ -1,6 +1,6 @@
 /** A container's pace, on a virtual clock: a token bucket that halves on a throttle and recovers. */
 import { describe, expect, it } from "vitest";
-import { createSendRate } from "../../../lib/notifications/send-rate.ts";
+import { createSendRate, shareBurst } from "../../../lib/notifications/send-rate.ts";
 
 function virtualClock() {
   let t = 0;
@@ -68,5 +68,14 @@ describe("a container's send rate", () => {
     const before = clock.t;
     await rate.take();
     expect(clock.t - before).toBe(200); // 5 a second now
+  });
+});
+
+describe("a container's burst", () => {
+  it("is two once the share is two a second or more, else one: the containers' tokens fit the provider's second", () => {
+    expect(shareBurst(10)).toBe(2);
+    expect(shareBurst(2)).toBe(2);
+    expect(shareBurst(1.5)).toBe(1);
+    expect(shareBurst(0.5)).toBe(1); // SES's sandbox: one at a time
   });
 });

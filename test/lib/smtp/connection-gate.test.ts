@@ -22,11 +22,14 @@ function fakes() {
     get held() {
       return !this.lost;
     },
+    opened: () => {
+      order.push("lease marked open");
+    },
     refused: async () => {},
     release: async () => {
       order.push("lease released");
     },
-    wanted: async () => false,
+    keepable: async () => true,
   };
   return { session, lease, order };
 }
@@ -44,6 +47,6 @@ describe("a leased session", () => {
   it("releases its lease once the connection is closed, not before: the provider counts it until then", async () => {
     const { session, lease, order } = fakes();
     await leasedSession(session, lease).close();
-    expect(order).toEqual(["session closed", "lease released"]);
+    expect(order).toEqual(["lease marked open", "session closed", "lease released"]);
   });
 });
