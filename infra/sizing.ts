@@ -71,7 +71,15 @@ export function connectionTestMayOutlast(T: number): boolean {
 /** SQS's longest visibility timeout, in seconds (12 hours). */
 export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
 
-/** A Lambda event source's visibility timeout: AWS's advice, six times the function timeout. */
+/**
+ * A Lambda event source's visibility timeout: the function's timeout, the least Lambda accepts.
+ * AWS advises six times it, so that a batch Lambda received but could not invoke at once
+ * (throttled) is not received again meanwhile; but it is also how long a batch waits after a
+ * crash that came before the function could hold it (a container killed in its init): 13 minutes
+ * at six times (load test d). A running batch holds its records itself, a minute at a time
+ * (lib/notifications/in-flight.ts), and the stack's maximumConcurrency keeps Lambda from receiving
+ * more than it can invoke.
+ */
 export function queueVisibilitySeconds(functionTimeoutSeconds: number): number {
-  return Math.min(functionTimeoutSeconds * 6, SQS_MAX_VISIBILITY_SECONDS);
+  return Math.min(functionTimeoutSeconds, SQS_MAX_VISIBILITY_SECONDS);
 }

@@ -58,8 +58,8 @@ export interface Status {
      */
     learned?: { perSecond: number; at: string; suggestedMaxSendRate?: number } | null;
     /**
-     * With no limits configured: the connection limit the fleet learned from the provider's
-     * refusal in the last 24 hours (the newest line about it), the maxConnections to set; null: none.
+     * With no connection limit configured: the limit the fleet learned from the provider's refusal
+     * in the last 24 hours (the newest line about it), the maxConnections to set; null: none.
      */
     learnedConnections?: { connections: number; at: string } | null;
   };
@@ -210,11 +210,13 @@ async function limits(ctx: CliContext): Promise<Status["limits"]> {
   } catch {
     // unknown
   }
-  const unconfigured = fleetRate === undefined && rate === undefined;
+  // What the fleet learns where the stack knows nothing: a rate without one, a connection limit without one.
   const logGroup = stack.logGroupName("send-notification");
-  const [learned, connections] = unconfigured
-    ? await Promise.all([learnedRate(ctx, logGroup), learnedConnections(ctx, logGroup)])
-    : [null, null];
+  const knownConnections = readVariable(fn.environment, "FLEET_MAX_CONNECTIONS");
+  const [learned, connections] = await Promise.all([
+    fleetRate === undefined && rate === undefined ? learnedRate(ctx, logGroup) : null,
+    knownConnections === undefined ? learnedConnections(ctx, logGroup) : null,
+  ]);
   // The containers sending at once: the maximum when there is one, else the learned connections
   // over the pool (each container holds a pool of them).
   const poolSize = readVariable(fn.environment, "NOTIFICATION_POOL_SIZE");

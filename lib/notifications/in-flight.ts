@@ -10,8 +10,8 @@
  * - **Held a minute at a time.** When the batch starts, each record to send is made invisible for
  *   `holdSeconds` only, and the hold is renewed every `renewEveryMs` while the record is still
  *   being worked on. A container that dies stops renewing: its unsent records come back within
- *   `holdSeconds`, instead of after the queue's visibility timeout (six times the function's, as
- *   AWS advises for an event source: 13 minutes as deployed), which stays the backstop.
+ *   `holdSeconds`, instead of after the queue's visibility timeout (the function's timeout: 130 s
+ *   as deployed), which stays the backstop for a batch the function never held.
  *
  * Every call's time comes from the invocation's time left (`callTimeoutMs`); a call that fails
  * changes nothing that matters: the batch response still acknowledges what was sent, and the

@@ -394,6 +394,35 @@ describe("status", () => {
     expect(text.out()).toMatch(/learned a limit of 4 connections at .* \(set maxConnections 4 to keep it\)/);
   });
 
+  it("says when the learned connection limit is below what maxConnections may be, rather than suggesting it", async () => {
+    const stack = await deployedStack({
+      functionEnv: { SEND_RATE_PER_SECOND: "", FLEET_SEND_RATE_PER_SECOND: "", FLEET_MAX_CONNECTIONS: "" },
+    });
+    const logs = new CloudWatchLogsClient({ endpoint: motoEnv().AWS_ENDPOINT_URL, region: "us-east-1" });
+    const stream = "2026/12/06/[$LATEST]one";
+    await logs.send(new CreateLogStreamCommand({ logGroupName: stack.logGroup, logStreamName: stream }));
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: stack.logGroup,
+        logStreamName: stream,
+        logEvents: [
+          {
+            message: JSON.stringify({
+              level: "warn",
+              message: CONNECTION_LIMIT_MESSAGE,
+              learnedConnections: 1,
+            }),
+            timestamp: Date.now() - 60_000,
+          },
+        ],
+      }),
+    );
+    const { ctx, out } = stack.cli();
+    await status(ctx);
+    expect(out()).toMatch(/learned a limit of 1 connections at .* \(below the lowest maxConnections, 2:/);
+    expect(out()).not.toMatch(/set maxConnections 1/);
+  });
+
   it("shows send-notification's last hour from its metrics: sent, deferred and dead-lettered by why, event to accepted p50 and p99", async () => {
     const stack = await deployedStack();
     const { ctx, out } = stack.cli();

@@ -73,8 +73,8 @@ describe("connection-test", () => {
 
 describe("queue visibility", () => {
   it("is six function timeouts, at most SQS's 12 hours", () => {
-    expect(queueVisibilitySeconds(130)).toBe(780);
-    expect(queueVisibilitySeconds(900)).toBe(5400);
-    expect(queueVisibilitySeconds(10_000)).toBe(43_200);
+    // The least Lambda accepts: a batch killed before the function held it is back this soon.
+    expect(queueVisibilitySeconds(130)).toBe(130);
+    expect(queueVisibilitySeconds(900)).toBe(900);
   });
 });

@@ -80,10 +80,10 @@ describe("functions", () => {
 describe("notification queue", () => {
   const { t } = template();
 
-  it("redrives to a dead-letter queue after the back-off's 100 receives, with a visibility of six function timeouts", () => {
+  it("redrives to a dead-letter queue after the back-off's 100 receives, with the function's timeout as visibility", () => {
     expect(RETRY_POLICY.receiveLimit).toBe(100);
     t.hasResourceProperties("AWS::SQS::Queue", {
-      VisibilityTimeout: 780,
+      VisibilityTimeout: 130,
       RedrivePolicy: { maxReceiveCount: RETRY_POLICY.receiveLimit, deadLetterTargetArn: Match.anyValue() },
       SqsManagedSseEnabled: true,
     });

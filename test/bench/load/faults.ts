@@ -29,6 +29,8 @@ export interface Kill {
   invocationStartedAt: number;
   /** The batch's SQS message ids. */
   ids: string[];
+  /** Killed in the container's init, before the function had the batch: only the queue's visibility brings it back. */
+  duringInit?: boolean;
 }
 
 export interface Killer {
@@ -79,6 +81,8 @@ export function createKiller(options: {
       const result = await run();
       clearTimeout(timer);
       if (drawn && !killed) missed++;
+      const kill = killed ? kills.at(-1) : undefined;
+      if (kill && /during init/.test(result.error ?? "")) kill.duringInit = true;
       if (result.outcome === "ok") {
         ended++;
         // The mean of the invocations that ended well (their cold starts included).

@@ -29,8 +29,13 @@ export interface KillMetrics {
   duplicates: number;
   maxDuplicatesPerKill: number;
   meanDuplicatesPerKill: number;
-  /** The longest kill → delivery of its batch's unsent records, seconds (Infinity: some never). */
+  /**
+   * The longest kill → delivery of its batch's unsent records, seconds (Infinity: some never), of
+   * the kills in an invocation the function ran.
+   */
   maxToDeliverySeconds: number | undefined;
+  /** The same, of the kills in a container's init (before the function had the batch). */
+  maxToDeliveryDuringInitSeconds: number | undefined;
 }
 
 /** In-flight grace after a kill: a final dot already sent may still be accepted. */
@@ -56,13 +61,19 @@ export function killMetrics(
     return { kill, duplicates, unsent, toDeliveryMs: last };
   });
   const duplicates = reports.reduce((sum, r) => sum + r.duplicates, 0);
-  const times = reports.flatMap((r) => (r.toDeliveryMs === undefined ? [] : [r.toDeliveryMs]));
+  const longest = (init: boolean) => {
+    const times = reports.flatMap((r) =>
+      r.toDeliveryMs === undefined || (r.kill.duringInit === true) !== init ? [] : [r.toDeliveryMs],
+    );
+    return times.length ? Math.max(...times) / 1000 : undefined;
+  };
   return {
     kills: kills.length,
     reports,
     duplicates,
     maxDuplicatesPerKill: Math.max(0, ...reports.map((r) => r.duplicates)),
     meanDuplicatesPerKill: kills.length ? duplicates / kills.length : 0,
-    maxToDeliverySeconds: times.length ? Math.max(...times) / 1000 : undefined,
+    maxToDeliverySeconds: longest(false),
+    maxToDeliveryDuringInitSeconds: longest(true),
   };
 }

@@ -19,6 +19,9 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
   return [line(head ?? []), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
 }
 
+/** Seconds as the table shows them, or "never". */
+const seconds = (s: number) => (Number.isFinite(s) ? `${round(s)} s` : "never");
+
 export function summaryTable(outcomes: readonly ScenarioOutcome[]): string {
   const rows = outcomes.map(({ run, metrics: m }) => {
     const s = run.spec;
@@ -34,11 +37,16 @@ export function summaryTable(outcomes: readonly ScenarioOutcome[]): string {
       `${m.duplicates.length}`,
       s.kills ? `${k.kills}` : "–",
       s.kills ? `${k.maxDuplicatesPerKill} / ${round(k.meanDuplicatesPerKill, 2)}` : "–",
-      !s.kills || toDelivery === undefined
+      !s.kills || (toDelivery === undefined && k.maxToDeliveryDuringInitSeconds === undefined)
         ? "–"
-        : Number.isFinite(toDelivery)
-          ? `${round(toDelivery)} s`
-          : "never",
+        : [
+            toDelivery === undefined ? undefined : seconds(toDelivery),
+            k.maxToDeliveryDuringInitSeconds === undefined
+              ? undefined
+              : `in an init: ${seconds(k.maxToDeliveryDuringInitSeconds)}`,
+          ]
+            .filter(Boolean)
+            .join("; "),
       `${m.peak1s} / ${round(m.peak10s, 2)}/s`,
       `${m.throttled} / ${m.connectionRefusals} / ${m.outageRefusals} / ${m.senderRefusals}`,
       `${m.gaveUp ? "≥ " : ""}${round(m.totalSeconds)} s / ${round(m.idealSeconds)} s (${round(m.totalSeconds / m.idealSeconds, 2)}×)`,
@@ -122,7 +130,7 @@ function faultLines(run: ScenarioOutcome["run"], m: ScenarioOutcome["metrics"]):
     const list = k.reports
       .map(
         (r) =>
-          `${from(r.kill.at)} s (slot ${r.kill.slot}, ${r.kill.ids.length} records, ${r.unsent} unsent, ${r.duplicates} duplicated${r.toDeliveryMs === undefined ? "" : `, delivered ${Number.isFinite(r.toDeliveryMs) ? `${round(r.toDeliveryMs / 1000)} s after` : "never"}`})`,
+          `${from(r.kill.at)} s (slot ${r.kill.slot}, ${r.kill.ids.length} records, ${r.unsent} unsent, ${r.duplicates} duplicated${r.kill.duringInit ? ", in its init" : ""}${r.toDeliveryMs === undefined ? "" : `, delivered ${Number.isFinite(r.toDeliveryMs) ? `${round(r.toDeliveryMs / 1000)} s after` : "never"}`})`,
       )
       .join("; ");
     lines.push(
