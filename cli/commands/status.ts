@@ -1,12 +1,13 @@
 /**
  * `status`: the queue's depth, in-flight count and oldest message's age (CloudWatch, when it has
  * a datapoint), the dead-letter queue's depth, the stack's alarms in ALARM, the last security
- * alert check, and the provider limits send-notification really runs with (a rate it learned
- * from the provider's throttles, when none is configured: its newest log line about it).
+ * alert check, and the provider limits send-notification really runs with (a rate and a
+ * connection limit it learned from the provider's refusals, when none is configured: its newest
+ * log line about each).
  *
- * One file of about 330 lines: each part of the report is a small reader of one AWS source, and
+ * One file of about 350 lines: each part of the report is a small reader of one AWS source, and
  * the table and the JSON are written from them in one place, so a field has one name in both.
- * What the functions published (metrics, the learned rate) is read in cli/published.ts.
+ * What the functions published (metrics, the learned rate and limit) is read in cli/published.ts.
  */
 import {
   DescribeAlarmsCommand,

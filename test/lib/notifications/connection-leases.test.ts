@@ -5,6 +5,7 @@
  * test/lib/smtp/mailer-gate.integration.test.ts.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
+
 import {
   type ConnectionLeaseStore,
   createConnectionLeases,
@@ -12,19 +13,7 @@ import {
   type LeaseState,
 } from "../../../lib/notifications/index.ts";
 import { NotStartedError } from "../../../lib/smtp/index.ts";
-
-function virtualClock() {
-  let t = 1_800_000_000_000;
-  return {
-    now: () => t,
-    sleep: async (ms: number) => {
-      t += ms;
-    },
-    advance: (ms: number) => {
-      t += ms;
-    },
-  };
-}
+import { virtualClock } from "../../helpers/virtual-clock.ts";
 
 function memoryStore() {
   const state: LeaseState = { holders: {}, version: 0 };
@@ -96,7 +85,7 @@ afterEach(() => {
 
 describe("the fleet's connection leases", () => {
   it("only counts connections until the provider first refuses one for its limit", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_800_000_000_000);
     const { store, state } = memoryStore();
     const gate = createConnectionLeases({ store, ...clock });
 
@@ -110,7 +99,7 @@ describe("the fleet's connection leases", () => {
   });
 
   it("learns the limit at a refusal: the other leases whose connection the server had greeted", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_800_000_000_000);
     const { store, state } = memoryStore();
     const learned: Array<[number, string]> = [];
     const gate = createConnectionLeases({ store, ...clock, onLearned: (n, from) => learned.push([n, from]) });
@@ -133,7 +122,7 @@ describe("the fleet's connection leases", () => {
   });
 
   it("takes refusals in one episode as one learning, keeping the highest count", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_800_000_000_000);
     const { store, state } = memoryStore();
     const learned: number[] = [];
     const gate = createConnectionLeases({ store, ...clock, onLearned: (n) => learned.push(n) });
@@ -161,7 +150,7 @@ describe("the fleet's connection leases", () => {
   });
 
   it("makes a container wait while the limit's connections are held, until one is released", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_800_000_000_000);
     const { store, state } = memoryStore();
     state.limit = { connections: 2, atMs: clock.now() };
     const gate = createConnectionLeases({ store, ...clock });
@@ -182,7 +171,7 @@ describe("the fleet's connection leases", () => {
   });
 
   it("keeps an idle session for the next batch only while the fleet knows no connection limit", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_800_000_000_000);
     const { store, state } = memoryStore();
     const gate = createConnectionLeases({ store, ...clock });
     const a = await gate.acquire(always);
@@ -194,7 +183,7 @@ describe("the fleet's connection leases", () => {
   });
 
   it("stops waiting when a send may no longer start, with an error that names the limit", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_800_000_000_000);
     const { store, state } = memoryStore();
     state.limit = { connections: 1, atMs: clock.now() };
     const gate = createConnectionLeases({ store, ...clock });
@@ -206,7 +195,7 @@ describe("the fleet's connection leases", () => {
   });
 
   it("frees a killed container's lease once it lapses, and removes it with the next grant", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_800_000_000_000);
     const { store, state } = memoryStore();
     state.limit = { connections: 1, atMs: clock.now() };
     const gate = createConnectionLeases({ store, ...clock });
@@ -223,7 +212,7 @@ describe("the fleet's connection leases", () => {
   });
 
   it("allows one connection more (only one) once the limit has stood a probeAfterMs, and raises it when that one opens", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_800_000_000_000);
     const { store, state } = memoryStore();
     state.limit = { connections: 1, atMs: clock.now() };
     const learned: Array<[number, string]> = [];
@@ -248,7 +237,7 @@ describe("the fleet's connection leases", () => {
 
   it("renews a held lease, and loses it when the fleet took it back: its session is not reused", async () => {
     vi.useFakeTimers();
-    const clock = virtualClock();
+    const clock = virtualClock(1_800_000_000_000);
     const { store, state, calls } = memoryStore();
     const gate = createConnectionLeases({ store, now: clock.now });
     const lease = await gate.acquire(always);
@@ -273,7 +262,7 @@ describe("the fleet's connection leases", () => {
 
   it("lets a lease the store could not renew lapse at its time, without making waiters connect unleased", async () => {
     vi.useFakeTimers();
-    const clock = virtualClock();
+    const clock = virtualClock(1_800_000_000_000);
     const { store, state, calls, fail } = memoryStore();
     state.limit = { connections: 2, atMs: clock.now() };
     const gate = createConnectionLeases({ store, now: clock.now, sleep: clock.sleep });
@@ -300,7 +289,7 @@ describe("the fleet's connection leases", () => {
   });
 
   it("lets the connection open unleased when the store fails, and leaves the store alone for a while", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_800_000_000_000);
     const { store, calls, fail } = memoryStore();
     const errors: unknown[] = [];
     const gate = createConnectionLeases({ store, ...clock, onStoreError: (e) => errors.push(e) });

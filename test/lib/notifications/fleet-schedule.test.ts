@@ -10,16 +10,7 @@ import {
 } from "../../../lib/notifications/fleet-schedule.ts";
 import { createSendRate } from "../../../lib/notifications/send-rate.ts";
 import { NotStartedError } from "../../../lib/smtp/index.ts";
-
-function virtualClock() {
-  let t = 1_000_000;
-  return {
-    now: () => t,
-    sleep: async (ms: number) => {
-      t += ms;
-    },
-  };
-}
+import { virtualClock } from "../../helpers/virtual-clock.ts";
 
 /** A clock whose sleepers wake in time order, for several containers waiting at once. */
 function sharedClock() {
@@ -123,7 +114,7 @@ describe("the fleet's pace", () => {
   });
 
   it("sends nothing while the fleet is paused, and asks the store once for a paused batch", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const { store, calls } = memoryStore();
     await store.pauseUntil(clock.now() + 20_000);
     const pace = createFleetPace({
@@ -145,7 +136,7 @@ describe("the fleet's pace", () => {
   });
 
   it("opens no connection while the fleet is paused: it looks before opening", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const { store, calls } = memoryStore();
     const pace = createFleetPace({
       local: createSendRate({ perSecond: 1, ...clock }),
@@ -164,7 +155,7 @@ describe("the fleet's pace", () => {
   });
 
   it("pauses the whole fleet on a throttle, and halves its own rate", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const { store, calls } = memoryStore();
     const local = createSendRate({ perSecond: 4, ...clock });
     const pace = createFleetPace({ local, store, fleetRatePerSecond: 8, pauseMs: 15_000, ...clock });
@@ -183,7 +174,7 @@ describe("the fleet's pace", () => {
   });
 
   it("pauses the fleet on a refused session too, but leaves the container's rate", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const { store, calls } = memoryStore();
     const local = createSendRate({ perSecond: 4, ...clock });
     const pace = createFleetPace({ local, store, fleetRatePerSecond: 8, ...clock });
@@ -193,7 +184,7 @@ describe("the fleet's pace", () => {
   });
 
   it("goes on at the container's own pace when the store fails, says so, and still tells it of a throttle", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const errors: unknown[] = [];
     const broken: FleetScheduleStore = {
       reserve: async () => {
@@ -225,7 +216,7 @@ describe("the fleet's pace", () => {
   });
 
   it("gives a store call a short deadline, then paces alone without the store for a while", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const errors: unknown[] = [];
     const calls = { reserve: 0, nextSlot: 0 };
     // A DynamoDB that accepts and never answers.
@@ -275,7 +266,7 @@ describe("the fleet's pace", () => {
     // drops a session idle for SMTPServerTimeout (10 s by default): the store's deadline (1 s), the
     // wait for the slot and a margin must fit in it.
     const sessionIdleMs = 10_000;
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const { store, set } = memoryStore();
     const pace = createFleetPace({
       local: createSendRate({ perSecond: 1, ...clock }),
@@ -296,7 +287,7 @@ describe("the fleet's pace", () => {
   });
 
   it("ignores a next slot no container can have written (10 years, an hour ahead), and still honours a pause", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const { store, set, get } = memoryStore();
     const pace = () =>
       createFleetPace({

@@ -1,19 +1,8 @@
 /** A rate learned from the provider's throttle, on a virtual clock (the fleet's store: a map). */
 import { describe, expect, it } from "vitest";
-import { createLearningRate, LEARNING, type LearnedRateStore } from "../../../lib/notifications/index.ts";
 
-function virtualClock() {
-  let t = 1_000_000;
-  return {
-    now: () => t,
-    sleep: async (ms: number) => {
-      t += ms;
-    },
-    advance: (ms: number) => {
-      t += ms;
-    },
-  };
-}
+import { createLearningRate, LEARNING, type LearnedRateStore } from "../../../lib/notifications/index.ts";
+import { virtualClock } from "../../helpers/virtual-clock.ts";
 
 function memoryStore(): LearnedRateStore & { held?: { perSecond: number; atMs: number } } {
   const store: LearnedRateStore & { held?: { perSecond: number; atMs: number } } = {
@@ -27,7 +16,7 @@ function memoryStore(): LearnedRateStore & { held?: { perSecond: number; atMs: n
 
 describe("a rate learned from the provider", () => {
   it("is unpaced until the first throttle, then keeps below what was accepted just before it", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const learned: number[] = [];
     const rate = createLearningRate({ ...clock, onLearned: ({ perSecond }) => learned.push(perSecond) });
     expect(rate.current).toBe(Number.POSITIVE_INFINITY);
@@ -44,7 +33,7 @@ describe("a rate learned from the provider", () => {
   });
 
   it("measures over the time it was sending: a burst of 6 in 300 ms is 6 a second, not 6 in 5 s", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const rate = createLearningRate(clock);
     for (let i = 0; i < 6; i++) {
       rate.succeeded();
@@ -55,7 +44,7 @@ describe("a rate learned from the provider", () => {
   });
 
   it("adjusts once an episode: the batches running at once meet one throttle together", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const rate = createLearningRate(clock);
     for (let i = 0; i < 10; i++) {
       rate.succeeded();
@@ -72,7 +61,7 @@ describe("a rate learned from the provider", () => {
   });
 
   it("raises its share a step after each clean stretch, until the provider says where the limit is", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const rate = createLearningRate(clock);
     for (let i = 0; i < LEARNING.trustedSample; i++) {
       rate.succeeded();
@@ -93,7 +82,7 @@ describe("a rate learned from the provider", () => {
   });
 
   it("starts slow from a measure of a few messages and doubles every second until the next throttle", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const rate = createLearningRate(clock);
     rate.succeeded();
     await rate.throttled("rate"); // one message before a burst limit: it says little
@@ -112,20 +101,20 @@ describe("a rate learned from the provider", () => {
   });
 
   it("learns nothing from a refused session (an outage or a connection limit)", async () => {
-    const rate = createLearningRate(virtualClock());
+    const rate = createLearningRate(virtualClock(1_000_000));
     rate.succeeded();
     await rate.throttled("connection");
     expect(rate.current).toBe(Number.POSITIVE_INFINITY);
   });
 
   it("never learns less than its floor", async () => {
-    const rate = createLearningRate(virtualClock());
+    const rate = createLearningRate(virtualClock(1_000_000));
     await rate.throttled("rate");
     expect(rate.current).toBe(LEARNING.minPerSecond);
   });
 
   it("shares what it learned: another container takes the fleet's rate before its first send", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const store = memoryStore();
     const first = createLearningRate({ ...clock, store });
     for (let i = 0; i < 25; i++) {
@@ -143,7 +132,7 @@ describe("a rate learned from the provider", () => {
   });
 
   it("raises a share taken from the fleet only once the fleet's has stood a probeAfterMs", async () => {
-    const clock = virtualClock();
+    const clock = virtualClock(1_000_000);
     const store = memoryStore();
     store.held = { perSecond: 4, atMs: clock.now() };
     // Sixty containers start while the fleet's share is new: none raises it at its first success

@@ -1,19 +1,8 @@
 /** A container's pace, on a virtual clock: a token bucket that halves on a throttle and recovers. */
 import { describe, expect, it } from "vitest";
-import { createSendRate, shareBurst } from "../../../lib/notifications/send-rate.ts";
 
-function virtualClock() {
-  let t = 0;
-  return {
-    now: () => t,
-    sleep: async (ms: number) => {
-      t += ms;
-    },
-    get t() {
-      return t;
-    },
-  };
-}
+import { createSendRate, shareBurst } from "../../../lib/notifications/send-rate.ts";
+import { virtualClock } from "../../helpers/virtual-clock.ts";
 
 describe("a container's send rate", () => {
   it("lets sends start no faster than its share, however many ask at once", async () => {
