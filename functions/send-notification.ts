@@ -48,6 +48,15 @@ export function createHandler(deps: SendNotificationDeps = {}) {
     deps,
     ({ env, rawEnv, smtp, logger, metrics }) => {
       let lastScheduleWarning = Number.NEGATIVE_INFINITY;
+      /**
+       * A store failure's warning, once a minute at most for all of the table's uses together: at
+       * the provider's rate, every send would say it again.
+       */
+      const storeWarning = (message: string) => (error: unknown) => {
+        if (Date.now() - lastScheduleWarning < 60_000) return;
+        lastScheduleWarning = Date.now();
+        logger.warn(message, { error });
+      };
       let lastTimeoutWarning = Number.NEGATIVE_INFINITY;
       // Sessions outlive a batch only in this container, and only while fresh: see createSessionKeeper.
       const keepAliveMs = env.SMTP_KEEPALIVE_SECONDS * 1000;
@@ -60,14 +69,9 @@ export function createHandler(deps: SendNotificationDeps = {}) {
               store: dynamoConnectionLeases({ tableName: env.SEND_SCHEDULE_TABLE }, rawEnv),
               onLearned: (connections, from) =>
                 logger.warn(CONNECTION_LIMIT_MESSAGE, { learnedConnections: connections, learnedFrom: from }),
-              onStoreError: (error) => {
-                if (Date.now() - lastScheduleWarning < 60_000) return;
-                lastScheduleWarning = Date.now();
-                logger.warn(
-                  "The fleet's connection leases could not be used: this container connects without counting",
-                  { error },
-                );
-              },
+              onStoreError: storeWarning(
+                "The fleet's connection leases could not be used: this container connects without counting",
+              ),
             })
           : undefined;
       const mailerOptions = {
@@ -98,15 +102,9 @@ export function createHandler(deps: SendNotificationDeps = {}) {
                   "The fleet's send schedule held a next slot no container can have written (a clock far ahead, or a bad write): overwritten",
                   { nextSlot: new Date(ms).toISOString() },
                 ),
-              onStoreError: (error) => {
-                // Once a minute at most: at the provider's rate, every send would say it again.
-                if (Date.now() - lastScheduleWarning < 60_000) return;
-                lastScheduleWarning = Date.now();
-                logger.warn(
-                  "The fleet's send schedule could not be used: sends go at this container's own share of the rate",
-                  { error },
-                );
-              },
+              onStoreError: storeWarning(
+                "The fleet's send schedule could not be used: sends go at this container's own share of the rate",
+              ),
             })
           : (ownPace ??
             // No rate configured: learn one at the provider's first throttle, shared through the
@@ -123,16 +121,9 @@ export function createHandler(deps: SendNotificationDeps = {}) {
                   });
                 }
               },
-              onStoreError: (error) => {
-                if (Date.now() - lastScheduleWarning < 60_000) return;
-                lastScheduleWarning = Date.now();
-                logger.warn(
-                  "The fleet's learned rate could not be read or written: this container learns alone",
-                  {
-                    error,
-                  },
-                );
-              },
+              onStoreError: storeWarning(
+                "The fleet's learned rate could not be read or written: this container learns alone",
+              ),
             }));
       const queue =
         deps.queue ??

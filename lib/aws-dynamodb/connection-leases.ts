@@ -7,9 +7,9 @@
  * releases touch only their own lease; a learning keeps the highest count of its episode. One
  * attempt a call and short deadlines, as the schedule (STORE_TIMEOUTS).
  */
-import { AwsServiceError, type Env, type JsonClient, liteJsonClient } from "../aws/json-client.ts";
+import { AwsServiceError, type Env, type JsonClient } from "../aws/json-client.ts";
 import type { ConnectionLeaseStore, LeaseState } from "../notifications/connection-leases.ts";
-import { DYNAMODB_SERVICE, SEND_SCHEDULE_KEY, STORE_TIMEOUTS } from "./send-schedule.ts";
+import { lazyStoreClient, SEND_SCHEDULE_KEY } from "./send-schedule.ts";
 
 /** The leases' item, beside the schedule's in the same table. */
 export const CONNECTION_LEASES_KEY = "connection-leases";
@@ -56,12 +56,7 @@ export function dynamoConnectionLeases(
   options: DynamoConnectionLeasesOptions,
   env: Env = process.env,
 ): ConnectionLeaseStore {
-  let made = options.client;
-  const client = () => {
-    made ??= liteJsonClient(DYNAMODB_SERVICE, env, { maxAttempts: 1, ...STORE_TIMEOUTS });
-    if (!made) throw new Error("The connection leases need credentials and a region in the environment");
-    return made;
-  };
+  const client = lazyStoreClient(options.client, env, "The connection leases");
   const item = {
     TableName: options.tableName,
     Key: { [SEND_SCHEDULE_KEY.attribute]: { S: CONNECTION_LEASES_KEY } },

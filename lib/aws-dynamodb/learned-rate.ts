@@ -4,9 +4,9 @@
  * newer than the one stored (one conditional UpdateItem), so the fleet keeps the latest learning.
  * Read without a consistent read: a share a second old is as good as the newest.
  */
-import { AwsServiceError, type Env, type JsonClient, liteJsonClient } from "../aws/json-client.ts";
+import { AwsServiceError, type Env, type JsonClient } from "../aws/json-client.ts";
 import type { LearnedRateStore } from "../notifications/learned-rate.ts";
-import { DYNAMODB_SERVICE, SEND_SCHEDULE_KEY, STORE_TIMEOUTS } from "./send-schedule.ts";
+import { lazyStoreClient, SEND_SCHEDULE_KEY } from "./send-schedule.ts";
 
 /** The learned share's item, beside the schedule's in the same table. */
 export const LEARNED_RATE_KEY = "learned-rate";
@@ -21,12 +21,7 @@ export function dynamoLearnedRate(
   options: DynamoLearnedRateOptions,
   env: Env = process.env,
 ): LearnedRateStore {
-  let made = options.client;
-  const client = () => {
-    made ??= liteJsonClient(DYNAMODB_SERVICE, env, { maxAttempts: 1, ...STORE_TIMEOUTS });
-    if (!made) throw new Error("The learned rate needs credentials and a region in the environment");
-    return made;
-  };
+  const client = lazyStoreClient(options.client, env, "The learned rate");
   const Key = { [SEND_SCHEDULE_KEY.attribute]: { S: LEARNED_RATE_KEY } };
   return {
     async read() {

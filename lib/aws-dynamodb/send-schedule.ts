@@ -57,6 +57,20 @@ export interface DynamoSendScheduleOptions {
   client?: JsonClient;
 }
 
+/**
+ * The table's client, made on first use (one attempt a call, STORE_TIMEOUTS), so a missing
+ * credential fails a call (the caller then goes on without the store), not the container.
+ * `given`: a client of the caller's (the tests'). `what` names the store in the error.
+ */
+export function lazyStoreClient(given: JsonClient | undefined, env: Env, what: string): () => JsonClient {
+  let made = given;
+  return () => {
+    made ??= liteJsonClient(DYNAMODB_SERVICE, env, { maxAttempts: 1, ...STORE_TIMEOUTS });
+    if (!made) throw new Error(`${what} needs credentials and a region in the environment`);
+    return made;
+  };
+}
+
 const number = (n: number) => ({ N: String(Math.round(n)) });
 const conditionFailed = (error: unknown) =>
   error instanceof AwsServiceError && error.name === "ConditionalCheckFailedException";
@@ -65,18 +79,11 @@ export function dynamoSendSchedule(
   options: DynamoSendScheduleOptions,
   env: Env = process.env,
 ): FleetScheduleStore {
-  // Made on first use, so a missing credential fails a call (the pace then goes on alone), not the container.
-  let made = options.client;
-  const client: JsonClient = {
-    async call(operation, input) {
-      // One attempt a call: an UpdateItem that timed out may have been applied, and sending it
-      // again would skip a slot; a failed call leaves the container to pace itself for a while
-      // (fleet-schedule.ts). Short deadlines: a send waits for this call on a ready SMTP session.
-      made ??= liteJsonClient(DYNAMODB_SERVICE, env, { maxAttempts: 1, ...STORE_TIMEOUTS });
-      if (!made) throw new Error("The send schedule needs credentials and a region in the environment");
-      return made.call(operation, input);
-    },
-  };
+  // One attempt a call: an UpdateItem that timed out may have been applied, and sending it again
+  // would skip a slot; a failed call leaves the container to pace itself for a while
+  // (fleet-schedule.ts). Short deadlines: a send waits for this call on a ready SMTP session.
+  const made = lazyStoreClient(options.client, env, "The send schedule");
+  const client: JsonClient = { call: (operation, input) => made().call(operation, input) };
   const key = { [SEND_SCHEDULE_KEY.attribute]: { S: SEND_SCHEDULE_KEY.value } };
   const item = { TableName: options.tableName, Key: key, ExpressionAttributeNames: { "#next": "nextSlot" } };
   /** Which form to try first: the one that worked last time (a busy fleet stays busy). */
