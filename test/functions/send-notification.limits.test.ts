@@ -188,15 +188,20 @@ describe("send-notification under a provider's limits", () => {
   });
 
   it("sends no faster than its share of the rate, so the provider never has to throttle", async () => {
-    const smtp = await smtpServer({ limits: { ratePerSecond: 5, burst: 2 } });
+    // A provider saving up a second's worth (SES's bucket). The container may start two sends at
+    // once (shareBurst), then one every 200 ms: the 12th at 2 s, when the provider has had 15
+    // tokens. Twice the share would start the 12th at 1 s, with 10 tokens: refused. (A bucket
+    // smaller than a second's worth, with a share of the whole rate, leaves no margin at all: the
+    // arrival of a send that opened its connection is later than the next one's.)
+    const smtp = await smtpServer({ limits: { ratePerSecond: 5, burst: 5 } });
     const queue = await sqsFixture();
     const { handler } = await deploy(smtp.port, { ...queue.env, SEND_RATE_PER_SECOND: "5" });
 
-    const event = await batchOf(queue, [0, 1, 2, 3, 4, 5].map(note));
+    const event = await batchOf(queue, Array.from({ length: 12 }, (_, i) => note(i)));
     const result = await handler(event, lambdaContext());
 
     expect(result.batchItemFailures).toEqual([]);
-    expect(smtp.messages).toHaveLength(6);
+    expect(smtp.messages).toHaveLength(12);
     expect(smtp.limits?.stats.throttledMessages).toBe(0);
   });
 });
