@@ -2,7 +2,9 @@
  * POST /email/test (IAM-authorised at the gateway): runs the staged connection check with the
  * caller's settings applied over the effective ones, optionally sending one test message.
  * Special here: HTTP error rendering, the JSON body, the caller on every line (a refusal's too),
- * and the secrets the request typed kept out of every line and answer, wherever it put them.
+ * and the secrets the request typed kept out of every line and answer, wherever it put them; the
+ * stored ones out of every answer too (the logger already scrubs them from every line), wherever a
+ * setting shows them: an environment variable may have put the password into SMTPServer.
  */
 
 import type { MiddlewareObj } from "@middy/core";
@@ -18,7 +20,7 @@ import {
 } from "../lib/connection-test/index.ts";
 import { METRICS } from "../lib/metrics/index.ts";
 import { scrub } from "../lib/scrub.ts";
-import { createFunction, type FunctionDeps } from "./create-function.ts";
+import { createFunction, type FunctionDeps, settingSecrets } from "./create-function.ts";
 import { type BodyContext, httpJsonBody } from "./middleware/http-json-body.ts";
 import { httpProblems } from "./middleware/http-problems.ts";
 import type { SettingsContext } from "./middleware/settings.ts";
@@ -41,6 +43,12 @@ type Result = APIGatewayProxyStructuredResultV2;
 type TypedContext = { typed: string[] };
 type TestContext = SettingsContext & BodyContext<ConnectionTestRequest> & TypedContext;
 
+/** What an answer must not contain: the secrets the request typed, and the stored ones once read. */
+function answerSecrets(context: Partial<TestContext>): string[] {
+  const stored = context.settings ? settingSecrets(context.settings.values) : [];
+  return [...(context.typed ?? []), ...stored];
+}
+
 /** Scrubs them from this request's log lines, and keeps them for its answer. */
 function remember(context: TestContext, secrets: readonly string[]) {
   for (const secret of secrets) {
@@ -54,7 +62,7 @@ function remember(context: TestContext, secrets: readonly string[]) {
  * First of the request's own middlewares, so nothing can refuse it before: its logger names the
  * caller (the "Request rejected" line of a 400, 403 or 413 included). On an error, after
  * httpProblems has made it an answer and before it is logged and written, the answer loses every
- * secret the request typed.
+ * secret the request typed, and the stored ones.
  */
 function callerAndTypedSecrets(): MiddlewareObj<Event, Result, Error, TestContext> {
   return {
@@ -65,12 +73,12 @@ function callerAndTypedSecrets(): MiddlewareObj<Event, Result, Error, TestContex
     },
     onError(request) {
       const error = request.error as (Error & { expose?: boolean }) | null;
-      const typed = request.context.typed ?? [];
-      if (!error?.expose || typed.length === 0) return;
+      const secrets = answerSecrets(request.context);
+      if (!error?.expose || secrets.length === 0) return;
       try {
-        error.message = JSON.stringify(scrubDeep(JSON.parse(error.message), typed));
+        error.message = JSON.stringify(scrubDeep(JSON.parse(error.message), secrets));
       } catch {
-        error.message = scrub(error.message, typed);
+        error.message = scrub(error.message, secrets);
       }
     },
   };
@@ -118,7 +126,7 @@ export function createHandler(deps: FunctionDeps = {}) {
         statusCode: 200,
         headers: { "content-type": "application/json" },
         // The settings tested are answered back, and a server may quote what it was sent.
-        body: JSON.stringify(scrubDeep(result, context.typed)),
+        body: JSON.stringify(scrubDeep(result, answerSecrets(context))),
       };
     },
   }));

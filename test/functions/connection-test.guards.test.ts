@@ -236,15 +236,33 @@ describe("a typed secret pasted elsewhere in the request", () => {
 describe("a stored secret the settings show elsewhere", () => {
   // lib/ scrubs the password from what servers and libraries say; a setting's own value, shown on
   // a log line, only the container's logger (functions/create-function.ts registers the stored
-  // secrets with it when it reads the settings).
-  it("is in no log line: the SMTP password pasted into SMTPServer too", async () => {
+  // secrets with it when it reads the settings), and in the answer the function's scrub of it.
+  it("is in no answer and no log line: the SMTP password pasted into SMTPServer too", async () => {
     const { call, logs } = await deployed({ MM_EMAILSETTINGS_SMTPSERVER: `${PASSWORD}.invalid` });
-    expect((await call({})).status).toBe(200);
+    const { status, json, text } = await call({});
+    expect(status).toBe(200);
+    expect(json.settings.SMTPServer).toMatchObject({
+      value: "[redacted].invalid",
+      source: { layer: "environment", name: "MM_EMAILSETTINGS_SMTPSERVER" },
+    });
+    expect(text).not.toContain(PASSWORD);
     const done = logs.entries().find((e) => e.message === "Connection test done");
     expect(done).toMatchObject({
       failedStage: "dns",
       server: expect.stringMatching(/^\[redacted\]\.invalid:\d+$/),
     });
+    expect(logs.text()).not.toContain(PASSWORD);
+  });
+
+  it("is in no refusal: the allow-list's 403 names the server the password was pasted into", async () => {
+    const { call, logs } = await deployed({
+      MM_EMAILSETTINGS_SMTPSERVER: `${PASSWORD}.invalid`,
+      TEST_ALLOWED_SMTP_HOSTS: "smtp.example.com",
+    });
+    const { status, json, text } = await call({});
+    expect(status).toBe(403);
+    expect(json.error).toMatch(/^SMTP server "\[redacted\]\.invalid" is not one this deployment may test/);
+    expect(text).not.toContain(PASSWORD);
     expect(logs.text()).not.toContain(PASSWORD);
   });
 });
