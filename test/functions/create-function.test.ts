@@ -1,0 +1,58 @@
+/**
+ * The one way every function is wired (functions/create-function.ts), tested where it adds a
+ * defence of its own: the container's logger scrubs each access token the container fetches,
+ * whatever path the token takes to a line. lib/ already scrubs a token from what a server or a
+ * library says about the session that sent it; this is the layer under that one, for a line lib
+ * never saw (a server quoting an older token, a future debug line). Tokens come from a real OAuth2
+ * server that signs real JWTs (local/token-endpoint.ts).
+ */
+import { describe, expect, it } from "vitest";
+import { createFunction } from "../../functions/create-function.ts";
+import { environmentVariableFor, type SettingName } from "../../lib/settings/index.ts";
+import { captureLogs, lambdaContext } from "../helpers/lambda.ts";
+import { signInSettings, startProvider } from "../helpers/oauth2.ts";
+import { perTest } from "../helpers/per-test.ts";
+
+const { defer } = perTest();
+
+/** A function that fetches `count` fresh tokens and writes each on a line of its own, as is. */
+async function leakyFunction(count: number) {
+  const provider = await startProvider();
+  defer(() => provider.endpoint.close());
+  const settings = signInSettings(provider.endpoint, "oauth2-generic");
+  const env = Object.fromEntries(
+    Object.entries(settings).map(([name, value]) => [
+      environmentVariableFor(name as SettingName),
+      String(value),
+    ]),
+  );
+  const logs = captureLogs();
+  const fetched: string[] = [];
+  const handler = createFunction("connection-test", { env, store: null, write: logs.write }, ({ smtp }) => ({
+    async handler(_event: unknown, context) {
+      for (let i = 0; i < count; i++) {
+        const token = await smtp.tokens?.get(context.settings.values, { timeoutMs: 5_000, refresh: true });
+        if (!token) throw new Error("the function has no token cache");
+        fetched.push(token.value);
+        context.logger.info("a line lib never saw", { quoted: `token was ${token.value}` });
+      }
+      return "done";
+    },
+  }));
+  await handler({}, lambdaContext("connection-test"));
+  return { fetched, logs, provider };
+}
+
+describe("a function's logger and the container's access tokens", () => {
+  it("scrubs every token the container fetched from every line it writes", async () => {
+    const { fetched, logs } = await leakyFunction(3);
+    expect(new Set(fetched).size).toBe(3);
+    const lines = logs.entries().filter((e) => e.message === "a line lib never saw");
+    expect(lines.map((e) => e.quoted)).toEqual([
+      "token was [redacted]",
+      "token was [redacted]",
+      "token was [redacted]",
+    ]);
+    for (const token of fetched) expect(logs.text()).not.toContain(token);
+  });
+});
