@@ -8,12 +8,12 @@ import { TokenError } from "../oauth2/index.ts";
 import type { EmailSettings } from "../settings/index.ts";
 import { isTimeout } from "../timeouts.ts";
 import { type SmtpStage, SmtpStageError } from "./errors.ts";
+import { underlyingCodeOf } from "./nodemailer-internals.ts";
 import { readProviderReply } from "./provider-replies.ts";
 import { scrub, secretForms } from "./secrets.ts";
 
 interface LibraryError extends Error {
   code?: string;
-  originalCode?: string;
   timeoutType?: string;
   response?: string;
   responseCode?: number;
@@ -34,17 +34,6 @@ const TRANSIENT_SYSTEM_CODES = new Set([
 /** Certificate verification failures: permanent until someone changes a certificate or a setting. */
 const CERT_CODES =
   /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|CERT_UNTRUSTED|CERT_REJECTED)$/;
-
-/** nodemailer rewraps STARTTLS upgrade failures as plain text; recover the certificate code from it. */
-function certificateCodeIn(message: string): string | undefined {
-  if (/self[- ]signed certificate in certificate chain/i.test(message)) return "SELF_SIGNED_CERT_IN_CHAIN";
-  if (/self[- ]signed certificate/i.test(message)) return "DEPTH_ZERO_SELF_SIGNED_CERT";
-  if (/does not match certificate's altnames/i.test(message)) return "ERR_TLS_CERT_ALTNAME_INVALID";
-  if (/certificate has expired/i.test(message)) return "CERT_HAS_EXPIRED";
-  if (/unable to verify the first certificate/i.test(message)) return "UNABLE_TO_VERIFY_LEAF_SIGNATURE";
-  if (/unable to get local issuer certificate/i.test(message)) return "UNABLE_TO_GET_ISSUER_CERT_LOCALLY";
-  return undefined;
-}
 
 /**
  * A reply that means "this sender is over a limit, slow down": 421 at any stage (the server is
@@ -142,7 +131,7 @@ export function classifySmtpError(error: unknown, context: ClassifyContext): Smt
   const secrets = [...secretForms(settings.SMTPPassword, settings.SMTPUsername), ...(context.secrets ?? [])];
   const e: LibraryError = error instanceof Error ? error : new Error(String(error));
   const stage = stageOfCommand(e.command) ?? context.stage;
-  const code = e.originalCode ?? certificateCodeIn(e.message) ?? e.code ?? "EUNKNOWN";
+  const code = underlyingCodeOf(e) ?? e.code ?? "EUNKNOWN";
   const responseCode = typeof e.responseCode === "number" ? e.responseCode : undefined;
   const response = e.response ? scrub(e.response.trim(), secrets) : undefined;
   const reply = response ? ` (server said: ${response})` : "";
