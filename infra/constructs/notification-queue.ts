@@ -27,6 +27,7 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { DEAD_LETTER_MAX_BYTES, NOTIFICATION_MAX_BYTES } from "../../lib/aws-sqs/index.ts";
 import { queueVisibilitySeconds } from "../sizing.ts";
 import { addFunctionEnvironment } from "./email-function.ts";
 
@@ -82,6 +83,8 @@ export class NotificationQueue {
     const { consumer } = props;
     this.deadLetterQueue = new sqs.Queue(scope, "NotificationDLQ", {
       retentionPeriod: Duration.days(14),
+      // Larger than the queue's, so the largest record fits with its reason's attributes.
+      maxMessageSizeBytes: DEAD_LETTER_MAX_BYTES,
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
     });
@@ -89,6 +92,7 @@ export class NotificationQueue {
       // Lambda's own default timeout is 3 s.
       visibilityTimeout: Duration.seconds(queueVisibilitySeconds(consumer.timeout?.toSeconds() ?? 3)),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
+      maxMessageSizeBytes: NOTIFICATION_MAX_BYTES,
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
     });

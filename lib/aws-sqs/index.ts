@@ -1,1 +1,9 @@
-export { DEAD_LETTER_ATTRIBUTES, type SqsQueueControlOptions, sqsQueueControl } from "./queue-control.ts";
+export {
+  DEAD_LETTER_ATTRIBUTES,
+  DEAD_LETTER_MAX_BYTES,
+  deadLetterMessage,
+  messageBytes,
+  NOTIFICATION_MAX_BYTES,
+  type SqsQueueControlOptions,
+  sqsQueueControl,
+} from "./queue-control.ts";

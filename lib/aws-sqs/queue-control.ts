@@ -47,8 +47,52 @@ export interface SqsQueueControlOptions {
   deadLetterQueueUrl: string;
 }
 
-/** SQS attribute values are strings of at most 256 KB; the reason is one line, kept short. */
-const attribute = (value: string) => ({ DataType: "String", StringValue: value.slice(0, 1000) });
+/** The longest reason or code a letter carries: one line, kept short. */
+const MAX_ATTRIBUTE_CHARS = 1000;
+const attribute = (value: string) => ({
+  DataType: "String",
+  StringValue: value.slice(0, MAX_ATTRIBUTE_CHARS),
+});
+
+/**
+ * The largest record the notification queue takes: SQS's default, kept (the HTML-to-text budget
+ * was measured for records of this size).
+ */
+export const NOTIFICATION_MAX_BYTES = 262_144;
+
+/**
+ * The dead-letter queue's: SQS's largest. A letter is the record's body and its reason's
+ * attributes, and SQS counts both, so a record near the notification queue's limit would not fit
+ * a queue of the same size; SQS's redrive would then move it after its receives, without its reason.
+ */
+export const DEAD_LETTER_MAX_BYTES = 1_048_576;
+
+interface MessageToSend {
+  MessageBody: string;
+  MessageAttributes: Record<string, { DataType: string; StringValue: string }>;
+}
+
+/** A message's size as SQS counts it against a queue's maximum: the body, and each attribute's name, type and value. */
+export function messageBytes(message: MessageToSend): number {
+  let bytes = Buffer.byteLength(message.MessageBody);
+  for (const [name, { DataType, StringValue }] of Object.entries(message.MessageAttributes)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(DataType) + Buffer.byteLength(StringValue);
+  }
+  return bytes;
+}
+
+/** The letter a record becomes: its body as it was, its reason in attributes. */
+export function deadLetterMessage(item: DeadLetter): MessageToSend {
+  return {
+    MessageBody: item.body,
+    MessageAttributes: {
+      [DEAD_LETTER_ATTRIBUTES.reason]: attribute(item.reason),
+      [DEAD_LETTER_ATTRIBUTES.code]: attribute(item.code),
+      [DEAD_LETTER_ATTRIBUTES.receiveCount]: { DataType: "Number", StringValue: String(item.receiveCount) },
+      [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: attribute(item.id),
+    },
+  };
+}
 
 const SendMessageAnswer = z.object({ MessageId: z.string().check(z.minLength(1)) });
 const BatchEntries = z.optional(z.array(z.object({ Id: z.string() })));
@@ -126,19 +170,7 @@ export function sqsQueueControl(options: SqsQueueControlOptions, env: Env = proc
     async deadLetter(item: DeadLetter, { timeoutMs }: CallOptions = {}) {
       const out = await client.call(
         "SendMessage",
-        {
-          QueueUrl: options.deadLetterQueueUrl,
-          MessageBody: item.body,
-          MessageAttributes: {
-            [DEAD_LETTER_ATTRIBUTES.reason]: attribute(item.reason),
-            [DEAD_LETTER_ATTRIBUTES.code]: attribute(item.code),
-            [DEAD_LETTER_ATTRIBUTES.receiveCount]: {
-              DataType: "Number",
-              StringValue: String(item.receiveCount),
-            },
-            [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: attribute(item.id),
-          },
-        },
+        { QueueUrl: options.deadLetterQueueUrl, ...deadLetterMessage(item) },
         // Not idempotent (the default for SendMessage): a second copy would be a second letter.
         timeoutMs === undefined ? {} : { timeoutMs },
       );

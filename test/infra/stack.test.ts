@@ -2,6 +2,7 @@
  * The synthesized template, resource by resource: what the stack deploys, how it is wired and
  * exactly what each function's role may do.
  */
+
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { DeploymentConfigError } from "../../infra/config.ts";
@@ -9,6 +10,7 @@ import { DEFAULT_MEMORY_MB } from "../../infra/constructs/email-function.ts";
 import { logGroupLogicalIdPrefix } from "../../infra/outputs.ts";
 import { deriveSendLimits, formatRate, PROVIDER_PRESETS } from "../../infra/provider-limits.ts";
 import { SEND_SCHEDULE_KEY } from "../../lib/aws-dynamodb/index.ts";
+import { DEAD_LETTER_MAX_BYTES, NOTIFICATION_MAX_BYTES } from "../../lib/aws-sqs/index.ts";
 import { METRICS, METRICS_NAMESPACE } from "../../lib/metrics/index.ts";
 import { RETRY_POLICY } from "../../lib/notifications/backoff.ts";
 import { buildStack, type Statement, statementsOf } from "./synth.ts";
@@ -88,6 +90,18 @@ describe("notification queue", () => {
       SqsManagedSseEnabled: true,
     });
     t.resourceCountIs("AWS::SQS::Queue", 3); // queue, its DLQ, the alert failure queue
+  });
+
+  it("gives its dead-letter queue room for the largest record and its reason's attributes", () => {
+    expect(DEAD_LETTER_MAX_BYTES).toBeGreaterThan(NOTIFICATION_MAX_BYTES);
+    t.hasResourceProperties("AWS::SQS::Queue", {
+      MaximumMessageSize: NOTIFICATION_MAX_BYTES,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: RETRY_POLICY.receiveLimit }),
+    });
+    t.hasResourceProperties("AWS::SQS::Queue", {
+      MaximumMessageSize: DEAD_LETTER_MAX_BYTES,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
   });
 
   it("feeds the function in batches with partial batch responses", () => {

@@ -4,10 +4,12 @@
  * the functions read and decrypt that section, and Transport ses gives the roles exactly the SES
  * actions sending needs, on the sending identity alone.
  */
+
 import { readFileSync } from "node:fs";
 import { Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { DeploymentConfigError } from "../../infra/config.ts";
+import { DEAD_LETTER_MAX_BYTES, NOTIFICATION_MAX_BYTES } from "../../lib/aws-sqs/index.ts";
 import { buildStack, statementsOf } from "./synth.ts";
 
 const synth = (context: Record<string, unknown>) => Template.fromStack(buildStack({ context }).stack);
@@ -70,6 +72,12 @@ const VARIABLES_ADDED_SINCE_BASELINE = ["FLEET_MAX_CONNECTIONS"];
  */
 const VISIBILITY_BEFORE_ISSUE_19 = (functionTimeout: number) => functionTimeout * 6;
 
+/**
+ * The notification queue's and its dead-letter queue's maximum message sizes, set since the
+ * baseline: the dead-letter queue larger, so the largest record fits with its reason's attributes.
+ */
+const QUEUE_SIZES_SET_SINCE_BASELINE = [NOTIFICATION_MAX_BYTES, DEAD_LETTER_MAX_BYTES];
+
 const withoutLaterAdditions = (template: Record<string, unknown>) => {
   const resources = template.Resources as Record<string, unknown>;
   const kept = Object.entries(resources).filter(
@@ -79,13 +87,22 @@ const withoutLaterAdditions = (template: Record<string, unknown>) => {
   for (const [, resource] of kept) {
     const r = resource as {
       Type?: string;
-      Properties?: { Environment?: { Variables?: Record<string, unknown> }; VisibilityTimeout?: number };
+      Properties?: {
+        Environment?: { Variables?: Record<string, unknown> };
+        VisibilityTimeout?: number;
+        MaximumMessageSize?: number;
+      };
     };
     const vars = r.Properties?.Environment?.Variables;
     for (const name of VARIABLES_ADDED_SINCE_BASELINE) if (vars) delete vars[name];
     // The notification queue's (the only one whose visibility is the function's timeout: 130 s).
     if (r.Type === "AWS::SQS::Queue" && r.Properties?.VisibilityTimeout === 130) {
       r.Properties.VisibilityTimeout = VISIBILITY_BEFORE_ISSUE_19(130);
+    }
+    if (r.Type === "AWS::SQS::Queue" && r.Properties) {
+      const size = r.Properties.MaximumMessageSize;
+      if (size !== undefined && QUEUE_SIZES_SET_SINCE_BASELINE.includes(size))
+        delete r.Properties.MaximumMessageSize;
     }
   }
   return { ...template, Resources: Object.fromEntries(kept) };
