@@ -197,7 +197,10 @@ describe("send-notification under a provider's limits", () => {
     const queue = await sqsFixture();
     const { handler } = await deploy(smtp.port, { ...queue.env, SEND_RATE_PER_SECOND: "5" });
 
-    const event = await batchOf(queue, Array.from({ length: 12 }, (_, i) => note(i)));
+    const event = await batchOf(
+      queue,
+      Array.from({ length: 12 }, (_, i) => note(i)),
+    );
     const result = await handler(event, lambdaContext());
 
     expect(result.batchItemFailures).toEqual([]);
