@@ -1,8 +1,8 @@
 /**
  * Regenerates the console screenshots in docs/ (console.png, captured-mail.png, queue.png) from
  * a real local run:
- *   node scripts/screenshot-console.ts [DIR]      (DIR: where to write them, default docs;
- *                                                  needs Debian's chromium at /usr/bin/chromium)
+ *   npm run screenshots [-- DIR]      (DIR: where to write them, default docs; needs Debian's
+ *                                     chromium at /usr/bin/chromium, and npm's Node 24)
  */
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
