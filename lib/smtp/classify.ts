@@ -8,12 +8,13 @@ import { TokenError } from "../oauth2/index.ts";
 import type { EmailSettings } from "../settings/index.ts";
 import { isTimeout } from "../timeouts.ts";
 import { type SmtpStage, SmtpStageError } from "./errors.ts";
-import { underlyingCodeOf } from "./nodemailer-internals.ts";
 import { readProviderReply } from "./provider-replies.ts";
 import { scrub, secretForms } from "./secrets.ts";
 
 interface LibraryError extends Error {
   code?: string;
+  /** nodemailer's (its NodemailerError type): the code before it set its own, ECONNREFUSED or a certificate's under ESOCKET. */
+  originalCode?: string;
   timeoutType?: string;
   response?: string;
   responseCode?: number;
@@ -131,7 +132,7 @@ export function classifySmtpError(error: unknown, context: ClassifyContext): Smt
   const secrets = [...secretForms(settings.SMTPPassword, settings.SMTPUsername), ...(context.secrets ?? [])];
   const e: LibraryError = error instanceof Error ? error : new Error(String(error));
   const stage = stageOfCommand(e.command) ?? context.stage;
-  const code = underlyingCodeOf(e) ?? e.code ?? "EUNKNOWN";
+  const code = e.originalCode ?? e.code ?? "EUNKNOWN";
   const responseCode = typeof e.responseCode === "number" ? e.responseCode : undefined;
   const response = e.response ? scrub(e.response.trim(), secrets) : undefined;
   const reply = response ? ` (server said: ${response})` : "";

@@ -9,11 +9,7 @@
  * - its transaction log (`transactionLog: true` and a bunyan `logger`): `debug({ tnx: "client" },
  *   command)` for each command line as sent, AUTH's credentials masked, and `debug({ tnx:
  *   "server" }, reply)` for each reply, its lines joined by "\n"; the stage tracking reads it
- *   (stages.ts: replyTracker);
- * - the code under its own on a failure: a socket's or a TLS handshake's error keeps its code as
- *   `originalCode` (its `code` is then `ESOCKET`, `ECONNECTION`…), except where it rewraps a STARTTLS
- *   failure as `ETLS` with Node's message after "Error initiating TLS - ", whose certificate code is
- *   read back from the text; classify.ts decides by it (underlyingCodeOf).
+ *   (stages.ts: replyTracker).
  *
  * Nothing else in lib/ names them.
  */
@@ -82,25 +78,4 @@ export function sendCommand(conn: SMTPConnection, line: string, onReply: (reply:
   // In nodemailer's own order (its reset() and quit()): the command, then its reply's action.
   channel._sendCommand(line);
   channel._responseActions.push(onReply);
-}
-
-/** Node's certificate failures as their messages say them, most specific first. */
-const CERTIFICATE_MESSAGES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/self[- ]signed certificate in certificate chain/i, "SELF_SIGNED_CERT_IN_CHAIN"],
-  [/self[- ]signed certificate/i, "DEPTH_ZERO_SELF_SIGNED_CERT"],
-  [/does not match certificate's altnames/i, "ERR_TLS_CERT_ALTNAME_INVALID"],
-  [/certificate has expired/i, "CERT_HAS_EXPIRED"],
-  [/unable to verify the first certificate/i, "UNABLE_TO_VERIFY_LEAF_SIGNATURE"],
-  [/unable to get local issuer certificate/i, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"],
-];
-
-/**
- * The code of the failure under nodemailer's own (`ESOCKET`, `ECONNECTION`, `ETLS`…): the socket's
- * or the TLS handshake's (`ECONNREFUSED`, `DEPTH_ZERO_SELF_SIGNED_CERT`…), which nodemailer keeps
- * as `originalCode`; or, for a STARTTLS failure it rewrapped as text, the certificate code read
- * back from Node's message. Undefined when there is none.
- */
-export function underlyingCodeOf(error: { message: string; originalCode?: unknown }): string | undefined {
-  if (typeof error.originalCode === "string") return error.originalCode;
-  return CERTIFICATE_MESSAGES.find(([text]) => text.test(error.message))?.[1];
 }

@@ -32,11 +32,13 @@ describe("classifySmtpError", () => {
     expect(e.message).toMatch(hint);
   });
 
-  it("recovers the certificate code from a STARTTLS upgrade message", () => {
+  it("takes a failed STARTTLS upgrade's certificate code from under nodemailer's own (originalCode)", () => {
+    // As nodemailer 10 reports it (test/lib/smtp/session.integration.test.ts meets it for real).
     const e = classifySmtpError(
-      err("Error initiating TLS - Hostname/IP does not match certificate's altnames: Host: x", {
-        code: "ETLS",
-        command: "STARTTLS",
+      err("Hostname/IP does not match certificate's altnames: Host: x", {
+        code: "ESOCKET",
+        originalCode: "ERR_TLS_CERT_ALTNAME_INVALID",
+        command: "CONN",
       }),
       { stage: "starttls", settings: settings({}) },
     );

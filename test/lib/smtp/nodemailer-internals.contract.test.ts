@@ -11,11 +11,9 @@ import {
   sendCommand,
   type TransactionLine,
   transactionLog,
-  underlyingCodeOf,
 } from "../../../lib/smtp/nodemailer-internals.ts";
 import { secretForms } from "../../../lib/smtp/secrets.ts";
 import { testCertificates } from "../../helpers/certs.ts";
-import { freePort } from "../../helpers/ports.ts";
 import { startSmtpServer, type TestSmtpServer } from "../../helpers/smtp-server.ts";
 
 const PASSWORD = "c0ntract-Pass-7d1";
@@ -141,61 +139,5 @@ describe(`nodemailer ${VERSION}: its command primitives (_sendCommand, _response
     expect(() => sendCommand(stranger, "NOOP", () => {})).toThrow(
       /^nodemailer 99\.0\.0's SMTPConnection has no _sendCommand\(\) and _responseActions\[\]/,
     );
-  });
-});
-
-describe(`nodemailer ${VERSION}: the code under its own on a failure (originalCode, or a STARTTLS failure's text), read by classify.ts`, () => {
-  /** The error connecting fails with: to `port`, or to a STARTTLS server presenting `tls`, verified with `options`. */
-  async function failure(
-    target: { tls: { key: string; cert: string } } | { port: number },
-    options: { ca?: string; servername?: string } = {},
-  ) {
-    const server = "tls" in target ? await startSmtpServer({ tls: target.tls }) : undefined;
-    const conn = new SMTPConnection({
-      host: "127.0.0.1",
-      port: server ? server.port : (target as { port: number }).port,
-      requireTLS: true,
-      tls: { ...options },
-    });
-    cleanups.push(async () => {
-      conn.close();
-      await server?.close();
-    });
-    const error = await call(conn, (cb) => conn.connect(() => cb())).then(
-      () => undefined,
-      (e: Error & { code?: string }) => e,
-    );
-    if (!error) throw new Error("connecting was expected to fail");
-    return error;
-  }
-
-  it.each([
-    ["a self-signed certificate", { tls: certs.selfSigned }, {}, "DEPTH_ZERO_SELF_SIGNED_CERT"],
-    [
-      "a certificate from a CA the client does not know",
-      { tls: certs.server },
-      {},
-      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-    ],
-    [
-      "a certificate that does not name the server",
-      { tls: certs.server },
-      { ca: certs.ca, servername: "mail.elsewhere.example" },
-      "ERR_TLS_CERT_ALTNAME_INVALID",
-    ],
-  ] as const)("gives the TLS handshake's code: %s", async (_what, target, options, code) => {
-    const error = await failure(target, options);
-    expect(
-      underlyingCodeOf(error),
-      `nodemailer's failure (${JSON.stringify({ code: error.code, message: error.message })}) no longer carries the handshake's code as originalCode or in Node's text: classify.ts cannot tell a certificate failure (permanent, with its fix) from a network one`,
-    ).toBe(code);
-  });
-
-  it("gives the socket's code: a port nothing listens on", async () => {
-    const error = await failure({ port: await freePort() });
-    expect(
-      underlyingCodeOf(error),
-      `nodemailer's failure (${JSON.stringify({ code: error.code, message: error.message })}) no longer carries the socket's code as originalCode: classify.ts reads a refused connection as an unknown failure`,
-    ).toBe("ECONNREFUSED");
   });
 });
