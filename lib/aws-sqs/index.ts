@@ -1,5 +1,6 @@
 export {
   DEAD_LETTER_ATTRIBUTES,
+  DEAD_LETTER_ATTRIBUTES_MAX_BYTES,
   DEAD_LETTER_MAX_BYTES,
   deadLetterMessage,
   messageBytes,

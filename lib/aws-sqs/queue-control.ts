@@ -47,25 +47,35 @@ export interface SqsQueueControlOptions {
   deadLetterQueueUrl: string;
 }
 
-/** The longest reason or code a letter carries: one line, kept short. */
-const MAX_ATTRIBUTE_CHARS = 1000;
+/** The most a letter's reason, code or source id takes, in bytes (SQS counts bytes): one line, kept short. */
+const ATTRIBUTE_MAX_BYTES = 1000;
+const utf8 = new TextEncoder();
+
+/** The longest start of `value` within `maxBytes` of UTF-8, never splitting a character. */
+function utf8Prefix(value: string, maxBytes: number): string {
+  if (value.length * 3 <= maxBytes) return value;
+  const { read } = utf8.encodeInto(value, new Uint8Array(maxBytes));
+  return value.slice(0, read);
+}
+
 const attribute = (value: string) => ({
   DataType: "String",
-  StringValue: value.slice(0, MAX_ATTRIBUTE_CHARS),
+  StringValue: utf8Prefix(value, ATTRIBUTE_MAX_BYTES),
 });
 
-/**
- * The largest record the notification queue takes: SQS's default, kept (the HTML-to-text budget
- * was measured for records of this size).
- */
-export const NOTIFICATION_MAX_BYTES = 262_144;
+/** The dead-letter queue's largest message: SQS's largest, and its default. */
+export const DEAD_LETTER_MAX_BYTES = 1_048_576;
+
+/** What a letter's attributes take at most: three values of ATTRIBUTE_MAX_BYTES, a count, four names and types. */
+export const DEAD_LETTER_ATTRIBUTES_MAX_BYTES = 4_096;
 
 /**
- * The dead-letter queue's: SQS's largest. A letter is the record's body and its reason's
- * attributes, and SQS counts both, so a record near the notification queue's limit would not fit
- * a queue of the same size; SQS's redrive would then move it after its receives, without its reason.
+ * The notification queue's largest record: the dead-letter queue's less the room its reason takes.
+ * SQS counts a message's attributes in its size, so with both queues at SQS's default (1 MiB) a
+ * record near it did not fit as a letter: it reached the dead-letter queue by the receive limit
+ * alone, after 100 receives, without its reason.
  */
-export const DEAD_LETTER_MAX_BYTES = 1_048_576;
+export const NOTIFICATION_MAX_BYTES = DEAD_LETTER_MAX_BYTES - DEAD_LETTER_ATTRIBUTES_MAX_BYTES;
 
 interface MessageToSend {
   MessageBody: string;

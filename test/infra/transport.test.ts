@@ -74,7 +74,8 @@ const VISIBILITY_BEFORE_ISSUE_19 = (functionTimeout: number) => functionTimeout 
 
 /**
  * The notification queue's and its dead-letter queue's maximum message sizes, set since the
- * baseline: the dead-letter queue larger, so the largest record fits with its reason's attributes.
+ * baseline: the notification queue 4 KiB under SQS's default (1 MiB, which the dead-letter queue
+ * keeps), so the largest record fits as a letter with its reason's attributes.
  */
 const QUEUE_SIZES_SET_SINCE_BASELINE = [NOTIFICATION_MAX_BYTES, DEAD_LETTER_MAX_BYTES];
 

@@ -4,24 +4,30 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  DEAD_LETTER_ATTRIBUTES_MAX_BYTES,
   DEAD_LETTER_MAX_BYTES,
   deadLetterMessage,
   messageBytes,
   NOTIFICATION_MAX_BYTES,
 } from "../../../lib/aws-sqs/index.ts";
 
-/** The largest record the notification queue takes, failed with the longest reason a letter carries. */
+const ID = "5140d4fc-aee2-4190-a57b-eb6c0b17a9fa";
+
+/** The largest record the notification queue takes, failed with reasons as long and as wide as they come. */
 const largest = {
-  id: "5140d4fc-aee2-4190-a57b-eb6c0b17a9fa",
-  body: "é".repeat(NOTIFICATION_MAX_BYTES / 2),
+  id: `${ID}-${"x".repeat(2000)}`,
+  body: "€"
+    .repeat(NOTIFICATION_MAX_BYTES / 3)
+    .padEnd(NOTIFICATION_MAX_BYTES - (NOTIFICATION_MAX_BYTES / 3) * 2, "x"),
   receiveCount: 100,
-  code: "InvalidNotification",
-  reason: `Invalid notification: ${"html: too deeply nested; ".repeat(400)}`,
+  code: "É".repeat(2000),
+  // Three bytes a character (a reason quoting a body's unknown key, say).
+  reason: `Invalid notification: ${"不明な項目".repeat(1000)}`,
 };
 
 describe("a dead letter's size", () => {
   it("counts the body's bytes, and each attribute's name, type and value", () => {
-    const letter = deadLetterMessage({ ...largest, body: "héllo", reason: "r", code: "C" });
+    const letter = deadLetterMessage({ id: ID, body: "héllo", receiveCount: 100, reason: "r", code: "C" });
     const attributes = [
       "FailureReason",
       "String",
@@ -33,15 +39,25 @@ describe("a dead letter's size", () => {
       "Number",
       "100",
     ];
-    const source = ["SourceMessageId", "String", largest.id];
+    const source = ["SourceMessageId", "String", ID];
     expect(messageBytes(letter)).toBe(6 + [...attributes, ...source].join("").length);
   });
 
-  it("of the largest record, with the longest reason, is over the notification queue's maximum but within the dead-letter queue's", () => {
+  it("cuts a long reason at 1,000 bytes, between characters", () => {
+    const reason = deadLetterMessage(largest).MessageAttributes.FailureReason?.StringValue ?? "";
+    expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(1000);
+    expect(Buffer.byteLength(reason)).toBeGreaterThan(997);
+    expect(largest.reason.startsWith(reason)).toBe(true);
+    expect(reason).not.toContain("\uFFFD");
+  });
+
+  it("of the largest record, with the widest reason, fits the dead-letter queue, though a queue of the record's size would refuse it", () => {
     const letter = deadLetterMessage(largest);
     expect(Buffer.byteLength(letter.MessageBody)).toBe(NOTIFICATION_MAX_BYTES);
-    expect(messageBytes(letter)).toBeGreaterThan(NOTIFICATION_MAX_BYTES); // a queue of the same size refuses it
+    expect(messageBytes(letter) - NOTIFICATION_MAX_BYTES).toBeLessThanOrEqual(
+      DEAD_LETTER_ATTRIBUTES_MAX_BYTES,
+    );
     expect(messageBytes(letter)).toBeLessThanOrEqual(DEAD_LETTER_MAX_BYTES);
-    expect(messageBytes(letter) - NOTIFICATION_MAX_BYTES).toBeLessThan(1_200); // the reason is kept short
+    expect(messageBytes(letter)).toBeGreaterThan(NOTIFICATION_MAX_BYTES);
   });
 });
