@@ -3,7 +3,8 @@
  * caller's settings applied over the effective ones, optionally sending one test message.
  * Special here: HTTP error rendering, the JSON body, the caller on every line (a refusal's too),
  * and the secrets the request typed kept out of every line and answer, wherever it put them; the
- * stored ones out of every answer too (the logger already scrubs them from every line), wherever a
+ * stored ones out of every answer too (the logger scrubs them from every line once the settings
+ * are read; an invalid setting's error never quotes one: lib/settings/resolve.ts), wherever a
  * setting shows them: an environment variable may have put the password into SMTPServer.
  */
 

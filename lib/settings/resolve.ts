@@ -2,6 +2,7 @@
  * Merges layers of raw values (defaults < SSM or file < environment < request), validates the
  * winners against the schema and remembers where each value came from.
  */
+import { scrub } from "../scrub.ts";
 import { InvalidSettingsError, type SettingIssue } from "./errors.ts";
 import {
   defaultEnableSmtpAuth,
@@ -28,9 +29,22 @@ export interface ResolvedEmailSettings {
   sources: Record<SettingName, SettingSource>;
 }
 
-function echo(setting: SettingName, value: unknown): string | undefined {
+/**
+ * A value as an issue quotes it: never a secret setting's, and no other's holding a secret any
+ * layer holds (a password pasted into the wrong variable is still the password).
+ */
+function echo(setting: SettingName, value: unknown, secrets: readonly string[]): string | undefined {
   if (SECRET_SETTINGS.has(setting)) return undefined;
-  return typeof value === "string" ? value : JSON.stringify(value);
+  return scrub(typeof value === "string" ? value : JSON.stringify(value), secrets);
+}
+
+/** Every secret setting's value in any layer. */
+function secretsIn(layers: readonly SettingsLayer[]): string[] {
+  return layers.flatMap((layer) =>
+    layer.flatMap((r) =>
+      SECRET_SETTINGS.has(r.setting) && typeof r.value === "string" && r.value !== "" ? [r.value] : [],
+    ),
+  );
 }
 
 /** Later layers win. Within one layer, two spellings of a setting must agree. */
@@ -63,13 +77,14 @@ export function resolveEmailSettings(layers: readonly SettingsLayer[]): Resolved
 
   const parsed = EmailSettingsSchema.safeParse(raw);
   if (!parsed.success) {
+    const secrets = secretsIn(layers);
     for (const zodIssue of parsed.error.issues) {
       const setting = zodIssue.path[0] as SettingName;
       issues.push({
         setting,
         source: sources[setting],
         rule: zodIssue.message,
-        value: echo(setting, raw[setting]),
+        value: echo(setting, raw[setting], secrets),
       });
     }
   }

@@ -254,6 +254,17 @@ describe("a stored secret the settings show elsewhere", () => {
     expect(logs.text()).not.toContain(PASSWORD);
   });
 
+  it("is in no answer and no log line when the setting it was pasted into is invalid (settings unloadable)", async () => {
+    const { call, logs } = await deployed({ MM_EMAILSETTINGS_SMTPPORT: PASSWORD });
+    const { status, json, text } = await call({});
+    expect(status).toBe(500);
+    expect(json.error).toMatch(
+      /SMTPPort \(environment variable MM_EMAILSETTINGS_SMTPPORT = "\[redacted\]"\)/,
+    );
+    expect(text).not.toContain(PASSWORD);
+    expect(logs.text()).not.toContain(PASSWORD);
+  });
+
   it("is in no refusal: the allow-list's 403 names the server the password was pasted into", async () => {
     const { call, logs } = await deployed({
       MM_EMAILSETTINGS_SMTPSERVER: `${PASSWORD}.invalid`,

@@ -254,6 +254,25 @@ describe("validation errors name the variable and the rule, and reject what the 
     );
     expect(JSON.stringify({ message: error.message, issues: error.issues })).not.toContain("hunter2");
   });
+
+  it.each([
+    ["SMTPPassword", "gU4rd-pa55-Xq81-zz"],
+    ["OAuth2ClientSecret", "cl13nt-S3cret~Value.9"],
+  ])("never echoes a stored %s pasted into another setting's variable", (name, secret) => {
+    const error = invalid(() =>
+      resolveEmailSettings([
+        fromSsm({ [name]: secret }),
+        readEnvironmentLayer({
+          MM_EMAILSETTINGS_SMTPPORT: secret,
+          MM_EMAILSETTINGS_SMTPSERVERTIMEOUT: `${secret}0`,
+        }),
+      ]),
+    );
+    expect(error.message).toContain(
+      'SMTPPort (environment variable MM_EMAILSETTINGS_SMTPPORT = "[redacted]") must be a whole number',
+    );
+    expect(JSON.stringify({ message: error.message, issues: error.issues })).not.toContain(secret);
+  });
 });
 
 describe("redactSettings", () => {
