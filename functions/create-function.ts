@@ -108,7 +108,7 @@ export function settingSecrets(values: EmailSettings): string[] {
 }
 
 /** Access tokens a container's logger scrubs at once: the newest. */
-const SCRUBBED_TOKENS = 8;
+export const SCRUBBED_TOKENS = 8;
 
 /** The token fetch a cold start begins as soon as the settings (and so the secret) are read. */
 const TOKEN_PREFETCH_TIMEOUT_MS = 10_000;

@@ -7,7 +7,7 @@
  * server that signs real JWTs (local/token-endpoint.ts).
  */
 import { describe, expect, it } from "vitest";
-import { createFunction } from "../../functions/create-function.ts";
+import { createFunction, SCRUBBED_TOKENS } from "../../functions/create-function.ts";
 import { environmentVariableFor, type SettingName } from "../../lib/settings/index.ts";
 import { captureLogs, lambdaContext } from "../helpers/lambda.ts";
 import { signInSettings, startProvider } from "../helpers/oauth2.ts";
@@ -15,8 +15,11 @@ import { perTest } from "../helpers/per-test.ts";
 
 const { defer } = perTest();
 
-/** A function that fetches `count` fresh tokens and writes each on a line of its own, as is. */
-async function leakyFunction(count: number) {
+/**
+ * A function that fetches `count` fresh tokens and writes each on a line of its own, as is: as it
+ * fetches it, or (`atTheEnd`) all of them once the last is fetched.
+ */
+async function leakyFunction(count: number, { atTheEnd = false } = {}) {
   const provider = await startProvider();
   defer(() => provider.endpoint.close());
   const settings = signInSettings(provider.endpoint, "oauth2-generic");
@@ -30,29 +33,38 @@ async function leakyFunction(count: number) {
   const fetched: string[] = [];
   const handler = createFunction("connection-test", { env, store: null, write: logs.write }, ({ smtp }) => ({
     async handler(_event: unknown, context) {
+      const quote = (token: string) =>
+        context.logger.info("a line lib never saw", { quoted: `token was ${token}` });
       for (let i = 0; i < count; i++) {
         const token = await smtp.tokens?.get(context.settings.values, { timeoutMs: 5_000, refresh: true });
         if (!token) throw new Error("the function has no token cache");
         fetched.push(token.value);
-        context.logger.info("a line lib never saw", { quoted: `token was ${token.value}` });
+        if (!atTheEnd) quote(token.value);
       }
+      if (atTheEnd) for (const token of fetched) quote(token);
       return "done";
     },
   }));
   await handler({}, lambdaContext("connection-test"));
-  return { fetched, logs, provider };
+  const quoted = logs
+    .entries()
+    .filter((e) => e.message === "a line lib never saw")
+    .map((e) => e.quoted);
+  return { fetched, logs, quoted };
 }
 
 describe("a function's logger and the container's access tokens", () => {
   it("scrubs every token the container fetched from every line it writes", async () => {
-    const { fetched, logs } = await leakyFunction(3);
+    const { fetched, logs, quoted } = await leakyFunction(3);
     expect(new Set(fetched).size).toBe(3);
-    const lines = logs.entries().filter((e) => e.message === "a line lib never saw");
-    expect(lines.map((e) => e.quoted)).toEqual([
-      "token was [redacted]",
-      "token was [redacted]",
-      "token was [redacted]",
-    ]);
+    expect(quoted).toEqual(["token was [redacted]", "token was [redacted]", "token was [redacted]"]);
     for (const token of fetched) expect(logs.text()).not.toContain(token);
+  });
+
+  it(`keeps scrubbing the ${SCRUBBED_TOKENS} newest, so a server may still quote one a session signed in with earlier`, async () => {
+    const { fetched, quoted } = await leakyFunction(SCRUBBED_TOKENS + 1, { atTheEnd: true });
+    expect(new Set(fetched).size).toBe(SCRUBBED_TOKENS + 1);
+    // The oldest is out of use (the cache keeps one a client) and leaves the list, so it does not grow.
+    expect(quoted.slice(1)).toEqual(Array(SCRUBBED_TOKENS).fill("token was [redacted]"));
   });
 });
