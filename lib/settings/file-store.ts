@@ -19,6 +19,18 @@ export interface FileSettingsStoreOptions {
   optional?: boolean;
 }
 
+/**
+ * JSON.parse's complaint without the stretch of the file V8 quotes in some of them (`Unexpected
+ * token 'h', ..."assword": hunter2sec"... is not valid JSON`): the file may hold a password.
+ */
+function withoutQuotedText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(
+    /, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s,
+    " (the file's text is not quoted here)",
+  );
+}
+
 export function fileSettingsStore({ path, optional = true }: FileSettingsStoreOptions): SettingsStore {
   return {
     description: `file ${path}`,
@@ -37,7 +49,7 @@ export function fileSettingsStore({ path, optional = true }: FileSettingsStoreOp
       try {
         json = JSON.parse(text);
       } catch (error) {
-        throw new SettingsLoadError(`Settings file ${path} is not JSON: ${(error as Error).message}`);
+        throw new SettingsLoadError(`Settings file ${path} is not JSON: ${withoutQuotedText(error)}`);
       }
       if (!isPlainObject(json))
         throw new SettingsLoadError(`Settings file ${path} must hold an object like config.json`);
