@@ -3,7 +3,7 @@ export {
   DEAD_LETTER_ATTRIBUTES_MAX_BYTES,
   DEAD_LETTER_MAX_BYTES,
   deadLetterMessage,
-  messageBytes,
+  type MessageToSend,
   NOTIFICATION_MAX_BYTES,
   type SqsQueueControlOptions,
   sqsQueueControl,

@@ -77,18 +77,9 @@ export const DEAD_LETTER_ATTRIBUTES_MAX_BYTES = 4_096;
  */
 export const NOTIFICATION_MAX_BYTES = DEAD_LETTER_MAX_BYTES - DEAD_LETTER_ATTRIBUTES_MAX_BYTES;
 
-interface MessageToSend {
+export interface MessageToSend {
   MessageBody: string;
   MessageAttributes: Record<string, { DataType: string; StringValue: string }>;
-}
-
-/** A message's size as SQS counts it against a queue's maximum: the body, and each attribute's name, type and value. */
-export function messageBytes(message: MessageToSend): number {
-  let bytes = Buffer.byteLength(message.MessageBody);
-  for (const [name, { DataType, StringValue }] of Object.entries(message.MessageAttributes)) {
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(DataType) + Buffer.byteLength(StringValue);
-  }
-  return bytes;
 }
 
 /** The letter a record becomes: its body as it was, its reason in attributes. */

@@ -7,9 +7,18 @@ import {
   DEAD_LETTER_ATTRIBUTES_MAX_BYTES,
   DEAD_LETTER_MAX_BYTES,
   deadLetterMessage,
-  messageBytes,
+  type MessageToSend,
   NOTIFICATION_MAX_BYTES,
 } from "../../../lib/aws-sqs/index.ts";
+
+/** A message's size as SQS counts it against a queue's maximum: the body, and each attribute's name, type and value. */
+function messageBytes(message: MessageToSend): number {
+  let bytes = Buffer.byteLength(message.MessageBody);
+  for (const [name, { DataType, StringValue }] of Object.entries(message.MessageAttributes)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(DataType) + Buffer.byteLength(StringValue);
+  }
+  return bytes;
+}
 
 const ID = "5140d4fc-aee2-4190-a57b-eb6c0b17a9fa";
 
